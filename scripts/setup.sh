@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# One idempotent set-up for a fresh Debian 12 / Python 3.11 machine: system packages, a virtual
+# environment with the pinned simulators, PyNN's NEURON mechanisms, and trisim itself.
+# Each step is skipped when its result is already there, so a second call takes seconds.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${TRISIM_VENV:-.venv}
+PYTHON=${PYTHON:-python3.11}
+
+APT_PACKAGES="build-essential cmake libboost-dev libltdl-dev libgsl-dev libopenmpi-dev openmpi-bin"
+missing=$(for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
+if [ -n "$missing" ]; then
+    echo "setup: installing system packages:" $missing
+    SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+    echo "setup: creating virtual environment $VENV"
+    "$PYTHON" -m venv "$VENV"
+    "$VENV/bin/pip" install -q --upgrade pip
+fi
+
+# Reinstall only when the dependency pins changed.
+stamp="$VENV/.trisim-deps"
+want=$(sha256sum setup.cfg pyproject.toml | sha256sum | cut -c1-16)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    echo "setup: installing Python dependencies (pinned in setup.cfg)"
+    "$VENV/bin/pip" install -q -e ".[test]"
+    echo "$want" > "$stamp"
+fi
+
+# PyNN's NEURON backend needs its NMODL mechanisms compiled once per installation.
+venv_abs=$(realpath "$VENV")
+nmodl_dir=$("$VENV/bin/python" -c "import os, pyNN; print(os.path.join(os.path.dirname(pyNN.__file__), 'neuron', 'nmodl'))")
+if ! ls "$nmodl_dir"/x86_64/libnrnmech.* "$nmodl_dir"/*/libnrnmech.* >/dev/null 2>&1; then
+    echo "setup: compiling PyNN's NEURON mechanisms in $nmodl_dir"
+    (cd "$nmodl_dir" && PATH="$venv_abs/bin:$PATH" nrnivmodl >/dev/null)
+fi
+echo "setup: ready ($VENV)"

@@ -1,0 +1,111 @@
+"""What every backend shares: the PyNN API of one simulator plus trisim's hooks.
+
+A :class:`Backend` behaves like the PyNN backend module it wraps (``sim.Population``,
+``sim.IF_cond_exp``...), so models are written against the PyNN API only. A backend subclass
+overrides just what its simulator needs: a faster ``Projection``, and the realisation of the
+synapse types trisim defines (for now :data:`TSODYKS_MARKRAM_2`).
+"""
+
+import importlib
+import importlib.metadata
+from copy import deepcopy
+
+import numpy as np
+from pyNN.connectors import FromListConnector
+from pyNN.standardmodels import StandardSynapseType
+
+
+class TsodyksMarkram2Synapse(StandardSynapseType):
+    """Tsodyks-Markram short-term plasticity in its two-state form.
+
+    Resources ``x`` recover towards 1 with ``tau_rec``; utilisation ``u`` decays to 0 with
+    ``tau_facil``. At each presynaptic spike, in this order: ``u += U (1 - u)``, ``r = u x``,
+    ``x -= r``, and the postsynaptic conductance (or current) jumps by ``weight * r``. Initially
+    ``u = 0`` and ``x = 1``, so the first spike transmits ``U * weight``. These are the semantics of
+    Stimberg et al. (2018, Fig. 1) and of Tsodyks (2005); PyNN's own
+    ``TsodyksMarkramSynapse`` is the three-state model (resources pass through an active state with
+    the postsynaptic time constant) and, on Brian2, clamps ``u <= U``.
+
+    Each backend module subclasses this with its realisation.
+    """
+
+    default_parameters = {"weight": 0.0, "delay": None, "U": 0.5, "tau_rec": 100.0,
+                          "tau_facil": 0.0}
+
+
+class IndexConnector(FromListConnector):
+    """Connect explicit (source index, target index) arrays.
+
+    Weights and delays come from the synapse type. Where the backend's Projection has a
+    ``_connect_index_arrays`` hook, all connections are made in one call; otherwise PyNN connects
+    one target cell at a time.
+
+    Parameters
+    ----------
+    sources, targets : array_like of int
+        Indices into the pre- and postsynaptic populations, one pair per connection
+        (repeated pairs make multapses).
+    """
+
+    def __init__(self, sources, targets):
+        self.sources = np.asarray(sources, dtype=np.int64)
+        self.targets = np.asarray(targets, dtype=np.int64)
+        super().__init__(np.column_stack([self.sources, self.targets]))
+
+    def connect(self, projection):
+        connect_arrays = getattr(projection, "_connect_index_arrays", None)
+        if connect_arrays is None or self.sources.size == 0:
+            return super().connect(projection)
+        parameters = deepcopy(projection.synapse_type.parameter_space)
+        parameters.shape = (self.sources.size,)
+        if isinstance(projection.synapse_type, StandardSynapseType):
+            parameters = projection.synapse_type.translate(parameters)
+        parameters.evaluate()
+        connect_arrays(self.sources, self.targets, **parameters)
+
+
+class Backend:
+    """One simulator, seen through its PyNN backend.
+
+    Attribute look-ups that the backend does not override fall through to the PyNN module.
+    """
+
+    name = None
+    pynn_module = None
+    distribution = None  # the installed package whose version is the simulator's
+
+    def __init__(self):
+        self.pynn = importlib.import_module(self.pynn_module)
+
+    def __getattr__(self, attribute):
+        return getattr(self.pynn, attribute)
+
+    @property
+    def simulator_version(self):
+        return importlib.metadata.version(self.distribution)
+
+    def setup(self, dt, seed):
+        """Start a fresh simulation with time step ``dt`` (ms); delays are at least one step.
+
+        ``seed`` seeds the simulator's own random numbers where it has any.
+        """
+        self.pynn.setup(timestep=dt, min_delay=dt, **self.setup_options(seed))
+
+    def setup_options(self, seed):
+        """Extra keyword arguments of this backend's ``setup``."""
+        return {}
+
+    def run(self, duration, progress=None):
+        """Advance by ``duration`` ms; ``progress(t_ms)`` is called every 5% of the run."""
+        callbacks = None
+        if progress is not None:
+            step = max(duration / 20.0, 1.0)
+
+            def report(t):
+                progress(t)
+                return t + step
+
+            callbacks = [report]
+        self.pynn.run(duration, callbacks=callbacks)
+
+    IndexConnector = IndexConnector
