@@ -1,0 +1,27 @@
+"""Circuits written once against the PyNN API, each in its own module.
+
+A model module declares ``DESCRIPTION`` (one line), ``Parameters`` (a
+:class:`trisim.config.Strict` model: every key with its type, default and unit), ``TRACES`` (the
+state variables recorded from a few cells) and ``build(sim, parameters, simulation, rng)``,
+which creates the network on the backend ``sim`` and returns its populations by name. Its
+default config is ``configs/<name>.yaml``.
+"""
+
+import importlib
+from importlib import resources
+
+from ..errors import unknown_name
+
+MODELS = ("coba_stp",)
+
+
+def get(name):
+    """Return the model module called ``name``."""
+    if name not in MODELS:
+        raise unknown_name("model", name, MODELS)
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def default_config(name):
+    """Path of the model's default config file."""
+    return resources.files("trisim.configs").joinpath(f"{name}.yaml")

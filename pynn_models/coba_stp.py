@@ -1,0 +1,70 @@
+"""Seed 002: COBA network with Tsodyks-Markram short-term plasticity (Stimberg et al. 2018, Fig. 1).
+
+3200 excitatory and 800 inhibitory conductance-based LIF cells driven by a constant current,
+randomly connected with plastic (depressing and facilitating) synapses. Every cell receives
+excitation with probability p_e from each excitatory cell and inhibition with p_i from each
+inhibitory cell, self-connections included. The published network is one Brian2 group; here
+the two halves are the populations "E" and "I" with the same cell parameters.
+
+Departure from the published code: synaptic delays are one time step (0.1 ms) instead of
+Brian2's zero delay, because NEST and NEURON require delays of at least one step.
+"""
+
+from ..config import Strict, quantity
+from ..connectivity import random_indegree
+
+DESCRIPTION = "COBA LIF network, 3200 E + 800 I, Tsodyks-Markram STP (Stimberg et al. 2018)"
+TRACES = ("v", "gsyn_exc", "gsyn_inh")
+
+
+class Parameters(Strict):
+    """Values of the published code; units are PyNN's (configs may use any convertible unit)."""
+
+    n_exc: int = 3200
+    n_inh: int = 800
+    E_l: quantity("mV") = -60.0
+    g_l: quantity("uS") = 0.00999
+    C_m: quantity("nF") = 0.198
+    E_e: quantity("mV") = 0.0
+    E_i: quantity("mV") = -80.0
+    tau_e: quantity("ms") = 5.0
+    tau_i: quantity("ms") = 10.0
+    tau_r: quantity("ms") = 5.0
+    I_ex: quantity("nA") = 0.15
+    V_th: quantity("mV") = -50.0
+    V_r: quantity("mV") = -60.0
+    w_e: quantity("uS") = 0.00005
+    w_i: quantity("uS") = 0.001
+    p_e: float = 0.05
+    p_i: float = 0.2
+    U_0: float = 0.6
+    tau_rec: quantity("ms") = 500.0
+    tau_facil: quantity("ms") = 300.3
+    delay: quantity("ms") = 0.1
+
+
+def build(sim, parameters, simulation, rng):
+    """Create the network on backend ``sim``; return its populations by name."""
+    p = parameters
+    cell = sim.IF_cond_exp(cm=p.C_m, tau_m=p.C_m / p.g_l, v_rest=p.E_l, v_thresh=p.V_th,
+                           v_reset=p.V_r, tau_refrac=p.tau_r, i_offset=p.I_ex,
+                           e_rev_E=p.E_e, e_rev_I=p.E_i, tau_syn_E=p.tau_e, tau_syn_I=p.tau_i)
+    sizes = {"E": p.n_exc, "I": p.n_inh}
+    populations = {name: sim.Population(max(1, round(n * simulation.scale)), cell, label=name)
+                   for name, n in sizes.items()}
+    for population in populations.values():
+        n = population.size
+        population.initialize(v=rng.uniform(p.E_l, p.V_th, n),
+                              gsyn_exc=rng.uniform(0.0, p.w_e, n),
+                              gsyn_inh=rng.uniform(0.0, p.w_i, n))
+    inputs = (("E", p.p_e, p.w_e, "excitatory"), ("I", p.p_i, p.w_i, "inhibitory"))
+    for source, probability, weight, receptor in inputs:
+        pre = populations[source]
+        for post in populations.values():
+            sources, targets = random_indegree(pre.size, post.size, probability,
+                                               pre.size / sizes[source], rng)
+            synapse = sim.TsodyksMarkram2Synapse(weight=weight, delay=p.delay, U=p.U_0,
+                                                 tau_rec=p.tau_rec, tau_facil=p.tau_facil)
+            sim.Projection(pre, post, sim.IndexConnector(sources, targets), synapse,
+                           receptor_type=receptor, label=f"{pre.label}->{post.label}")
+    return populations
