@@ -6,6 +6,11 @@ from .. import output
 from ..analysis import plots, statistics
 
 
+def _plain(value):
+    """NIX gives annotations back as numpy scalars; JSON wants Python ones."""
+    return value.item() if hasattr(value, "item") else value
+
+
 def analyze(nix_path, out_dir=None):
     """Write ``<stem>.analysis.json``, ``<stem>.raster.png`` and ``<stem>.rates.png``.
 
@@ -18,7 +23,7 @@ def analyze(nix_path, out_dir=None):
     stem = nix_path.stem
     report = statistics.analyze_block(block)
     report["source"] = {"file": str(nix_path), "populations": sorted(by_population),
-                        **{key: block.annotations.get(key) for key in
+                        **{key: _plain(block.annotations.get(key)) for key in
                            ("model", "backend", "seed", "simulator_version", "trisim_version")}}
     return [
         output.write_json(report, out_dir / f"{stem}.analysis.json"),
