@@ -134,3 +134,15 @@ def test_bad_input_is_one_line_exit_2_and_no_file(tmp_path, make_args, culprit):
     assert len(message) == 1 and culprit in message[0], result.stderr[-2000:]
     assert "Traceback" not in result.stderr
     assert set(tmp_path.rglob("*")) == before  # nothing written, not even the output directory
+
+
+def test_progress_is_reported_over_simulated_time(tmp_path):
+    code = ("from trisim.runners import run; seen = []; "
+            f"run.run('coba_stp', 'nest', r'{tmp_path}', scale=0.05, duration=200, "
+            "progress_bar=lambda duration: seen.append); print(seen)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    times = json.loads(result.stdout.strip().splitlines()[-1])
+    assert times[0] == 0.0 and times[-1] == 200.0 and len(times) == 21
+    assert all(later > earlier for earlier, later in zip(times, times[1:]))
