@@ -137,9 +137,9 @@ def test_bad_input_is_one_line_exit_2_and_no_file(tmp_path, make_args, culprit):
 
 
 def test_progress_is_reported_over_simulated_time(tmp_path):
-    code = ("from trisim.runners import run; seen = []; "
+    code = ("import json; from trisim.runners import run; seen = []; "
             f"run.run('coba_stp', 'nest', r'{tmp_path}', scale=0.05, duration=200, "
-            "progress_bar=lambda duration: seen.append); print(seen)")
+            "progress_bar=lambda duration: seen.append); print(json.dumps([float(t) for t in seen]))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]
