@@ -35,3 +35,8 @@ class BackendError(TrisimError, RuntimeError):
 def unknown_name(kind, name, valid):
     """Return an :class:`UnknownNameError` naming ``name`` and listing the ``valid`` choices."""
     return UnknownNameError(f"unknown {kind} {name!r}; valid: {', '.join(sorted(valid))}")
+
+
+class NestmlError(TrisimError, ValueError):
+    """A .nestml file does not parse, fails NESTML's checks, or uses a construct a target cannot
+    express; the message starts with ``file:line``."""

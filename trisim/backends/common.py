@@ -109,3 +109,8 @@ class Backend:
         self.pynn.run(duration, callbacks=callbacks)
 
     IndexConnector = IndexConnector
+
+    def nestml_cell_type(self, path):
+        """A PyNN cell type on this backend for the NESTML neuron in file ``path``."""
+        from .. import codegen
+        return codegen.cell_type(path, self.name)

@@ -1,0 +1,67 @@
+"""NESTML models on every backend: one front end, one module per target.
+
+``cell_type(path, backend)`` turns a .nestml neuron into a PyNN cell type for the named
+backend. The front end (:mod:`.frontend`: NESTML's parser, checks and ODE-toolbox analysis) and
+the target-neutral step program (:mod:`.program`) are shared; :mod:`.nest` hands the model to
+NESTML's own NEST target, :mod:`.neuron` prints NMODL and :mod:`.brian2` prints Brian2 code.
+Built models are cached (:mod:`.cache`).
+"""
+
+import importlib
+import re
+from pathlib import Path
+
+from ..errors import NestmlError, unknown_name
+from . import cache
+
+TARGETS = {"nest": "trisim.codegen.nest", "neuron": "trisim.codegen.neuron",
+           "brian2": "trisim.codegen.brian2"}
+_MODEL_NAME = re.compile(r"^\s*model\s+(\w+)\s*:", re.MULTILINE)
+
+
+def model_name(path, source):
+    match = _MODEL_NAME.search(source)
+    if match is None:
+        raise NestmlError(f"{path}:1: no 'model NAME:' declaration found")
+    return match.group(1)
+
+
+def built(path, backend):
+    """The cache directory of the .nestml model ``path`` built for ``backend``."""
+    if backend not in TARGETS:
+        raise unknown_name("backend", backend, TARGETS)
+    path = Path(path)
+    try:
+        source = path.read_text()
+    except OSError as exc:
+        raise NestmlError(f"{path}: cannot read ({exc.strerror})") from None
+    target = importlib.import_module(TARGETS[backend])
+    name = model_name(path, source)
+    if name.endswith("_synapse"):
+        raise NestmlError(f"{path}:1: {name} is a synapse model; use synapse_type()")
+    cache_key = cache.key(source, backend, target.SIMULATOR_DISTRIBUTION)
+
+    def build(directory):
+        from . import frontend, program
+        analysed = program.build(frontend.analyse(path))
+        program.save(analysed, directory / "program.json")
+        target.build(analysed, directory, _native_name(name, cache_key))
+
+    return cache.entry(backend, name, cache_key, build), _native_name(name, cache_key)
+
+
+def _native_name(name, cache_key):
+    # the key in the name lets two versions of one model live in one process
+    return f"{name}_{cache_key[:8]}"
+
+
+def cell_type(path, backend):
+    """A PyNN cell type, for ``backend``, of the NESTML neuron in ``path``.
+
+    Parameters, initial values, recordables and receptor types (one per spike port) keep the
+    names of the .nestml file; values are in PyNN's units (ms, mV, nA, uS, nF).
+    """
+    from . import program
+    directory, native_name = built(path, backend)
+    target = importlib.import_module(TARGETS[backend])
+    return target.cell_type(program.load(directory / "program.json"), directory, native_name)

@@ -1,0 +1,71 @@
+"""The compile cache: each generated and built model, keyed by everything that shapes it.
+
+A key covers the .nestml source, the target, the versions of NESTML, ODE-toolbox and the
+simulator, and trisim's own code generator (its source files), so an unchanged model costs
+no analysis and no build on a second run, and any change rebuilds. Builds happen in a private
+temporary directory that is renamed into place under a file lock, so concurrent processes
+never see a half-built entry and build each model once.
+"""
+
+import fcntl
+import hashlib
+import os
+import shutil
+from contextlib import contextmanager
+from importlib import metadata
+from pathlib import Path
+
+ROOT_VARIABLE = "TRISIM_CACHE"
+
+
+def root():
+    """Where built models live: ``$TRISIM_CACHE`` or ``~/.cache/trisim``."""
+    return Path(os.environ.get(ROOT_VARIABLE) or Path.home() / ".cache" / "trisim") / "nestml"
+
+
+def _generator_fingerprint():
+    digest = hashlib.sha256()
+    package = Path(__file__).parent
+    for path in sorted(package.rglob("*")):
+        if path.suffix in (".py", ".jinja2"):
+            digest.update(path.relative_to(package).as_posix().encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def key(source, target, simulator_distribution):
+    """The cache key of NESTML ``source`` text built for ``target``."""
+    versions = [metadata.version(d) for d in ("NESTML", "odetoolbox", simulator_distribution)]
+    digest = hashlib.sha256("\0".join([source, target, *versions, _generator_fingerprint()])
+                            .encode())
+    return digest.hexdigest()
+
+
+@contextmanager
+def _locked(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def entry(target, name, cache_key, build):
+    """The directory of a built model, calling ``build(directory)`` first if it is missing."""
+    directory = root() / target / f"{name}-{cache_key[:16]}"
+    if directory.is_dir():
+        return directory
+    with _locked(directory.with_name(directory.name + ".lock")):
+        if directory.is_dir():  # another process built it while we waited
+            return directory
+        scratch = directory.with_name(f"{directory.name}.building-{os.getpid()}")
+        shutil.rmtree(scratch, ignore_errors=True)
+        scratch.mkdir(parents=True)
+        try:
+            build(scratch)
+            os.rename(scratch, directory)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return directory

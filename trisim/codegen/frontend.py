@@ -1,0 +1,100 @@
+"""The shared front end: NESTML's own parser, checks, transformers and ODE-toolbox analysis.
+
+:func:`analyse` runs NESTML's pipeline up to, not including, code generation, and returns the
+model AST with the namespace NESTML's generators render templates from (propagators, update
+expressions, numeric right-hand sides, spike updates). Every target starts from this; only
+printing differs. NESTML keeps global state (symbol tables, its logger), so models are analysed
+one at a time in the calling process.
+"""
+
+import contextlib
+import io
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import NestmlError
+
+
+@dataclass
+class Analysis:
+    """A parsed, checked and analysed NESTML model."""
+
+    path: Path
+    model: object  # pynestml ASTModel, after transformation
+    namespace: dict  # what NESTML's generators pass to their templates
+    is_synapse: bool
+
+    @property
+    def name(self):
+        return self.model.get_name()
+
+
+def _first_error(path):
+    from pynestml.utils.logger import Logger, LoggingLevel
+    for _, _, level, _, position, message in Logger.get_log().values():
+        if level == LoggingLevel.ERROR:
+            where = f":{position.start_line}" if position is not None else ""
+            return NestmlError(f"{path}{where}: {message}")
+    return None
+
+
+def fail_at(path, node, message):
+    """A :class:`NestmlError` at the source line of AST ``node``."""
+    position = node.get_source_position() if node is not None else None
+    where = f":{position.start_line}" if position is not None else ""
+    return NestmlError(f"{path}{where}: {message}")
+
+
+def analyse(path):
+    """Parse, check and analyse the one model in the NESTML file ``path``.
+
+    Raises
+    ------
+    NestmlError
+        If the file is missing, does not parse or fails NESTML's checks, with ``file:line``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise NestmlError(f"{path}: no such NESTML file")
+    # NESTML prints progress and writes reports; keep the user's terminal to trisim's messages
+    with contextlib.redirect_stdout(io.StringIO()), tempfile.TemporaryDirectory() as scratch:
+        return _analyse(path, scratch)
+
+
+def _analyse(path, scratch):
+    from pynestml.cocos.co_cos_manager import CoCosManager
+    from pynestml.codegeneration.python_standalone_code_generator import (
+        PythonStandaloneCodeGenerator)
+    from pynestml.frontend.pynestml_frontend import (
+        configure_front_end, get_parsed_models, transform_models, transformers_from_target_name)
+    from pynestml.utils.logger import Logger
+
+    configure_front_end(str(path), "python_standalone", target_path=str(Path(scratch) / "out"),
+                        logging_level="ERROR")
+    models = get_parsed_models()
+    error = _first_error(path)
+    if error or not models:
+        raise error or NestmlError(f"{path}: no model found")
+    if len(models) != 1:
+        raise NestmlError(f"{path}: holds {len(models)} models; trisim takes one per file")
+    model = models[0]
+    CoCosManager.check_cocos(model)
+    error = _first_error(path)
+    if error:
+        raise error
+    is_synapse = model.get_name().endswith("_synapse")
+    transformers, _ = transformers_from_target_name("python_standalone", options={})
+    models, metadata = transform_models(transformers, [model])
+    generator = PythonStandaloneCodeGenerator({})
+    if is_synapse:
+        generator.analyse_transform_synapses(models, metadata)
+        namespace = generator._get_synapse_model_namespace(models[0], metadata)
+    else:
+        generator.analyse_transform_neurons(models, metadata)
+        namespace = generator._get_neuron_model_namespace(models[0], metadata)
+    error = _first_error(path)
+    if error:
+        raise error
+    Logger.init_logger(Logger.logging_level)
+    return Analysis(path=path, model=models[0], namespace=namespace, is_synapse=is_synapse)

@@ -1,0 +1,157 @@
+"""NEURON target: a NESTML neuron as a generated NMODL POINT_PROCESS, compiled with nrnivmodl.
+
+The point process holds the model's variables and runs the model's step
+(:mod:`trisim.codegen.program`) once per NEURON time step; its section is a placeholder.
+Spikes leave through ``net_event`` (a WATCH on a flag the step sets) and arrive through one
+small port process per spike port, which adds each weight (converted from PyNN's unit to the
+port's NESTML unit) to the model's buffer for the next step. Fixed time step only: the step
+is explicit, as in NEST.
+"""
+
+import io
+import subprocess
+import sys
+import tokenize
+from collections import defaultdict
+from pathlib import Path
+
+from . import celltype
+from . import program as prog
+from .templates import render
+
+SIMULATOR_DISTRIBUTION = "NEURON"
+
+# Python syntax -> NMODL (C-like expressions, ^ for powers, no min/max/abs builtins)
+_TOKENS = {"**": "^", "and": "&&", "or": "||", "not": "!", "True": "1", "False": "0",
+           "inf": "1e300", "min": "nml_min", "max": "nml_max", "abs": "fabs",
+           "clip": "nml_clip", "expm1": "nml_expm1", "ln": "log"}
+
+
+def nmodl(expression):
+    """An expression printed in Python syntax, in NMODL syntax, wrapped into short lines."""
+    tokens = tokenize.generate_tokens(io.StringIO(expression).readline)
+    lines, line = [], ""
+    for token in tokens:
+        if token.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
+            continue
+        line += _TOKENS.get(token.string, token.string) + " "
+        if len(line) > _LINE_LENGTH and token.type == tokenize.OP and token.string in "+-*/(,":
+            lines.append(line.rstrip())  # nocmodl rejects long lines; expressions may wrap
+            line = ""
+    return "\n        ".join(lines + [line.rstrip()])
+
+
+_LINE_LENGTH = 200
+
+
+def _number(value):
+    if value is None or value == float("inf"):
+        return "1e300"
+    if value == float("-inf"):
+        return "-1e300"
+    return repr(float(value))
+
+
+def _statements(statements, indent):
+    pad = " " * indent
+    lines = []
+    for statement in statements:
+        if isinstance(statement, (prog.Assign, prog.Local)):
+            target = statement.target if isinstance(statement, prog.Assign) else statement.name
+            operator = statement.operator if isinstance(statement, prog.Assign) else "="
+            value = nmodl(statement.expression)
+            if operator != "=":  # NMODL has no compound assignment
+                value = f"{target} {operator[0]} ({value})"
+            lines.append(f"{pad}{target} = {value}")
+        elif isinstance(statement, prog.Emit):
+            lines.append(f"{pad}spike_out = 1")
+        elif isinstance(statement, prog.If):
+            for index, (condition, body) in enumerate(statement.branches):
+                opener = "if" if index == 0 else "} else if"
+                lines.append(f"{pad}{opener} ({nmodl(condition)}) {{")
+                lines += _statements(body, indent + 4)
+            if statement.orelse:
+                lines.append(f"{pad}}} else {{")
+                lines += _statements(statement.orelse, indent + 4)
+            lines.append(f"{pad}}}")
+    return lines
+
+
+def sources(program, mechanism):
+    """The NMODL files (name -> text) of ``program`` as mechanism ``mechanism``."""
+    step = prog.lower(program.step)
+    assigned = ([v.name for v in program.state + program.internals]
+                + [p.name for p in program.continuous_ports]
+                + [n for p in program.spike_ports for n in (p.name, prog.received_flag(p.name))]
+                + ["spike_out", prog.TIME_STEP])
+    context = dict(program=program, mechanism=mechanism, number=_number, nmodl=nmodl,
+                   received=prog.received_flag, assigned=assigned,
+                   range_variables=[v.name for v in program.parameters] + assigned[:-1],
+                   locals=prog.locals_of(step), body="\n".join(_statements(step, 4)))
+    return {f"{mechanism}.mod": render("neuron.mod.jinja2", **context),
+            f"{mechanism}_port.mod": render("neuron_port.mod.jinja2", mechanism=mechanism)}
+
+
+def build(program, directory, mechanism):
+    """Write the NMODL files into ``directory`` and compile them with nrnivmodl."""
+    directory = Path(directory)
+    for name, text in sources(program, mechanism).items():
+        (directory / name).write_text(text)
+    nrnivmodl = Path(sys.executable).with_name("nrnivmodl")
+    result = subprocess.run([str(nrnivmodl)], cwd=directory, capture_output=True, text=True)
+    if result.returncode != 0:
+        errors = [line for line in (result.stdout + result.stderr).splitlines()
+                  if line.startswith("Error")] or [result.stderr.strip()[-500:]]
+        raise RuntimeError(f"nrnivmodl failed for {program.source}: {errors[0]}")
+
+
+def cell_type(program, directory, mechanism):
+    """The PyNN cell type of ``program`` on pyNN.neuron, loading the compiled mechanisms."""
+    from pyNN.neuron.simulator import load_mechanisms
+    from pyNN.standardmodels import StandardCellType
+    load_mechanisms(str(directory))
+    return type(program.name, (StandardCellType,), {
+        **celltype.common_attributes(program), "model": _cell_class(program, mechanism)})
+
+
+def _cell_class(program, mechanism):
+    """A class building one cell: placeholder section, the model's process and its ports."""
+    from neuron import h
+
+    scales = {v.name: v.unit.pynn_to_nestml for v in program.state}
+
+    class Cell:
+        def __init__(self, **parameters):
+            self.section = h.Section()
+            self.process = getattr(h, mechanism)(self.section(0.5))
+            for name, value in parameters.items():
+                setattr(self.process, name, value)
+            self.source, self.source_section = self.process, self.section
+            self.rec = h.NetCon(self.source, None)
+            for port in program.spike_ports:
+                process = getattr(h, f"{mechanism}_port")(self.section(0.5))
+                process.scale = port.weight_unit.pynn_to_nestml
+                h.setpointer(getattr(self.process, f"_ref_{port.name}"), "buffer", process)
+                h.setpointer(getattr(self.process, f"_ref_{prog.received_flag(port.name)}"),
+                             "received", process)
+                setattr(self, port.name, process)
+            self.spike_times = h.Vector(0)
+            self.traces = defaultdict(list)
+            self.recording_time = 0
+            self.initial_values = {}
+            self.recordable = {v.name: getattr(self.process, f"_ref_{v.name}")
+                               for v in program.state}
+
+        def memb_init(self):
+            # PyNN hands initial values over in PyNN units
+            for name, value in self.initial_values.items():
+                setattr(self.process, name, value * scales[name])
+
+    for variable in program.parameters + program.continuous_ports:
+        setattr(Cell, variable.name, _process_property(variable.name))
+    return Cell
+
+
+def _process_property(name):
+    return property(lambda cell: getattr(cell.process, name),
+                    lambda cell, value: setattr(cell.process, name, value))
