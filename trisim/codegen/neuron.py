@@ -111,7 +111,8 @@ def cell_type(program, directory, mechanism):
     from pyNN.standardmodels import StandardCellType
     load_mechanisms(str(directory))
     return type(program.name, (StandardCellType,), {
-        **celltype.common_attributes(program), "model": _cell_class(program, mechanism)})
+        **celltype.common_attributes(program), "model": _cell_class(program, mechanism),
+        "nestml_step_semantics": True})
 
 
 def _cell_class(program, mechanism):

@@ -47,6 +47,7 @@ class Variable:
     unit: units.Unit
     value: float = None  # default (parameters) or initial value (state), NESTML units
     expression: str = None  # defining expression (internals, state initial values)
+    nestml_name: str = None  # as NESTML (and so NEST) calls it
 
 
 @dataclass
@@ -129,7 +130,8 @@ def load(path):
                                                      tuple(value["si_powers"]))
 
     def variables(rows):
-        return [Variable(r["name"], unit(r["unit"]), r["value"], r["expression"]) for r in rows]
+        return [Variable(r["name"], unit(r["unit"]), r["value"], r["expression"], r["nestml_name"])
+                for r in rows]
 
     def ports(rows):
         return [Port(r["name"], unit(r["weight_unit"]), unit(r["unit"])) for r in rows]
@@ -187,7 +189,8 @@ class _Builder:
         if default:
             value = _evaluate(printed, self._defaults())
         return Variable(legal_name(symbol.get_symbol_name()),
-                        units.of_type_symbol(symbol.get_type_symbol()), value, printed)
+                        units.of_type_symbol(symbol.get_type_symbol()), value, printed,
+                        symbol.get_symbol_name())
 
     def _defaults(self):
         """Numeric defaults of parameters and state known so far (for initial values)."""

@@ -1,0 +1,121 @@
+"""NEST target: NESTML's own NEST code generator, built against the nest-simulator wheel.
+
+The wheel's ``nest-config`` describes the machine the wheel was built on, so NESTML's build
+gets a small replacement (:func:`nest_config`) that points at the wheel's headers and the
+compiler flags the wheel was built with (the old C++ ABI flag is essential). The model is
+generated under a name that includes its cache key, so two versions of a model can be
+installed in one NEST process.
+"""
+
+import contextlib
+import io
+import re
+import stat
+from pathlib import Path
+
+from ..errors import NestmlError
+from . import cache, celltype
+
+SIMULATOR_DISTRIBUTION = "nest-simulator"
+
+_NEST_CONFIG = """#!/bin/sh
+# Written by trisim: nest-config for the nest-simulator wheel (see trisim/codegen/nest.py).
+case "$1" in
+  --prefix) echo "{prefix}" ;;
+  --includes) echo "-I{include}" ;;
+  --cflags) echo "-D_GLIBCXX_USE_CXX11_ABI=0 -fopenmp -O2 -std=c++20" ;;
+  --libs) echo "" ;;
+  --compiler) echo "g++" ;;
+  --static-libraries) echo "OFF" ;;
+  --version) echo "{version}" ;;
+  --libdir) echo "lib" ;;
+  *) echo "" ;;
+esac
+"""
+
+_installed = {}  # module file -> True, per process
+
+
+def nest_config():
+    """A directory with ``bin/nest-config`` answering for the installed NEST wheel.
+
+    The kernel's symbols need no ``--libs``: NEST loads its kernel with RTLD_GLOBAL.
+    """
+    import nest
+    from importlib import metadata
+    prefix = cache.root().parent / "nest-config"
+    script = prefix / "bin" / "nest-config"
+    text = _NEST_CONFIG.format(prefix=prefix, version=metadata.version("nest-simulator"),
+                               include=Path(nest.__file__).parent / "include" / "nest")
+    if not script.is_file() or script.read_text() != text:
+        script.parent.mkdir(parents=True, exist_ok=True)
+        temporary = script.with_suffix(".tmp")
+        temporary.write_text(text)
+        temporary.chmod(temporary.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        temporary.replace(script)
+    return prefix
+
+
+def _module(native_name):
+    return f"{native_name}module"  # NESTML wants module names ending in "module"
+
+
+def build(program, directory, native_name):
+    """Generate and compile the NEST module of ``program`` into ``directory``."""
+    from pynestml.frontend.pynestml_frontend import generate_nest_target
+    source = Path(program.source).read_text()
+    renamed = directory / f"{native_name}.nestml"
+    renamed.write_text(re.sub(r"^(\s*model\s+)\w+(\s*:)", rf"\g<1>{native_name}\g<2>", source,
+                              count=1, flags=re.MULTILINE))
+    output = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+            generate_nest_target(str(renamed), target_path=str(directory / "build"),
+                                 install_path=str(directory), module_name=_module(native_name),
+                                 logging_level="ERROR",
+                                 codegen_opts={"nest_path": str(nest_config())})
+    except Exception as exc:
+        raise NestmlError(f"{program.source}: NESTML's NEST build failed: "
+                          f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
+    if not (directory / f"{_module(native_name)}.so").is_file():
+        tail = [line for line in output.getvalue().splitlines() if "rror" in line][:1]
+        raise NestmlError(f"{program.source}: NESTML's NEST build produced no module "
+                          f"({tail[0] if tail else 'no error message'})")
+
+
+def cell_type(program, directory, native_name):
+    """The PyNN cell type of ``program`` on pyNN.nest, installing its module once."""
+    import nest
+    from pyNN.standardmodels import StandardCellType
+    module = str(directory / f"{_module(native_name)}.so")
+    if module not in _installed:
+        nest.Install(module)
+        _installed[module] = True
+    receptors = nest.GetDefaults(native_name).get("receptor_types") or {}
+    weight_scales = {p.weight_unit.pynn_to_nestml for p in program.spike_ports}
+    if len(weight_scales) > 1:
+        raise NestmlError(f"{program.source}: on NEST, all spike ports of a model must take "
+                          "weights of one unit")
+    attributes = celltype.common_attributes(program, lambda variable: variable.nestml_name)
+    attributes.update(
+        nest_name={"on_grid": native_name, "off_grid": native_name},
+        # one NEST port routed by sign (excitatory/inhibitory qualifiers) or numbered ports
+        standard_receptor_type=not receptors,
+        sign_routed_ports=({p.name: _qualifier(program, p.name) for p in program.spike_ports}
+                           if not receptors else {}),
+        nest_receptor_ids={name.lower(): number for name, number in receptors.items()},
+        variable_map={v.name: v.nestml_name for v in program.state},
+        scale_factors={v.name: 1.0 for v in program.state},  # recorded in NESTML units
+        initial_value_scale={v.name: v.unit.pynn_to_nestml for v in program.state},
+        # pyNN.nest multiplies weights by 1000 (uS -> nS, nA -> pA); correct other units
+        receptor_scale=(weight_scales.pop() / 1000.0) if weight_scales else 1.0,
+        get_receptor_type=lambda self, name: self.nest_receptor_ids[name.lower()],
+    )
+    return type(program.name, (StandardCellType,), attributes)
+
+
+def _qualifier(program, port):
+    """'inhibitory' if NEST expects negative weights on ``port``, else 'excitatory'."""
+    source = Path(program.source).read_text()
+    match = re.search(rf"^\s*{re.escape(port)}\s*<-\s*(\w+)\s+spike", source, re.MULTILINE)
+    return "inhibitory" if match and match.group(1) == "inhibitory" else "excitatory"
