@@ -35,6 +35,18 @@ class TsodyksMarkram2Synapse(common.TsodyksMarkram2Synapse, pyNN.brian2.StaticSy
 class Projection(pyNN.brian2.Projection):
     __doc__ = pyNN.brian2.Projection.__doc__
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if getattr(self.post.celltype, "nestml_step_semantics", False):
+            # NESTML's step semantics (as NEST runs them) apply an input arriving at time t in
+            # the step that ends at t; Brian2 stamps a spike at the start of the step that
+            # emits it and processes arrivals before the end-of-step update, one step later.
+            # Delivering one step early restores NEST's timing (delays read back shorter by dt).
+            step = simulator.state.dt * brian2.ms
+            for by_post in self._brian2_synapses.values():
+                for synapses in by_post.values():
+                    synapses.delay[:] = synapses.delay[:] - step
+
     def _connect_index_arrays(self, sources, targets, **parameters):
         """Make all connections with one ``Synapses.connect`` and vectorised assignments.
 

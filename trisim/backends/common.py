@@ -37,8 +37,12 @@ class IndexConnector(FromListConnector):
     """Connect explicit (source index, target index) arrays.
 
     Weights and delays come from the synapse type. Where the backend's Projection has a
-    ``_connect_index_arrays`` hook, all connections are made in one call; otherwise PyNN connects
-    one target cell at a time.
+    ``_connect_index_arrays`` hook, all connections are made in one call; otherwise, or when the
+    hook returns ``NotImplemented`` (a case it has no fast path for), PyNN connects one target
+    cell at a time.
+
+    The hook receives every connection, on every MPI rank; it creates those whose target is
+    local (NEST does this itself, given the whole arrays).
 
     Parameters
     ----------
@@ -61,7 +65,8 @@ class IndexConnector(FromListConnector):
         if isinstance(projection.synapse_type, StandardSynapseType):
             parameters = projection.synapse_type.translate(parameters)
         parameters.evaluate()
-        connect_arrays(self.sources, self.targets, **parameters)
+        if connect_arrays(self.sources, self.targets, **parameters) is NotImplemented:
+            return super().connect(projection)
 
 
 class Backend:

@@ -1,7 +1,9 @@
 """NEST through pyNN.nest."""
 
 import nest
+import numpy as np
 import pyNN.nest
+from pyNN import errors
 from pyNN.nest.synapses import NESTSynapseMixin
 from pyNN.standardmodels import build_translations
 
@@ -32,6 +34,62 @@ class TsodyksMarkram2Synapse(common.TsodyksMarkram2Synapse, NESTSynapseMixin):
 
 class Projection(pyNN.nest.Projection):
     __doc__ = pyNN.nest.Projection.__doc__
+
+    def _connect_index_arrays(self, sources, targets, **parameters):
+        """Make all connections with one ``nest.Connect`` on arrays of node IDs.
+
+        pyNN.nest connects one target cell at a time, and per cell builds a NodeCollection,
+        calls ``nest.Connect`` and reads the sources back with ``NodeCollection.tolist``
+        (about 1 ms per cell, 8000 cells at seed 002's size). Here NEST's "connect_arrays"
+        path takes (source, target) node IDs with per-connection weights and delays, in one
+        call, on every MPI rank; NEST creates the connections of its local targets.
+
+        PyNN's bookkeeping is kept: weights arrive in NEST units (the translations scale
+        them), inhibitory conductance weights are negated as pyNN.nest does, the synapse label
+        and ``_sources`` let ``Projection.get`` find the connections, and parameters that are
+        homogeneous are already the synapse model's defaults (``_get_nest_synapse_model``),
+        so only heterogeneous ones travel per connection.
+        """
+        synapse = self.synapse_type
+        if ((getattr(synapse, "weight_variable", None) or "weight") != "weight"
+                or (getattr(synapse, "delay_variable", None) or "delay") != "delay"):
+            return NotImplemented  # NESTML synapses with their own weight or delay variable
+        # NESTML cells route "excitatory"/"inhibitory" by weight sign (see _convergent_connect)
+        receptor = getattr(self.post.celltype, "sign_routed_ports", {}).get(
+            self.receptor_type, self.receptor_type)
+        for name in ("tau_minus", "dendritic_delay_fraction", "w_min_always_zero_in_NEST"):
+            parameters.pop(name, None)
+        n = sources.size
+        weights = np.broadcast_to(np.asarray(parameters.pop("weight"), dtype=float), (n,))
+        delays = np.broadcast_to(np.asarray(parameters.pop("delay"), dtype=float), (n,))
+        if receptor == "inhibitory" and self.post.conductance_based:
+            weights = -weights  # NEST wants inhibitory conductances negative
+            if "Wmax" in parameters:
+                parameters["Wmax"] = -np.asarray(parameters["Wmax"])
+        receptor_scale = getattr(self.post.celltype, "receptor_scale", None)
+        if receptor_scale is not None:
+            weights = weights * receptor_scale
+        syn_spec = {"synapse_model": self.nest_synapse_model,
+                    "synapse_label": np.full(n, self.nest_synapse_label, dtype=float),
+                    "weight": np.ascontiguousarray(weights),
+                    "delay": np.ascontiguousarray(delays)}
+        if not self.post.celltype.standard_receptor_type:
+            port = self.post.celltype.get_receptor_type(receptor)
+            syn_spec["receptor_type"] = np.full(n, port, dtype=float)
+        native = synapse.native_parameters
+        for name, value in parameters.items():
+            if name in native.keys() and native[name].is_homogeneous:
+                continue  # already the model's default
+            syn_spec[name] = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
+        pre_ids = np.asarray(self.pre.all_cells, dtype=np.int64)[sources]
+        post_ids = np.asarray(self.post.all_cells, dtype=np.int64)[targets]
+        try:
+            nest.Connect(pre_ids, post_ids, "one_to_one", syn_spec)
+        except nest.NESTError as exc:
+            raise errors.ConnectionError(f"{self.label}: {exc}") from exc
+        self._sources.update(np.unique(pre_ids).tolist())
+        self._connections = None
+        self._simulator.state.stale_connection_cache = True
 
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, **parameters):
         # A NESTML model whose spike ports are qualified excitatory/inhibitory has one NEST

@@ -82,10 +82,10 @@ def sources(program, mechanism):
     step = prog.lower(program.step)
     assigned = ([v.name for v in program.state + program.internals]
                 + [p.name for p in program.continuous_ports]
-                + [n for p in program.spike_ports for n in (p.name, prog.received_flag(p.name))]
+                + [p.name for p in program.spike_ports]
                 + ["spike_out", prog.TIME_STEP])
     context = dict(program=program, mechanism=mechanism, number=_number, nmodl=nmodl,
-                   received=prog.received_flag, assigned=assigned,
+                   assigned=assigned,
                    range_variables=[v.name for v in program.parameters] + assigned[:-1],
                    locals=prog.locals_of(step), body="\n".join(_statements(step, 4)))
     return {f"{mechanism}.mod": render("neuron.mod.jinja2", **context),
@@ -133,8 +133,6 @@ def _cell_class(program, mechanism):
                 process = getattr(h, f"{mechanism}_port")(self.section(0.5))
                 process.scale = port.weight_unit.pynn_to_nestml
                 h.setpointer(getattr(self.process, f"_ref_{port.name}"), "buffer", process)
-                h.setpointer(getattr(self.process, f"_ref_{prog.received_flag(port.name)}"),
-                             "received", process)
                 setattr(self, port.name, process)
             self.spike_times = h.Vector(0)
             self.traces = defaultdict(list)

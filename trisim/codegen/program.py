@@ -221,11 +221,13 @@ class _Builder:
             for assignment in updates:
                 statements.append(self._assignment(assignment))
         for block in model.get_on_receive_blocks():
-            flag = received_flag(legal_name(block.get_port_name()))
-            statements.append(If([(f"{flag} > 0.5", self._body(block.get_stmts_body()))]))
+            # "a spike arrived" is "the port's summed weight is not zero" on every target (PyNN's
+            # synapse code adds weights to one variable); only inputs summing to exactly 0 differ
+            # from NEST, which also runs the block for them
+            port = legal_name(block.get_port_name())
+            statements.append(If([(f"{port} != 0", self._body(block.get_stmts_body()))]))
         for port in model.get_spike_input_ports():  # the step has consumed this step's input
-            name = legal_name(port.get_symbol_name())
-            statements += [Assign(name, "=", "0"), Assign(received_flag(name), "=", "0")]
+            statements.append(Assign(legal_name(port.get_symbol_name()), "=", "0"))
         for block in model.get_on_condition_blocks():
             statements.append(If([(self.expr(block.get_cond_expr()),
                                    self._body(block.get_stmts_body()))]))
@@ -363,11 +365,6 @@ def locals_of(statements):
             for body in [b for _, b in statement.branches] + [statement.orelse]:
                 names += [n for n in locals_of(body) if n not in names]
     return names
-
-
-def received_flag(port):
-    """Name of the flag telling that spike port ``port`` received a spike in this step."""
-    return f"{port}_received"
 
 
 def port_weight_unit(model, port_name):
