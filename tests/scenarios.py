@@ -48,7 +48,48 @@ def stp_efficacies(backend_name):
     return result
 
 
-SCENARIOS = {"stp_efficacies": stp_efficacies}
+def array_connect(backend_name):
+    """The same connections made by the backend's array hook and by PyNN's per-target path.
+
+    Returns, per projection (receptor x synapse type x cell type), both sorted lists of
+    (pre, post, weight, delay, ...) so the caller can compare them; repeated pairs (multapses)
+    included.
+    """
+    sim = backends.load(backend_name)
+    sim.setup(0.1, 1)
+    rng = np.random.default_rng(7)
+    n_pre, n_post, n = 6, 5, 40
+    sources = rng.integers(0, n_pre, n)
+    targets = np.sort(rng.integers(0, n_post, n))
+    pre = sim.Population(n_pre, sim.IF_cond_exp())
+    synapses = {
+        "tm2": (lambda: sim.TsodyksMarkram2Synapse(weight=0.002, delay=0.3, **STP),
+                ["weight", "delay", "U", "tau_rec", "tau_facil"]),
+        "static": (lambda: sim.StaticSynapse(weight=0.003, delay=0.2), ["weight", "delay"]),
+    }
+    cases = [("cond", "excitatory"), ("cond", "inhibitory"), ("curr", "excitatory")]
+    result = {}
+    for cell, receptor in cases:
+        for synapse_name, (synapse, names) in synapses.items():
+            post = {"cond": sim.IF_cond_exp, "curr": sim.IF_curr_exp}[cell]()
+            fast = sim.Projection(pre, sim.Population(n_post, post),
+                                  sim.IndexConnector(sources, targets), synapse(),
+                                  receptor_type=receptor)
+            slow = sim.Projection(pre, sim.Population(n_post, post),
+                                  sim.FromListConnector(list(zip(sources, targets))), synapse(),
+                                  receptor_type=receptor)
+            key = f"{cell}-{receptor}-{synapse_name}"
+            result[key] = {name: sorted([float(x) for x in row]
+                                        for row in projection.get(names, format="list"))
+                           for name, projection in (("fast", fast), ("slow", slow))}
+            result[key]["weights"] = np.nan_to_num(
+                fast.get("weight", format="array", multiple_synapses="sum")).tolist()
+    result["expected"] = sorted(map(list, zip(sources.tolist(), targets.tolist())))
+    sim.end()
+    return result
+
+
+SCENARIOS = {"stp_efficacies": stp_efficacies, "array_connect": array_connect}
 
 if __name__ == "__main__":
     name, backend_name = sys.argv[1:3]

@@ -48,6 +48,24 @@ def test_tsodyks_markram_2_transmits_the_published_efficacy_per_spike(backend):
         assert expected[0] * np.exp(-0.1 / tau) * 0.999 <= measured[0] <= expected[0] * 1.001
 
 
+@pytest.mark.parametrize("backend", sorted(backends.BACKENDS))
+def test_array_connect_makes_the_connections_of_the_per_target_path(backend):
+    result = run_scenario("array_connect", backend)
+    expected = result.pop("expected")
+    assert len(result) == 6
+    for case, lists in result.items():
+        fast, slow = np.array(lists["fast"]), np.array(lists["slow"])
+        assert fast[:, :2].astype(int).tolist() == expected, case  # every pair, multapses too
+        np.testing.assert_allclose(fast, slow, rtol=1e-12, err_msg=case)
+        # weights read back in PyNN units and sign, summed over multapses
+        counts = np.zeros((6, 5))
+        np.add.at(counts, tuple(np.array(expected).T), 1)
+        weight = fast[0, 2]
+        assert weight > 0, case
+        np.testing.assert_allclose(np.array(lists["weights"]), counts * weight, rtol=1e-12,
+                                   err_msg=case)
+
+
 def test_unknown_backend_lists_the_valid_ones():
     with pytest.raises(UnknownNameError, match="unknown backend 'nset'; valid: brian2, nest, neuron"):
         backends.load("nset")
