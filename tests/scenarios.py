@@ -84,6 +84,9 @@ def array_connect(backend_name):
                            for name, projection in (("fast", fast), ("slow", slow))}
             result[key]["weights"] = np.nan_to_num(
                 fast.get("weight", format="array", multiple_synapses="sum")).tolist()
+            fast.set(weight=0.004, delay=0.5)
+            result[key]["after_set"] = sorted(set(fast.get(["weight", "delay"], format="list",
+                                                           with_address=False)))
     result["expected"] = sorted(map(list, zip(sources.tolist(), targets.tolist())))
     sim.end()
     return result

@@ -64,6 +64,8 @@ def test_array_connect_makes_the_connections_of_the_per_target_path(backend):
         assert weight > 0, case
         np.testing.assert_allclose(np.array(lists["weights"]), counts * weight, rtol=1e-12,
                                    err_msg=case)
+        # Projection.set reaches every connection
+        np.testing.assert_allclose(lists["after_set"], [[0.004, 0.5]], rtol=1e-12, err_msg=case)
 
 
 def test_unknown_backend_lists_the_valid_ones():

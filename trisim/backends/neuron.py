@@ -1,10 +1,85 @@
-"""NEURON through pyNN.neuron."""
+"""NEURON through pyNN.neuron.
 
-import pyNN.neuron
-from pyNN.neuron.standardmodels.synapses import BaseSynapse
-from pyNN.standardmodels import build_translations
+Two-state Tsodyks-Markram synapses onto PyNN's standard IF cells with exponential synapses are
+NetCon streams into trisim's receptor mechanisms (``nmodl/``): one NetCon per connection,
+its STP state in the NetCon's weight vector. pyNN.neuron's own realisation (a weight-adjuster
+point process, a second NetCon and a hoc ``setpointer`` per connection) remains for other cells.
+"""
 
-from . import common
+import hashlib
+import sys
+from copy import deepcopy
+from importlib import metadata
+from pathlib import Path
+
+from .. import parallel
+
+if parallel.world_size() > 1:
+    # pyNN.neuron creates its ParallelContext on import: MPI must be running by then. mpi4py
+    # starts it (PyNN gathers data through mpi4py too) and NEURON joins it.
+    from mpi4py import MPI  # noqa: F401
+    from neuron import h as _h
+    _h.nrnmpi_init()
+
+import numpy as np  # noqa: E402
+import pyNN.neuron  # noqa: E402
+from pyNN.neuron import simulator  # noqa: E402
+from pyNN.neuron.cells import StandardIFStandardReceptors  # noqa: E402
+from pyNN.neuron.standardmodels.synapses import BaseSynapse  # noqa: E402
+from pyNN.standardmodels import build_translations  # noqa: E402
+
+from . import common  # noqa: E402
+
+_MECHANISM_SOURCES = Path(__file__).with_name("nmodl")
+# receptor mechanisms whose NetCon weight vector is (weight, stp, U, tau_rec, tau_facil, state...)
+_STREAM_RECEPTORS = ("TrisimExpSynTM2", "TrisimExpISynTM2")
+_STP_FIELDS = {"U": 2, "tau_rec": 3, "tau_facil": 4}
+
+
+def _build_mechanisms(directory):
+    import subprocess
+    for source in _MECHANISM_SOURCES.glob("*.mod"):
+        (Path(directory) / source.name).write_bytes(source.read_bytes())
+    nrnivmodl = Path(sys.executable).with_name("nrnivmodl")
+    result = subprocess.run([str(nrnivmodl)], cwd=directory, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"nrnivmodl failed on {_MECHANISM_SOURCES}: "
+                           f"{(result.stdout + result.stderr)[-1000:]}")
+
+
+def load_mechanisms():
+    """Compile trisim's NMODL mechanisms once (cached by content and NEURON version), load them."""
+    from ..codegen import cache
+    digest = hashlib.sha256(metadata.version("NEURON").encode())
+    for source in sorted(_MECHANISM_SOURCES.glob("*.mod")):
+        digest.update(source.name.encode() + source.read_bytes())
+    directory = cache.entry("neuron", "trisim-receptors", digest.hexdigest(), _build_mechanisms)
+    simulator.load_mechanisms(str(directory))  # loads each directory once per process
+    h = simulator.h
+    _StreamReceptorIF.synapse_models = {
+        "current": {"exp": h.TrisimExpISynTM2, "alpha": h.AlphaISyn},
+        "conductance": {"exp": h.TrisimExpSynTM2, "alpha": h.AlphaSyn},
+    }
+
+
+class _StreamReceptorIF(StandardIFStandardReceptors):
+    """pyNN.neuron's standard IF cell, its exponential receptors able to carry STP streams.
+
+    A NetCon that sets only its weight is a static synapse, as with NEURON's ExpSyn (or
+    pyNN.neuron's ExpISyn), whose equations the receptors keep.
+    """
+
+    synapse_models = None  # set by load_mechanisms()
+
+
+class IF_cond_exp(pyNN.neuron.IF_cond_exp):
+    __doc__ = pyNN.neuron.IF_cond_exp.__doc__
+    model = _StreamReceptorIF
+
+
+class IF_curr_exp(pyNN.neuron.IF_curr_exp):
+    __doc__ = pyNN.neuron.IF_curr_exp.__doc__
+    model = _StreamReceptorIF
 
 # PyNN's NEURON weight adjuster (TsodyksMarkramWA) is the three-state model, whose active state
 # decays with ``tau_syn``; as tau_syn -> 0 it becomes the two-state model exactly: the active
@@ -34,10 +109,171 @@ class TsodyksMarkram2Synapse(BaseSynapse, common.TsodyksMarkram2Synapse):
 _NESTML_EVENT_ADVANCE = 0.75  # time steps
 
 
+class _StreamConnection:
+    """One connection made as a NetCon stream, seen as pyNN.neuron's ``Connection``."""
+
+    __slots__ = ("presynaptic_index", "postsynaptic_index", "nc")
+
+    def __init__(self, presynaptic_index, postsynaptic_index, nc):
+        self.presynaptic_index = presynaptic_index
+        self.postsynaptic_index = postsynaptic_index
+        self.nc = nc
+
+    def _get_weight(self):
+        return self.nc.weight[0]
+
+    def _set_weight(self, value):
+        self.nc.weight[0] = value
+
+    def _get_delay(self):
+        return self.nc.delay
+
+    def _set_delay(self, value):
+        self.nc.delay = value
+
+    weight = property(_get_weight, _set_weight)
+    delay = property(_get_delay, _set_delay)
+
+    def __getattr__(self, name):
+        if name in _STP_FIELDS:
+            return self.nc.weight[_STP_FIELDS[name]]
+        raise AttributeError(name)
+
+    def __setattr__(self, name, value):
+        if name in _STP_FIELDS:
+            self.nc.weight[_STP_FIELDS[name]] = value
+        else:
+            object.__setattr__(self, name, value)
+
+    def as_tuple(self, *names):
+        return tuple(getattr(self, name) for name in names)
+
+
 class Projection(pyNN.neuron.Projection):
     __doc__ = pyNN.neuron.Projection.__doc__
 
+    def __init__(self, *args, **kwargs):
+        # connections made as NetCon streams: index arrays per call, and their NetCons
+        self._stream_pre, self._stream_post, self._stream_netcons = [], [], []
+        super().__init__(*args, **kwargs)
+
+    @property
+    def connections(self):
+        yield from super().connections
+        if self._stream_netcons:
+            pre = np.concatenate(self._stream_pre).tolist()
+            post = np.concatenate(self._stream_post).tolist()
+            for i, j, nc in zip(pre, post, self._stream_netcons):
+                yield _StreamConnection(i, j, nc)
+
+    def _receptors(self, targets):
+        """Per target, the point process that receives this projection (None: no stream path).
+
+        One look-up per target cell; the result is an object array indexed by ``targets``.
+        """
+        if "." in self.receptor_type:
+            return None
+        cells = np.unique(targets)
+        receptors = np.empty(self.post.size, dtype=object)
+        for j in cells.tolist():
+            cell = self.post.all_cells[j]._cell
+            if hasattr(cell, "type"):  # multi-receptor mechanisms set weight[1] themselves
+                return None
+            receptors[j] = getattr(cell, self.receptor_type, None)
+            if receptors[j] is None:
+                return None
+        return receptors
+
+    def _is_stp(self):
+        return isinstance(self.synapse_type, TsodyksMarkram2Synapse)
+
+    def _connect_streams(self, sources, targets, parameters):
+        """Create one NetCon per (local) connection; None if this projection has no stream path.
+
+        Static synapses go to any point-process receptor; two-state STP only to trisim's
+        receptors, with (stp=1, U, tau_rec, tau_facil) in weight[1:5] and the state after.
+        NEURON has no call that makes many NetCons, so this is one loop over connections with
+        nothing in it but NEURON's own calls (the loop a NEURON script would have).
+        """
+        stp = self._is_stp()
+        if not stp and type(self.synapse_type) is not pyNN.neuron.StaticSynapse:
+            return None
+        local = self.post._mask_local[targets]
+        sources, targets = sources[local], targets[local]
+        receptors = self._receptors(targets)
+        if receptors is None:
+            return None
+        objects = receptors[targets]
+        if stp and not all(name.split("[")[0] in _STREAM_RECEPTORS
+                           for name in {r.hname() for r in receptors[np.unique(targets)]}):
+            return None
+        n = sources.size
+
+        def column(name):
+            return np.broadcast_to(np.asarray(parameters[name], dtype=float)[local]
+                                   if np.ndim(parameters[name]) else
+                                   np.asarray(parameters[name], dtype=float), (n,)).tolist()
+
+        weights, delays = column("weight"), column("delay")
+        if getattr(self.post.celltype, "nestml_step_semantics", False):
+            advance = _NESTML_EVENT_ADVANCE * simulator.state.dt
+            delays = [d - advance for d in delays]
+        gids = np.asarray(self.pre.all_cells, dtype=np.int64)[sources].tolist()
+        connect = simulator.state.parallel_context.gid_connect
+        netcons = self._stream_netcons
+        append = netcons.append
+        if stp:
+            for gid, target, w, d, u0, tau_rec, tau_facil in zip(
+                    gids, objects, weights, delays, column("U"), column("tau_rec"),
+                    column("tau_facil")):
+                nc = connect(gid, target)
+                vector = nc.weight
+                vector[0] = w
+                vector[1] = 1.0
+                vector[2] = u0
+                vector[3] = tau_rec
+                vector[4] = tau_facil
+                nc.delay = d
+                append(nc)
+        else:
+            for gid, target, w, d in zip(gids, objects, weights, delays):
+                nc = connect(gid, target)
+                nc.weight[0] = w
+                nc.delay = d
+                append(nc)
+        self._stream_pre.append(sources)
+        self._stream_post.append(targets)
+        return n
+
+    def _connect_index_arrays(self, sources, targets, **parameters):
+        """Make every local connection as a NetCon stream, or decline (``NotImplemented``)."""
+        for name in ("dendritic_delay_fraction", "x", "y"):
+            parameters.pop(name, None)
+        if self._connect_streams(sources, targets, parameters) is None:
+            return NotImplemented
+
+    def _set_attributes(self, parameter_space):
+        if self._stream_netcons:
+            # columns of the local targets only, as pyNN.neuron evaluates them
+            values = deepcopy(parameter_space)
+            values.evaluate(mask=(slice(None), self.post._mask_local))
+            column = np.cumsum(self.post._mask_local) - 1
+            pre = np.concatenate(self._stream_pre)
+            post = column[np.concatenate(self._stream_post)]
+            for name, value in values.items():
+                n_local = int(self.post._mask_local.sum())
+                picked = np.broadcast_to(value, (self.pre.size, n_local))[pre, post]
+                for nc, item in zip(self._stream_netcons, picked.tolist()):
+                    setattr(_StreamConnection(None, None, nc), name, item)
+        super()._set_attributes(parameter_space)
+
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, **parameters):
+        if self._is_stp() and isinstance(postsynaptic_index, (int, np.integer)):
+            # the same realisation whichever connector is used
+            sources = np.asarray(presynaptic_indices, dtype=np.int64)
+            targets = np.full(sources.size, postsynaptic_index, dtype=np.int64)
+            if self._connect_streams(sources, targets, parameters) is not None:
+                return
         super()._convergent_connect(presynaptic_indices, postsynaptic_index, **parameters)
         new = [c for group in self._connections[postsynaptic_index].values() for c in group]
         if isinstance(self.synapse_type, TsodyksMarkram2Synapse):
@@ -56,3 +292,9 @@ class NeuronBackend(common.Backend):
     distribution = "NEURON"
     TsodyksMarkram2Synapse = TsodyksMarkram2Synapse
     Projection = Projection
+    IF_cond_exp = IF_cond_exp
+    IF_curr_exp = IF_curr_exp
+
+    def __init__(self):
+        super().__init__()
+        load_mechanisms()
