@@ -39,7 +39,8 @@ def built(path, backend):
     name = model_name(path, source)
     if name.endswith("_synapse"):
         raise NestmlError(f"{path}:1: {name} is a synapse model; use synapse_type()")
-    cache_key = cache.key(source, backend, target.SIMULATOR_DISTRIBUTION)
+    variant = getattr(target, "build_variant", lambda: "")()
+    cache_key = cache.key(source, backend, target.SIMULATOR_DISTRIBUTION, variant)
 
     def build(directory):
         from . import frontend, program

@@ -33,11 +33,15 @@ def _generator_fingerprint():
     return digest.hexdigest()
 
 
-def key(source, target, simulator_distribution):
-    """The cache key of NESTML ``source`` text built for ``target``."""
+def key(source, target, simulator_distribution, variant=""):
+    """The cache key of NESTML ``source`` text built for ``target``.
+
+    ``variant`` names a build of the simulator that needs its own modules although its version
+    is the same (NEST built with MPI, ``make setup-mpi``).
+    """
     versions = [metadata.version(d) for d in ("NESTML", "odetoolbox", simulator_distribution)]
-    digest = hashlib.sha256("\0".join([source, target, *versions, _generator_fingerprint()])
-                            .encode())
+    digest = hashlib.sha256("\0".join([source, target, *versions, variant,
+                                       _generator_fingerprint()]).encode())
     return digest.hexdigest()
 
 

@@ -22,7 +22,7 @@ _NEST_CONFIG = """#!/bin/sh
 # Written by trisim: nest-config for the nest-simulator wheel (see trisim/codegen/nest.py).
 case "$1" in
   --prefix) echo "{prefix}" ;;
-  --includes) echo "-I{include}" ;;
+  --includes) echo "-I{include}{mpi_includes}" ;;
   --cflags) echo "-D_GLIBCXX_USE_CXX11_ABI=0 -fopenmp -O2 -std=c++20" ;;
   --libs) echo "" ;;
   --compiler) echo "g++" ;;
@@ -46,7 +46,8 @@ def nest_config():
     prefix = cache.root().parent / "nest-config"
     script = prefix / "bin" / "nest-config"
     text = _NEST_CONFIG.format(prefix=prefix, version=metadata.version("nest-simulator"),
-                               include=Path(nest.__file__).parent / "include" / "nest")
+                               include=Path(nest.__file__).parent / "include" / "nest",
+                               mpi_includes=_mpi_includes())
     if not script.is_file() or script.read_text() != text:
         script.parent.mkdir(parents=True, exist_ok=True)
         temporary = script.with_suffix(".tmp")
@@ -54,6 +55,23 @@ def nest_config():
         temporary.chmod(temporary.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         temporary.replace(script)
     return prefix
+
+
+def build_variant():
+    """"mpi" for a NEST built with MPI (``make setup-mpi``): its headers differ from the wheel's,
+    so its modules are built and cached apart."""
+    import nest
+    return "mpi" if nest.build_info.get("have_mpi") else ""
+
+
+def _mpi_includes():
+    """The MPI include flags a NEST built with MPI needs (its headers include mpi.h)."""
+    import shutil
+    import subprocess
+    if not build_variant() or not shutil.which("mpicxx"):
+        return ""
+    flags = subprocess.run(["mpicxx", "--showme:compile"], capture_output=True, text=True)
+    return " " + flags.stdout.strip() if flags.returncode == 0 else ""
 
 
 def _module(native_name):
