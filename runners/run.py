@@ -28,11 +28,17 @@ def output_stem(model_name, backend_name, seed):
 
 
 def simulate(model, model_name, backend, cfg, progress=None):
-    """Build and run ``model`` on ``backend``; return the Neo Block and wall-clock times."""
+    """Build and run ``model`` on ``backend``; return the Neo Block and wall-clock times.
+
+    Under MPI every process calls this: each draws the same network from the seed and creates
+    its local part; the Block is gathered on rank 0 (on other ranks it holds local data only).
+    """
     simulation = cfg.simulation
     rng = np.random.default_rng(simulation.seed)
     started = time.perf_counter()
-    backend.setup(simulation.dt, simulation.seed)
+    backend.setup(simulation.dt, simulation.seed, simulation.threads)
+    if backend.num_processes() > 1:
+        progress = None  # every rank must advance in the same steps; one bar would be wrong
     populations = model.build(backend, cfg.parameters, simulation, rng)
     for population in populations.values():
         population.record("spikes")
@@ -46,6 +52,7 @@ def simulate(model, model_name, backend, cfg, progress=None):
     return block, built - started, ran - built
 
 
+
 def run(model_name, backend_name, out_dir, config_path=None, overrides=(), seed=None,
         scale=None, duration=None, progress_bar=None):
     """Run one model on one backend; write ``<stem>.nix`` and ``<stem>.summary.json``.
@@ -53,12 +60,18 @@ def run(model_name, backend_name, out_dir, config_path=None, overrides=(), seed=
     Everything the user gave is checked (model, backend, config, output directory) before
     the simulator starts. ``progress_bar(duration_ms)``, if given, returns a callable that
     is told the simulated time as the run advances. Returns the two paths.
+
+    Started by an MPI launcher (``mpirun -n N trisim run ...``) on a backend with MPI, the N
+    processes run one simulation and rank 0 alone writes the files (the others return no
+    paths); a backend without MPI refuses with :class:`~trisim.errors.BackendError`.
     """
     model, cfg = resolve_config(model_name, config_path, overrides, seed, scale, duration)
     backend = backends.load(backend_name)
     out_dir = output.writable_directory(out_dir)
     progress = progress_bar(cfg.simulation.duration) if progress_bar else None
     block, wall_build, wall_run = simulate(model, model_name, backend, cfg, progress)
+    if not backend.is_root:
+        return ()
     stem = output_stem(model_name, backend_name, cfg.simulation.seed)
     summary = {
         "model": model_name,
@@ -68,6 +81,8 @@ def run(model_name, backend_name, out_dir, config_path=None, overrides=(), seed=
         "duration_ms": cfg.simulation.duration,
         "dt_ms": cfg.simulation.dt,
         "simulator_version": backend.simulator_version,
+        "mpi_processes": block.annotations["mpi_processes"],
+        "threads": cfg.simulation.threads,
         "populations": summarize_populations(block),
         "wall_build_s": round(wall_build, 3),
         "wall_run_s": round(wall_run, 3),

@@ -52,4 +52,10 @@ else
         exit 1
     fi
 fi
+# The build installs a nest-config that describes its temporary build directory. Leave none,
+# as with the wheel: pyNN.nest would otherwise try (and fail) to build its extensions at every
+# import, and trisim's NESTML target writes its own (trisim/codegen/nest.py).
+if [ -f "$VENV/bin/nest-config" ] && grep -q "/tmp/" "$VENV/bin/nest-config"; then
+    rm -f "$VENV/bin/nest-config"
+fi
 echo "setup-mpi: ready (mpirun $(mpirun --version 2>/dev/null | head -1 | awk '{print $NF}'))"

@@ -64,6 +64,7 @@ class Simulation(Strict):
     seed: int = 1
     scale: float = Field(1.0, gt=0)
     record_traces: int = Field(3, ge=0, description="cells per population with v and g recorded")
+    threads: int = Field(1, ge=1, description="threads per process (NEST only)")
 
 
 def unit_of(model_class, name):

@@ -11,6 +11,7 @@ from importlib import metadata
 from pathlib import Path
 
 import neo
+import numpy as np
 from neo.io import NixIO
 
 from .errors import InputFileError, OutputError
@@ -37,6 +38,7 @@ def provenance(model, backend, config):
         "trisim_git_commit": git_commit(),
         "python_version": platform.python_version(),
         "seed": config.simulation.seed,
+        "mpi_processes": backend.num_processes(),
         "dt_ms": config.simulation.dt,
         "scale": config.simulation.scale,
         "config": json.dumps(config.as_dict()),
@@ -45,13 +47,30 @@ def provenance(model, backend, config):
     }
 
 
+def _in_cell_order(recorded):
+    """Spike trains by cell index and signal channels by cell, whatever the process count.
+
+    Under MPI, PyNN's gather appends each rank's cells (and, for signals, its columns).
+    """
+    recorded.spiketrains = sorted(recorded.spiketrains,
+                                  key=lambda train: train.annotations["source_index"])
+    for i, signal in enumerate(recorded.analogsignals):
+        index = signal.array_annotations.get("channel_index")
+        if index is not None and np.any(np.diff(index) < 0):
+            recorded.analogsignals[i] = signal[:, np.argsort(index, kind="stable")]
+    return recorded
+
+
 def collect_block(populations, annotations):
-    """Gather every population's recorded data into one Block with one Group per population."""
+    """Gather every population's recorded data into one Block with one Group per population.
+
+    Collective under MPI (every process calls it): the Block is complete on rank 0 only.
+    """
     block = neo.Block(name=annotations["model"], **annotations)
     segment = neo.Segment(name="run")
     block.segments.append(segment)
     for name, population in populations.items():
-        recorded = population.get_data().segments[0]
+        recorded = _in_cell_order(population.get_data(gather=True).segments[0])
         group = neo.Group(name=name)
         for train in recorded.spiketrains:
             train.annotations["source_population"] = name

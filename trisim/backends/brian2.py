@@ -56,7 +56,7 @@ class Projection(pyNN.brian2.Projection):
         """
         if not (isinstance(self.pre, pyNN.brian2.Population)
                 and isinstance(self.post, pyNN.brian2.Population)):
-            raise NotImplementedError(f"{self.label}: array connections need whole Populations")
+            return NotImplemented  # IndexConnector falls back to PyNN's per-target path
         synapses = self._brian2_synapses[0][0]
         first = len(synapses)
         synapses.connect(i=sources, j=targets)
@@ -77,7 +77,7 @@ class Brian2Backend(common.Backend):
     TsodyksMarkram2Synapse = TsodyksMarkram2Synapse
     Projection = Projection
 
-    def setup_options(self, seed):
+    def setup_options(self, seed, threads):
         # Brian2 draws its own random numbers (rand(), PoissonGroup) from numpy's global state.
         brian2.seed(seed)
         return {}

@@ -14,6 +14,11 @@ import numpy as np
 from pyNN.connectors import FromListConnector
 from pyNN.standardmodels import StandardSynapseType
 
+from .. import parallel
+from ..errors import BackendError
+
+MPI_BACKENDS = ("nest", "neuron")
+
 
 class TsodyksMarkram2Synapse(StandardSynapseType):
     """Tsodyks-Markram short-term plasticity in its two-state form.
@@ -31,6 +36,23 @@ class TsodyksMarkram2Synapse(StandardSynapseType):
 
     default_parameters = {"weight": 0.0, "delay": None, "U": 0.5, "tau_rec": 100.0,
                           "tau_facil": 0.0}
+
+
+class GlobalInitialValues:
+    """Population mixin: a cell's initial value read at its index in the whole population.
+
+    PyNN 0.13 indexes the population's (global) initial-value arrays with the cell's *local*
+    index, which is the same thing in one process but the value of another cell under MPI; on
+    NEST that puts wrong values in the first sample of recorded signals.
+    """
+
+    def _get_cell_initial_value(self, id, variable):
+        if variable in self.initial_values:
+            return self.initial_values[variable][self.id_to_index(id)]
+        return super()._get_cell_initial_value(id, variable)
+
+    def _set_cell_initial_value(self, id, variable, value):
+        self.initial_values[variable][self.id_to_index(id)] = value
 
 
 class IndexConnector(FromListConnector):
@@ -89,16 +111,42 @@ class Backend:
     def simulator_version(self):
         return importlib.metadata.version(self.distribution)
 
-    def setup(self, dt, seed):
+    supports_mpi = False  # one simulation across MPI processes (mpirun -n N)
+    supports_threads = False  # several threads per process
+
+    def setup(self, dt, seed, threads=1):
         """Start a fresh simulation with time step ``dt`` (ms); delays are at least one step.
 
-        ``seed`` seeds the simulator's own random numbers where it has any.
+        ``seed`` seeds the simulator's own random numbers where it has any; ``threads`` is the
+        number of threads per process. Under an MPI launcher (see :mod:`trisim.parallel`) the
+        simulator must be spread over all its processes, else this raises
+        :class:`~trisim.errors.BackendError` rather than run N copies of one simulation.
         """
-        self.pynn.setup(timestep=dt, min_delay=dt, **self.setup_options(seed))
+        size = parallel.world_size()
+        if size > 1 and not self.supports_mpi:
+            raise BackendError(f"backend {self.name!r} has no MPI support: it runs in one "
+                               f"process, but this is one of {size} MPI processes; run it "
+                               f"without mpirun, or use a backend with MPI: "
+                               f"{', '.join(MPI_BACKENDS)}")
+        if threads > 1 and not self.supports_threads:
+            raise BackendError(f"backend {self.name!r} runs one thread per process "
+                               f"(threads={threads}); use MPI processes instead")
+        self.pynn.setup(timestep=dt, min_delay=dt, **self.setup_options(seed, threads))
+        if self.num_processes() != size:
+            raise BackendError(f"backend {self.name!r}: started as one of {size} MPI processes "
+                               f"but the simulator sees {self.num_processes()}; "
+                               f"{self.mpi_hint}")
 
-    def setup_options(self, seed):
+    def setup_options(self, seed, threads):
         """Extra keyword arguments of this backend's ``setup``."""
         return {}
+
+    mpi_hint = "is it built with MPI?"
+
+    @property
+    def is_root(self):
+        """True on the process that gathers data and writes files (MPI rank 0)."""
+        return self.rank() == 0
 
     def run(self, duration, progress=None):
         """Advance by ``duration`` ms; ``progress(t_ms)`` is called every 5% of the run."""

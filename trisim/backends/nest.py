@@ -107,7 +107,7 @@ class Projection(pyNN.nest.Projection):
             self.receptor_type = port
 
 
-class Population(pyNN.nest.Population):
+class Population(common.GlobalInitialValues, pyNN.nest.Population):
     __doc__ = pyNN.nest.Population.__doc__
 
     def _set_initial_value_array(self, variable, value):
@@ -124,5 +124,11 @@ class NestBackend(common.Backend):
     Projection = Projection
     Population = Population
 
-    def setup_options(self, seed):
-        return {"rng_seed": seed, "threads": 1, "verbosity": "error"}
+    supports_mpi = True
+    supports_threads = True
+    mpi_hint = "NEST's PyPI wheel has no MPI: run 'make setup-mpi' (README, MPI runs)"
+
+    def setup_options(self, seed, threads):
+        # The same seed and number of virtual processes (MPI ranks x threads) give the same
+        # simulation whatever the split (NEST's guarantee; tests/test_mpi.py checks it).
+        return {"rng_seed": seed, "threads": threads, "verbosity": "error"}

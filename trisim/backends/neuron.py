@@ -34,6 +34,11 @@ _MECHANISM_SOURCES = Path(__file__).with_name("nmodl")
 # receptor mechanisms whose NetCon weight vector is (weight, stp, U, tau_rec, tau_facil, state...)
 _STREAM_RECEPTORS = ("TrisimExpSynTM2", "TrisimExpISynTM2")
 _STP_FIELDS = {"U": 2, "tau_rec": 3, "tau_facil": 4}
+# NEURON's fixed-step ParallelContext refuses connections between processes whose delay is not
+# more than one time step (by 1e-10 ms), and trisim's delays are often exactly one step. Stream
+# NetCons carry this much more: the event is still delivered in the same step (the one during
+# whose first half it arrives), in one process as in many, and ``get("delay")`` hides it.
+_DELAY_MARGIN = 1e-9  # ms
 
 
 def _build_mechanisms(directory):
@@ -126,10 +131,10 @@ class _StreamConnection:
         self.nc.weight[0] = value
 
     def _get_delay(self):
-        return self.nc.delay
+        return self.nc.delay - _DELAY_MARGIN
 
     def _set_delay(self, value):
-        self.nc.delay = value
+        self.nc.delay = value + _DELAY_MARGIN
 
     weight = property(_get_weight, _set_weight)
     delay = property(_get_delay, _set_delay)
@@ -214,10 +219,12 @@ class Projection(pyNN.neuron.Projection):
                                    if np.ndim(parameters[name]) else
                                    np.asarray(parameters[name], dtype=float), (n,)).tolist()
 
-        weights, delays = column("weight"), column("delay")
+        weights = column("weight")
+        delay = np.asarray(parameters["delay"], dtype=float)
+        delay = (delay[local] if delay.ndim else np.broadcast_to(delay, (n,))) + _DELAY_MARGIN
         if getattr(self.post.celltype, "nestml_step_semantics", False):
-            advance = _NESTML_EVENT_ADVANCE * simulator.state.dt
-            delays = [d - advance for d in delays]
+            delay = delay - _NESTML_EVENT_ADVANCE * simulator.state.dt
+        delays = delay.tolist()
         gids = np.asarray(self.pre.all_cells, dtype=np.int64)[sources].tolist()
         connect = simulator.state.parallel_context.gid_connect
         netcons = self._stream_netcons
@@ -294,6 +301,8 @@ class NeuronBackend(common.Backend):
     Projection = Projection
     IF_cond_exp = IF_cond_exp
     IF_curr_exp = IF_curr_exp
+    supports_mpi = True  # ParallelContext; MPI is started on import (see the top of this module)
+    mpi_hint = "NEURON needs an MPI library at run time (make setup-mpi)"
 
     def __init__(self):
         super().__init__()
