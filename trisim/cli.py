@@ -12,6 +12,7 @@ from .backends import BACKENDS
 from .errors import TrisimError
 
 EXIT_BAD_INPUT = 2
+EXIT_DISAGREE = 1  # trisim validate: the backends differ (a result, not an error)
 
 
 class Parser(argparse.ArgumentParser):
@@ -47,6 +48,39 @@ def command_analyze(args):
         print(path)
 
 
+def command_cell(args):
+    import json
+    from .quiet import quiet_stdout
+    from .runners import cell
+    spikes_in = cell.parse_spike_inputs(args.spikes_in)
+    with quiet_stdout():  # simulators print banners; stdout is the JSON result
+        result = cell.simulate(args.file, args.backend, args.set, args.current, spikes_in,
+                               args.weight, args.duration, args.dt, args.record)
+    print(json.dumps(result))
+
+
+def _runs_progress_bar(total):
+    """A tqdm bar over finished runs when stderr is a terminal, else None."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+    bar = tqdm(total=total, unit="run", desc="runs", leave=False)
+
+    def update(done):
+        bar.update(done - bar.n)
+    return update
+
+
+def command_validate(args):
+    from .runners import validate
+    result = validate.validate(args.model, args.backends, args.seeds, args.out, args.config,
+                               args.set, args.scale, args.duration, args.jobs,
+                               progress_bar=_runs_progress_bar)
+    for line in validate.summary_lines(result):
+        print(line)
+    return 0 if result.agree else EXIT_DISAGREE
+
+
 def command_models(args):
     for name in pynn_models.MODELS:
         print(f"{name:12s} {pynn_models.get(name).DESCRIPTION}")
@@ -78,6 +112,48 @@ def build_parser():
     analyze.add_argument("--out", metavar="DIR", help="output directory (default: beside FILE)")
     analyze.set_defaults(handler=command_analyze)
 
+    cell = commands.add_parser("cell", help="one NESTML neuron on one backend, as JSON",
+                               description="Simulate one cell of a NESTML neuron model on one "
+                               "backend and print JSON {spike_times_ms, v_ms: {t, V}}.")
+    cell.add_argument("file", metavar="FILE.nestml")
+    cell.add_argument("--backend", required=True, choices=sorted(BACKENDS))
+    cell.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                      help="a parameter, with its unit (e.g. tau_syn_exc=2ms)")
+    cell.add_argument("--current", type=float, metavar="PA",
+                      help="constant current in pA (sets the model's I_e)")
+    cell.add_argument("--spikes-in", action="append", default=[], metavar="PORT:T1,T2,...",
+                      help="input spike times (ms) on a spike port; they arrive 1 ms later")
+    cell.add_argument("--weight", type=float, help="input weight in PyNN units (uS, nA or mV "
+                      "per the port; default: one unit of the port's NESTML weight unit)")
+    cell.add_argument("--duration", type=float, default=500.0, metavar="MS")
+    cell.add_argument("--dt", type=float, default=0.1, metavar="MS")
+    cell.add_argument("--record", default="V_m", help="state variable to record (default V_m)")
+    cell.set_defaults(handler=command_cell)
+
+    validate = commands.add_parser(
+        "validate", help="compare a model's activity across backends and seeds",
+        description="Run MODEL on every backend with several seeds (reusing results in OUT whose "
+        "provenance config matches), compare activity statistics across backends against the "
+        "seed-to-seed spread, and write OUT/report.html and OUT/verdict.json. Exit status 0 "
+        "when every statistic agrees, 1 when one disagrees, 2 on bad input.")
+    validate.add_argument("model", help="model name (see 'trisim models')")
+    validate.add_argument("--backends", default="nest,neuron,brian2", metavar="B1,B2,...",
+                          help="backends to compare (default: nest,neuron,brian2)")
+    validate.add_argument("--seeds", type=int, default=5, metavar="N",
+                          help="seeds per backend: the config's seed and the N-1 after it "
+                          "(default 5, at least 3)")
+    validate.add_argument("--config", help="YAML config (default: the model's own)")
+    validate.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                          help="override a config value, with its unit (e.g. w_i='1.2 nS')")
+    validate.add_argument("--scale", type=float, help="population sizes relative to the "
+                          "published")
+    validate.add_argument("--duration", type=float, metavar="MS", help="simulated time in ms")
+    validate.add_argument("--jobs", type=int, metavar="N",
+                          help="runs at a time, each in its own process (default: CPU count)")
+    validate.add_argument("--out", default="out/validate", metavar="DIR",
+                          help="output directory (default: out/validate)")
+    validate.set_defaults(handler=command_validate)
+
     models = commands.add_parser("models", help="list the available models",
                                  description="List the available models.")
     models.set_defaults(handler=command_models)
@@ -87,11 +163,11 @@ def build_parser():
 def main(argv=None):
     args = build_parser().parse_args(argv)
     try:
-        args.handler(args)
+        status = args.handler(args)
     except TrisimError as exc:
         print(f"trisim {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    return 0
+    return status or 0
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from . import program as prog
 SIMULATOR_DISTRIBUTION = "Brian2"
 SPIKE_FLAG = "nml_spike"
 _IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*\b")
+_SUBSTEPS_BEGIN, _SUBSTEPS_END = "# nml_substeps_begin", "# nml_substeps_end"
 _FUNCTIONS = {"min": "nml_min", "max": "nml_max", "expm1": "nml_expm1", "ln": "log"}
 
 
@@ -97,6 +98,10 @@ class _Printer:
                 self.lines.append(f"{SPIKE_FLAG} = {f'nml_where({mask}, 1.0, {SPIKE_FLAG})' if mask else '1.0'}")
             elif isinstance(statement, prog.If):
                 self._if(statement, mask)
+            elif isinstance(statement, prog.Substeps):  # repeated when the dt is known
+                self.lines.append(_SUBSTEPS_BEGIN)
+                self.statements(statement.body, mask)
+                self.lines.append(_SUBSTEPS_END)
 
     def _if(self, statement, mask):
         taken = []
@@ -125,6 +130,13 @@ def code(program):
                   for name, text in program.recordable_inlines.items()]
     equations.append(f"{SPIKE_FLAG} : 1")
     return "\n".join(equations), "\n".join(printer.lines), printer.namespace_units
+
+
+def _repeat_substeps(code, count):
+    """Brian2 code has no loops: write each marked substep block ``count`` times."""
+    pattern = re.compile(re.escape(_SUBSTEPS_BEGIN) + r"\n(.*?)\n" + re.escape(_SUBSTEPS_END),
+                         re.DOTALL)
+    return pattern.sub(lambda match: "\n".join([match.group(1)] * count), code)
 
 
 def _functions():
@@ -159,11 +171,13 @@ def cell_type(program, directory, native_name):
     from pyNN.standardmodels import StandardCellType, build_translations
 
     generated = json.loads((directory / CODE_FILE).read_text())
-    equations, step = generated["equations"], generated["step"]
+    equations = generated["equations"]
+    step = _repeat_substeps(generated["step"], prog.substeps(simulator.state.dt))
     namespace = {name: _quantity(scale, powers)
                  for name, (scale, powers) in generated["units"].items()}
     # the step in ms as the exact number PyNN was given (dt / ms is not exact in floats)
     namespace[prog.TIME_STEP] = simulator.state.dt
+    namespace[prog.SUBSTEP] = simulator.state.dt / prog.substeps(simulator.state.dt)
     namespace.update(_functions())
 
     class Group(brian2.NeuronGroup):

@@ -37,5 +37,9 @@ def common_attributes(program, native_name=lambda variable: variable.name):
         "recordable": ["spikes"] + [v.name for v in program.state],
         "units": {v.name: _quantities_name(v.unit) for v in program.state},
         "receptor_types": [p.name for p in program.spike_ports],
+        "parameter_units": {v.name: v.unit.pynn_name for v in program.parameters},
+        "port_weight_units": {p.name: p.weight_unit.pynn_name for p in program.spike_ports},
+        "port_unit_weight": {p.name: 1.0 / p.weight_unit.pynn_to_nestml
+                             for p in program.spike_ports},
         "conductance_based": any(p.weight_unit.pynn_name == "uS" for p in program.spike_ports),
     }

@@ -7,13 +7,13 @@ generated under a name that includes its cache key, so two versions of a model c
 installed in one NEST process.
 """
 
-import contextlib
-import io
+import os
 import re
 import stat
 from pathlib import Path
 
 from ..errors import NestmlError
+from ..quiet import quiet_stdout
 from . import cache, celltype
 
 SIMULATOR_DISTRIBUTION = "nest-simulator"
@@ -50,7 +50,7 @@ def nest_config():
                                mpi_includes=_mpi_includes())
     if not script.is_file() or script.read_text() != text:
         script.parent.mkdir(parents=True, exist_ok=True)
-        temporary = script.with_suffix(".tmp")
+        temporary = script.with_suffix(f".tmp{os.getpid()}")
         temporary.write_text(text)
         temporary.chmod(temporary.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
         temporary.replace(script)
@@ -85,20 +85,20 @@ def build(program, directory, native_name):
     renamed = directory / f"{native_name}.nestml"
     renamed.write_text(re.sub(r"^(\s*model\s+)\w+(\s*:)", rf"\g<1>{native_name}\g<2>", source,
                               count=1, flags=re.MULTILINE))
-    output = io.StringIO()
-    try:
-        with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
+    with quiet_stdout() as printed:
+        try:
             generate_nest_target(str(renamed), target_path=str(directory / "build"),
                                  install_path=str(directory), module_name=_module(native_name),
                                  logging_level="ERROR",
                                  codegen_opts={"nest_path": str(nest_config())})
-    except Exception as exc:
-        raise NestmlError(f"{program.source}: NESTML's NEST build failed: "
-                          f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from exc
-    if not (directory / f"{_module(native_name)}.so").is_file():
-        tail = [line for line in output.getvalue().splitlines() if "rror" in line][:1]
-        raise NestmlError(f"{program.source}: NESTML's NEST build produced no module "
-                          f"({tail[0] if tail else 'no error message'})")
+        except Exception as exc:
+            raise NestmlError(f"{program.source}: NESTML's NEST build failed: "
+                              f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+                              ) from exc
+        if not (directory / f"{_module(native_name)}.so").is_file():
+            errors = [line for line in printed().splitlines() if "rror" in line][:1]
+            raise NestmlError(f"{program.source}: NESTML's NEST build produced no module "
+                              f"({errors[0] if errors else 'no error message'})")
 
 
 def cell_type(program, directory, native_name):

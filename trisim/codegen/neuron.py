@@ -65,6 +65,10 @@ def _statements(statements, indent):
             lines.append(f"{pad}{target} = {value}")
         elif isinstance(statement, prog.Emit):
             lines.append(f"{pad}spike_out = 1")
+        elif isinstance(statement, prog.Substeps):
+            lines.append(f"{pad}FROM nml_i = 1 TO {prog.SUBSTEPS} {{")
+            lines += _statements(statement.body, indent + 4)
+            lines.append(f"{pad}}}")
         elif isinstance(statement, prog.If):
             for index, (condition, body) in enumerate(statement.branches):
                 opener = "if" if index == 0 else "} else if"
@@ -83,11 +87,12 @@ def sources(program, mechanism):
     assigned = ([v.name for v in program.state + program.internals]
                 + [p.name for p in program.continuous_ports]
                 + [p.name for p in program.spike_ports]
-                + ["spike_out", prog.TIME_STEP])
+                + ["spike_out", prog.SUBSTEP, prog.TIME_STEP])
     context = dict(program=program, mechanism=mechanism, number=_number, nmodl=nmodl,
                    assigned=assigned,
-                   range_variables=[v.name for v in program.parameters] + assigned[:-1],
-                   locals=prog.locals_of(step), body="\n".join(_statements(step, 4)))
+                   range_variables=[prog.SUBSTEPS] + [v.name for v in program.parameters] + assigned[:-1],
+                   locals=prog.locals_of(step) + ["nml_i"], substeps=prog.SUBSTEPS,
+                   body="\n".join(_statements(step, 4)))
     return {f"{mechanism}.mod": render("neuron.mod.jinja2", **context),
             f"{mechanism}_port.mod": render("neuron_port.mod.jinja2", mechanism=mechanism)}
 
@@ -123,8 +128,10 @@ def _cell_class(program, mechanism):
 
     class Cell:
         def __init__(self, **parameters):
+            from pyNN.neuron.simulator import state
             self.section = h.Section()
             self.process = getattr(h, mechanism)(self.section(0.5))
+            setattr(self.process, prog.SUBSTEPS, prog.substeps(state.dt))
             for name, value in parameters.items():
                 setattr(self.process, name, value)
             self.source, self.source_section = self.process, self.section

@@ -26,6 +26,20 @@ from .frontend import fail_at
 RESERVED = {"v", "t", "dt", "i", "area", "celsius", "diam", "L", "N", "xi", "lastspike",
             "not_refractory", "e", "pi", "inf", "exp", "rand", "randn", "int", "float"}
 TIME_STEP = "nml_dt"  # the simulation time step in ms, supplied by each target
+SUBSTEP = "nml_hsub"  # the RK4 substep in ms: TIME_STEP / SUBSTEPS
+SUBSTEPS = "nml_substeps"  # RK4 substeps per time step
+MAX_SUBSTEP = 0.01  # ms
+
+
+def substeps(dt):
+    """RK4 substeps per time step ``dt`` (ms): enough that none is longer than MAX_SUBSTEP.
+
+    Fixed-step RK4 at the simulation step is unstable in the upstroke of fast sodium spikes
+    (Hodgkin-Huxley, Wang-Buzsaki at dt 0.1 ms); NEST integrates such models with GSL's
+    adaptive RKF45. At 0.01 ms RK4 is stable for them and its error is far below NEST's
+    GSL tolerance, so the backends agree to the time step.
+    """
+    return max(1, math.ceil(round(dt / MAX_SUBSTEP, 9)))
 
 
 def legal_name(name):
@@ -93,6 +107,13 @@ class Integrate:
 @dataclass
 class Emit:
     pass
+
+
+@dataclass
+class Substeps:
+    """``body`` repeated SUBSTEPS times within one time step."""
+
+    body: list
 
 
 @dataclass
@@ -193,13 +214,16 @@ class _Builder:
                         symbol.get_symbol_name())
 
     def _defaults(self):
-        """Numeric defaults of parameters and state known so far (for initial values)."""
+        """Numeric defaults of parameters and internals (initial values may use both)."""
         if not hasattr(self, "_known"):
             self._known = {}
-            for symbol in self.model.get_parameter_symbols():
+            for symbol in (self.model.get_parameter_symbols()
+                           + self.model.get_internal_symbols()):
                 expression = symbol.get_declaring_expression()
                 printed = self.expr(expression) if expression is not None else "0"
-                self._known[legal_name(symbol.get_symbol_name())] = _evaluate(printed, self._known)
+                value = _evaluate(printed, self._known)
+                if value is not None:
+                    self._known[legal_name(symbol.get_symbol_name())] = value
         return self._known
 
     def _weight_unit(self, port):
@@ -323,27 +347,30 @@ def lower(statements):
 
 
 def integration_statements(integration):
-    """One step of ``integrate_odes``: exact updates, and classic RK4 for the numeric system.
+    """One step of ``integrate_odes``: exact updates, and RK4 substeps for the numeric system.
 
     Exact updates are computed from the values at the start of the step and written last, so
     they override the numeric result for variables ODE-toolbox solved exactly (as NESTML's
-    targets do). RK4 is the fixed-step scheme every non-NEST target uses; NEST uses GSL's
-    adaptive RKF45, so differences vanish as the step shrinks (the conformance suite shows it).
+    targets do). The numeric system advances by :func:`substeps` classic RK4 steps.
     """
     out = [Local(f"nml_exact_{v}", e) for v, e in integration.analytic]
     moving = [v for v in integration.numeric if integration.rhs[v] != "0"]
     if moving:
+        body = []
+
         def at(stage):  # the state at an RK stage: moving variables replaced by their stage value
             names = {v: f"nml_y{stage}_{v}" for v in moving} if stage > 1 else {}
             return {v: _substitute(integration.rhs[v], names) for v in moving}
         for stage, (previous, fraction) in enumerate(((None, 0), (1, 0.5), (2, 0.5), (3, 1.0)),
                                                       start=1):
             if previous:
-                out += [Local(f"nml_y{stage}_{v}", f"{v} + {fraction} * {TIME_STEP} * nml_k{previous}_{v}")
-                        for v in moving]
-            out += [Local(f"nml_k{stage}_{v}", rhs) for v, rhs in at(stage).items()]
-        out += [Assign(v, "+=", f"{TIME_STEP} / 6.0 * (nml_k1_{v} + 2.0 * nml_k2_{v} "
-                       f"+ 2.0 * nml_k3_{v} + nml_k4_{v})") for v in moving]
+                body += [Local(f"nml_y{stage}_{v}",
+                               f"{v} + {fraction} * {SUBSTEP} * nml_k{previous}_{v}")
+                         for v in moving]
+            body += [Local(f"nml_k{stage}_{v}", rhs) for v, rhs in at(stage).items()]
+        body += [Assign(v, "+=", f"{SUBSTEP} / 6.0 * (nml_k1_{v} + 2.0 * nml_k2_{v} "
+                        f"+ 2.0 * nml_k3_{v} + nml_k4_{v})") for v in moving]
+        out.append(Substeps(body))
     out += [Assign(v, "=", f"nml_exact_{v}") for v, _ in integration.analytic]
     return out
 
@@ -364,6 +391,8 @@ def locals_of(statements):
         elif isinstance(statement, If):
             for body in [b for _, b in statement.branches] + [statement.orelse]:
                 names += [n for n in locals_of(body) if n not in names]
+        elif isinstance(statement, Substeps):
+            names += [n for n in locals_of(statement.body) if n not in names]
     return names
 
 
@@ -488,7 +517,7 @@ def _python_printer(builder):
         def _expand(self, call, definition):
             statements = definition.get_stmts_body().get_stmts()
             if len(statements) != 1 or not statements[0].is_small_stmt() \
-                    or not statements[0].get_small_stmt().is_return_stmt():
+                    or not statements[0].small_stmt.is_return_stmt():
                 raise builder.fail(definition, f"function {definition.get_name()}: only functions "
                                    "whose body is one return statement can be expanded")
             arguments = [self._expression_printer.print(a) for a in call.get_args()]
@@ -496,7 +525,7 @@ def _python_printer(builder):
             substitutions.update({p.get_name(): f"({a})"
                                   for p, a in zip(definition.get_parameters(), arguments)})
             try:
-                body = statements[0].get_small_stmt().get_return_stmt().get_expression()
+                body = statements[0].small_stmt.get_return_stmt().get_expression()
                 return "(" + self._expression_printer.print(body) + ")"
             finally:
                 substitutions.clear()
