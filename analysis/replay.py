@@ -20,8 +20,6 @@ Elephant has no replay analysis; this module provides the standard methods on it
   groups' spike counts in fixed bins.
 """
 
-import functools
-
 import neo
 import numpy as np
 import quantities as pq
@@ -48,9 +46,6 @@ DEFAULT_SHUFFLES = {"weighted_correlation": "time_swap", "line_fit": "column_cyc
                     "rank_order": "cell_identity"}
 
 SHUFFLES = ("time_swap", "column_cycle", "cell_identity")
-
-#: Most positions a fitted line may start or end at (bounds the number of candidate lines).
-MAX_LINE_ENDS = 64
 
 #: Fewest time bins with spikes for the posterior scores of an event.
 MIN_ACTIVE_BINS = 3
@@ -338,7 +333,8 @@ def line_fit(posterior, band=15 * pq.cm):
     """Best line through the posterior of one event (Davidson et al. 2009).
 
     Candidate lines join any position bin at the first time bin to any at the last; a line's
-    score is the posterior within ``band`` of it, averaged over the bins with spikes.
+    score is the posterior within ``band`` of the bin it passes at each time bin, averaged over
+    the bins with spikes.
 
     Parameters
     ----------
@@ -354,9 +350,10 @@ def line_fit(posterior, band=15 * pq.cm):
         ``intercept`` (position at the start of the first bin, cm) of the best line.
     """
     weights, x = _posterior_arrays(posterior)
+    if len(weights) < 2:
+        raise ValueError("a line fit needs at least two time bins")
     bin_s = float(posterior.sampling_period.rescale(pq.s))
-    score, line = _line_fit(weights, x, _band_bins(band, x), int((weights.sum(1) > 0).sum()))
-    start, end = (ends[line] for ends in _line_ends(len(x)))
+    score, start, end = _line_fit(weights, _band_bins(band, x), int((weights.sum(1) > 0).sum()))
     return {"score": float(score), **_line_in_units(start, end, len(weights), x, bin_s)}
 
 
@@ -408,37 +405,46 @@ def _weighted_correlation(weights, t, x):
         return covariance / np.sqrt(variance_t * variance_x)
 
 
-def _line_fit(weights, x, band_bins, n_active):
-    """Best line score and its index over the last two axes of ``weights (..., T, X)``."""
-    n_t, n_x = weights.shape[-2:]
-    masks = _line_masks(n_t, n_x, band_bins)
-    flat = weights.reshape(*weights.shape[:-2], n_t * n_x).astype(np.float32)
-    scores = flat @ masks / max(n_active, 1)
-    best = np.argmax(scores, axis=-1)
-    return np.take_along_axis(scores, best[..., np.newaxis], axis=-1)[..., 0], best
+def _line_fit(weights, band_bins, n_active):
+    """Best line through the posterior ``weights (T, X)`` of one event: its score, start and end
+    position bins (see :func:`_line_scores`)."""
+    scores, starts, ends = _line_scores(weights[np.newaxis], band_bins)
+    best = int(np.argmax(scores[:, 0]))
+    return float(scores[best, 0]) / max(n_active, 1), int(starts[best]), int(ends[best])
 
 
-@functools.lru_cache(maxsize=64)
-def _line_masks(n_t, n_x, band_bins):
-    """``(n_t * n_x, n_lines)`` float32: 1 where a position bin is within ``band_bins`` of a line.
+def _line_scores(weights, band_bins):
+    """Weight near every line, ``(n_lines, n)``, for ``n`` posteriors ``weights (n, T, X)``.
 
-    The lines are those of :func:`_line_ends`; a line over one time bin stays at its start.
-    Cached: events of the same length share it.
+    The line from bin ``a`` at the first time bin to bin ``a + k`` at the last passes bin
+    ``a + floor(k t / (T - 1) + 1/2)`` at time bin ``t``; its score sums, over time, the weight
+    within ``band_bins`` of that bin. Every line with both ends on the track is scored, one slope
+    ``k`` at a time for all starts and posteriors at once. Also returns each line's start and
+    end bins.
     """
-    start, end = _line_ends(n_x)
+    _, n_t, n_x = weights.shape
+    # (T, X + 1, n): cumulative weight over position, contiguous over the posteriors
+    cumulative = np.zeros((n_t, n_x + 1, len(weights)), dtype=np.float32)
+    np.cumsum(np.ascontiguousarray(np.moveaxis(weights, 0, -1), dtype=np.float32), axis=1,
+              out=cumulative[:, 1:])
+    half_width = int(np.floor(band_bins + 1e-9))
+    bins = np.arange(n_x)
+    banded = (cumulative[:, np.minimum(bins + half_width + 1, n_x)]
+              - cumulative[:, np.maximum(bins - half_width, 0)])  # weight within the band
     fraction = np.arange(n_t) / max(n_t - 1, 1)
-    centre = start[np.newaxis, :] + (end - start)[np.newaxis, :] * fraction[:, np.newaxis]
-    near = np.abs(np.arange(n_x)[np.newaxis, :, np.newaxis] - centre[:, np.newaxis, :]) <= (
-        band_bins + 1e-9)
-    return near.reshape(n_t * n_x, start.size).astype(np.float32)
-
-
-def _line_ends(n_x):
-    """Start and end position bins of the candidate lines: every pair of ends on a grid of at
-    most :data:`MAX_LINE_ENDS` bins (all bins on tracks of up to that many bins)."""
-    ends = np.unique(np.linspace(0, n_x - 1, min(n_x, MAX_LINE_ENDS)).round().astype(int))
-    start, end = np.meshgrid(ends, ends, indexing="ij")
-    return start.ravel(), end.ravel()
+    slopes = np.arange(-(n_x - 1), n_x)
+    offsets = np.concatenate([[0], np.cumsum(n_x - np.abs(slopes))])
+    scores = np.empty((offsets[-1], len(weights)), dtype=np.float32)
+    starts = np.empty(offsets[-1], dtype=int)
+    for k, offset in zip(slopes, offsets):
+        low, high = max(0, -k), min(n_x, n_x - k)  # starts whose line ends on the track
+        shifts = low + np.floor(k * fraction + 0.5).astype(int)
+        totals = scores[offset:offset + high - low]
+        np.copyto(totals, banded[0, shifts[0]:shifts[0] + high - low])
+        for t in range(1, n_t):
+            totals += banded[t, shifts[t]:shifts[t] + high - low]
+        starts[offset:offset + high - low] = np.arange(low, high)
+    return scores, starts, starts + np.repeat(slopes, n_x - np.abs(slopes))
 
 
 def _band_bins(band, x):
@@ -514,7 +520,7 @@ def score_events(spiketrains, curves, events, bin_size=20 * pq.ms, n_shuffles=10
         ``weighted_correlation``, ``line_fit_score``, ``line_fit_slope_cm_per_s``,
         ``line_fit_intercept_cm``, ``rank_order`` and a ``<score>_p`` for each of the three, plus
         ``n_time_bins``, ``n_active_bins`` and ``n_active_cells``; the shuffles, ``n_shuffles``,
-        ``seed``, ``bin_size_ms`` and ``band_cm`` as annotations.
+        ``seed``, ``decoding_bin_ms``, ``band_cm`` and ``min_cells`` as annotations.
     """
     spiketrains = _checked_spiketrains(spiketrains)
     shuffles = _checked_shuffles(shuffles)
@@ -535,12 +541,16 @@ def score_events(spiketrains, curves, events, bin_size=20 * pq.ms, n_shuffles=10
     rows = [_score_event(spikes, decoder, centres, start, stop, settings)
             for start, stop in zip(starts, stops)]
     columns = {key: np.array([row[key] for row in rows]) for key in _SCORE_COLUMNS}
-    scored = events.copy()
-    scored.array_annotate(**columns)
-    scored.annotate(**{f"{score}_shuffle": name for score, name in shuffles.items()},
-                    n_shuffles=n_shuffles, seed=seed, bin_size_ms=float(bin_size.rescale(pq.ms)),
-                    band_cm=float(band.rescale(pq.cm)), min_cells=min_cells)
-    return scored
+    # a new Epoch: Epoch.copy() would share (and let us change) the input's array annotations
+    return neo.Epoch(times=events.times, durations=events.durations, labels=events.labels,
+                     name=events.name,
+                     array_annotations={**{key: np.copy(value) for key, value in
+                                           events.array_annotations.items()}, **columns},
+                     **{**events.annotations,
+                        **{f"{score}_shuffle": name for score, name in shuffles.items()},
+                        "n_shuffles": n_shuffles, "seed": seed,
+                        "decoding_bin_ms": float(bin_size.rescale(pq.ms)),
+                        "band_cm": float(band.rescale(pq.cm)), "min_cells": min_cells})
 
 
 _SCORE_COLUMNS = ("weighted_correlation", "weighted_correlation_p", "line_fit_score",
@@ -575,16 +585,16 @@ def _posterior_scores(counts, active, decoder, settings):
     x = decoder.positions
     n_active = int(active.sum())
     null = {}
-    for name in {settings["shuffles"][score] for score in ("weighted_correlation", "line_fit")}:
+    for name in dict.fromkeys(settings["shuffles"][score]  # in a fixed order, for the seed
+                              for score in ("weighted_correlation", "line_fit")):
         null[name] = _shuffled_posteriors(name, posterior, counts, active, decoder, bin_s,
                                           n_shuffles, rng)
     correlation = _weighted_correlation(posterior, t, x)
     null_correlation = _weighted_correlation(null[settings["shuffles"]["weighted_correlation"]],
                                              t, x)
-    score, line = _line_fit(posterior, x, settings["band_bins"], n_active)
-    null_score, _ = _line_fit(null[settings["shuffles"]["line_fit"]], x, settings["band_bins"],
-                              n_active)
-    start, end = (ends[line] for ends in _line_ends(len(x)))
+    score, start, end = _line_fit(posterior, settings["band_bins"], n_active)
+    null_score = _line_scores(null[settings["shuffles"]["line_fit"]],
+                              settings["band_bins"])[0].max(axis=0) / n_active
     fitted = _line_in_units(start, end, len(counts), x, bin_s)
     return {"weighted_correlation": correlation,
             "weighted_correlation_p": _p_value(np.abs(null_correlation), abs(correlation)),
@@ -612,9 +622,11 @@ def _shuffled_posteriors(name, posterior, counts, active, decoder, bin_s, n_shuf
     if name == "time_swap":
         return posterior[rng.random((n_shuffles, n_t)).argsort(axis=1)]
     if name == "column_cycle":
+        # shifting a column by k reads the window of [column, column] starting at n_x - k
+        windows = np.lib.stride_tricks.sliding_window_view(
+            np.concatenate([posterior, posterior], axis=1), n_x, axis=1)
         shifts = rng.integers(0, n_x, (n_shuffles, n_t))
-        source = (np.arange(n_x) - shifts[:, :, np.newaxis]) % n_x
-        return posterior[np.arange(n_t)[np.newaxis, :, np.newaxis], source]
+        return windows[np.arange(n_t), (n_x - shifts) % n_x]
     permutations = rng.random((n_shuffles, counts.shape[1])).argsort(axis=1)
     # giving cell i the curve of cell p(i) is giving curve j the counts of p^-1(j)
     shuffled = counts[:, np.argsort(permutations, axis=1)].transpose(1, 0, 2)
@@ -639,3 +651,101 @@ def _checked_shuffles(shuffles):
             raise ValueError(f"unknown shuffle {name!r} for {score}; valid: {', '.join(valid)}")
         chosen[score] = name
     return chosen
+
+
+def peri_event_histograms(spiketrains, events, window=2 * pq.s, bin_size=150 * pq.ms,
+                          align="start"):
+    """Pooled spike counts of a group of cells around each event, z-scored per event.
+
+    Parameters
+    ----------
+    spiketrains : list of neo.SpikeTrain
+        One group of cells (e.g. the cue cells); their spikes are pooled.
+    events : neo.Epoch
+    window : pq.Quantity, optional
+        The histogram spans ``[-window, window]`` around each event (rounded to whole bins).
+    bin_size : pq.Quantity, optional
+    align : {"start", "centre", "peak"}, optional
+        The time of an event: its start, its midpoint, or its ``peak_time_s`` array annotation
+        (from :func:`population_events`).
+
+    Returns
+    -------
+    neo.AnalogSignal
+        ``(n_bins, n_events)`` z-scores, sampled at bin centres relative to the events (one bin
+        is centred on 0); bins beyond the recording are NaN and left out of the z-score;
+        annotations ``align``, ``bin_size_ms``, ``window_ms`` and ``n_spiketrains``. Average over
+        events with ``np.nanmean(signal, axis=1)``.
+    """
+    spiketrains = _checked_spiketrains(spiketrains)
+    _check_positive_quantity(window, "window", pq.ms)
+    _check_positive_quantity(bin_size, "bin_size", pq.ms)
+    reference = _event_times(events, align)
+    bin_s = float(bin_size.rescale(pq.s))
+    half = int(round(float(window.rescale(pq.s)) / bin_s))
+    offsets = (np.arange(-half, half + 2) - 0.5) * bin_s
+    times, cells = _pooled_spikes(spiketrains)
+    first, last = (float(t.rescale(pq.s)) for t in (spiketrains[0].t_start, spiketrains[0].t_stop))
+    z = np.full((offsets.size - 1, reference.size), np.nan)
+    for column, time in enumerate(reference):
+        edges = time + offsets
+        counts = np.histogram(times, edges)[0].astype(float)
+        counts[(edges[:-1] < first) | (edges[1:] > last)] = np.nan
+        spread = np.nanstd(counts)
+        if spread > 0:
+            z[:, column] = (counts - np.nanmean(counts)) / spread
+    return neo.AnalogSignal(z, units=pq.dimensionless, sampling_period=bin_size,
+                            t_start=-half * bin_size.rescale(pq.s), name="peri_event_zscore",
+                            align=align, bin_size_ms=float(bin_size.rescale(pq.ms)),
+                            window_ms=half * bin_s * 1000, n_spiketrains=len(spiketrains))
+
+
+def group_correlation(first, second, bin_size=150 * pq.ms, t_start=None, t_stop=None):
+    """Correlation of two groups' pooled spike counts in fixed bins (e.g. place vs cue cells).
+
+    Parameters
+    ----------
+    first, second : list of neo.SpikeTrain
+        The two groups, over a common span.
+    bin_size : pq.Quantity, optional
+        Liao et al. (2024) used 150 ms.
+    t_start, t_stop : pq.Quantity, optional
+        Span counted; by default that of the first group's first train.
+
+    Returns
+    -------
+    dict
+        ``pearson_r``, ``pearson_p``, ``spearman_rho``, ``spearman_p`` (two-sided,
+        :mod:`scipy.stats`) and ``n_bins``; the statistics are NaN if a group is silent.
+    """
+    first, second = _checked_spiketrains(first), _checked_spiketrains(second)
+    _check_positive_quantity(bin_size, "bin_size", pq.ms)
+    t_start = first[0].t_start if t_start is None else t_start
+    t_stop = first[0].t_stop if t_stop is None else t_stop
+    a, b = (time_histogram([train.time_slice(t_start, t_stop) for train in group], bin_size,
+                           t_start=t_start, t_stop=t_stop, output="counts").magnitude[:, 0]
+            for group in (first, second))
+    result = {"pearson_r": np.nan, "pearson_p": np.nan, "spearman_rho": np.nan,
+              "spearman_p": np.nan, "n_bins": int(a.size)}
+    if a.size > 2 and a.std() > 0 and b.std() > 0:
+        pearson, spearman = stats.pearsonr(a, b), stats.spearmanr(a, b)
+        result.update(pearson_r=float(pearson.statistic), pearson_p=float(pearson.pvalue),
+                      spearman_rho=float(spearman.statistic), spearman_p=float(spearman.pvalue))
+    return result
+
+
+def _event_times(events, align):
+    """Reference time in s of each event: its start, centre or ``peak_time_s``."""
+    if not isinstance(events, neo.Epoch):
+        raise TypeError(f"events must be a neo.Epoch, not {type(events).__name__}")
+    starts = events.times.rescale(pq.s).magnitude
+    if align == "start":
+        return starts
+    if align == "centre":
+        return starts + events.durations.rescale(pq.s).magnitude / 2
+    if align == "peak":
+        if "peak_time_s" not in events.array_annotations:
+            raise ValueError("align='peak' needs events with a 'peak_time_s' array annotation "
+                             "(from population_events)")
+        return np.asarray(events.array_annotations["peak_time_s"], dtype=float)
+    raise ValueError(f"unknown align {align!r}; valid: start, centre, peak")
