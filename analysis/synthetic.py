@@ -214,7 +214,7 @@ def replay_block(seed=0, n_place=60, n_cue=15, n_laps=10, rest_duration=60 * pq.
     >>> block = replay_block(n_place=20, n_cue=5, n_laps=2, rest_duration=10 * pq.s, n_events=4)
     >>> [(group.name, len(group.spiketrains)) for group in block.groups]
     [('place', 20), ('cue', 5)]
-    >>> list(block.segments[0].epochs[0].labels)
+    >>> block.segments[0].epochs[0].labels.tolist()
     ['forward', 'reverse', 'forward', 'reverse']
     """
     _check_integer(seed, "seed", minimum=0)
