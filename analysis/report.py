@@ -134,8 +134,10 @@ def figure_scalars(comparison):
                 panel.plot(range(len(values)), values, marker=markers[index % len(markers)],
                            linestyle=":", color=f"C{number}", label=f"{label} {population}")
         seeds = comparison.seeds[comparison.labels[0]]
-        panel.set_xticks(range(len(seeds)), [str(seed) for seed in seeds])
-        panel.set_xlabel(f"seed (of {comparison.labels[0]}; runs in order for the others)")
+        shared = all(comparison.seeds[label] == seeds for label in comparison.labels)
+        panel.set_xticks(range(len(seeds)), [str(seed) if shared else str(number + 1)
+                                             for number, seed in enumerate(seeds)])
+        panel.set_xlabel("seed" if shared else "run (the backends have different seeds)")
         panel.set_ylabel(statistic.label)
         panel.legend(fontsize=7, ncols=2)
     return figure
@@ -209,8 +211,8 @@ def _results_table(results):
     for result in results:
         agree = {True: "yes", False: "NO", None: "not compared"}[result["agree"]]
         css = {True: "yes", False: "no", None: "none"}[result["agree"]]
-        means = ("" if result["means"] is None
-                 else " / ".join(_number(value) for value in result["means"]))
+        means = ("" if result["pooled"] is None
+                 else " / ".join(_number(value) for value in result["pooled"]))
         ratio = ("" if result["agree"] is None
                  else _number(_ratio(result["effect_size"], result["seed_spread"])))
         note = f' title="{_text(result["note"])}"' if result.get("note") else ""
@@ -231,7 +233,9 @@ def _results_table(results):
 
 def _thresholds_list():
     items = [("SEED_SPREAD_QUANTILE", validation.SEED_SPREAD_QUANTILE,
-              "quantile of the seed-to-seed distances the effect size may reach"),
+              "quantile of the seed-to-seed distances the effect size may reach (simulated "
+              "false disagreements: 0.5% of distribution comparisons and 7% of one-value-per-run "
+              "comparisons with 3 seeds, 0% and 1% with 5; see trisim/analysis/validation.py)"),
              ("MIN_SEEDS", validation.MIN_SEEDS, "fewest seeds per backend"),
              ("MIN_SAMPLE_SIZE", validation.MIN_SAMPLE_SIZE,
               "fewest values a run needs for a distribution statistic")]

@@ -301,10 +301,13 @@ def _provenance(runs, blocks):
     rows = []
     for run in runs:
         annotations = blocks[run.path].annotations
+        summary_path = run.path.with_suffix(".summary.json")
+        summary = json.loads(summary_path.read_text()) if summary_path.is_file() else {}
         rows.append({"backend": run.backend, "seed": _plain(run.seed), "file": run.path.name,
                      "reused": run.reused,
                      **{key: _plain(annotations.get(key)) for key in
-                        ("simulator_version", "pynn_version", "trisim_git_commit", "created")}})
+                        ("simulator_version", "pynn_version", "trisim_git_commit", "created")},
+                     **{key: summary.get(key) for key in ("wall_build_s", "wall_run_s")}})
     return rows
 
 

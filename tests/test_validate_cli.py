@@ -134,7 +134,7 @@ def test_a_model_can_declare_its_own_statistics(validated, tmp_path, monkeypatch
     assert status == (0 if verdict["agree"] else 1)
     declared = [e for e in verdict["statistics"] if e["name"] == "active_fraction"]
     assert [e["population"] for e in declared] == ["E", "E", "E"]
-    assert all(0 < mean <= 1 for e in declared for mean in e["means"])
+    assert all(0 < mean <= 1 for e in declared for mean in e["pooled"])
 
 
 @pytest.mark.parametrize("agree, status", [(True, 0), (False, 1)])

@@ -49,7 +49,7 @@ def test_scalars_compare_the_difference_of_means_with_the_seed_to_seed_differenc
                                                       - np.mean([1.1, 1.0, 0.95])))
     assert result["seed_spread"] == pytest.approx(np.quantile([0.2, 0.1, 0.3, 0.1, 0.15, 0.05],
                                                               validation.SEED_SPREAD_QUANTILE))
-    assert result["agree"] is True and result["means"] == pytest.approx([1.0333, 1.0167], 1e-3)
+    assert result["agree"] is True and result["pooled"] == pytest.approx([1.0333, 1.0167], 1e-3)
     assert compare_pair([1.0, 1.2, 0.9], [2.0, 2.1, 1.9], SCALAR)["agree"] is False
 
 
@@ -71,7 +71,7 @@ def test_slower_rates_in_one_backend_disagree_on_the_rates_of_its_pairs_only():
             assert {(population, name, ("A", "B")), (population, name, ("B", "C"))} <= found
     assert not any(pair == ("A", "C") for _, _, pair in found)
     assert not any(name in ("cv_isi", "lv_isi") for _, name, _ in found)
-    means = {tuple(r["backends"]): r["means"] for r in comparison.results
+    means = {tuple(r["backends"]): r["pooled"] for r in comparison.results
              if (r["population"], r["name"]) == ("E", "mean_rate")}
     assert means[("A", "B")][1] == pytest.approx(0.7 * means[("A", "B")][0], rel=0.1)
 
@@ -194,5 +194,5 @@ def test_stronger_inhibition_in_one_run_disagrees_on_the_rates(nest_runs):
     for population in ("E", "I"):
         result = next(r for r in comparison.results
                       if (r["population"], r["name"]) == (population, "mean_rate"))
-        published, inhibited = result["means"]
+        published, inhibited = result["pooled"]
         assert inhibited < 0.9 * published  # stronger inhibition: slower firing

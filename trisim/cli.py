@@ -48,6 +48,14 @@ def command_analyze(args):
         print(path)
 
 
+def command_replay(args):
+    from .runners import replay
+    for path in replay.replay(args.file, args.out, args.fields, args.position, args.place,
+                              args.cue, args.label_by, args.method, args.bin_size, args.shuffles,
+                              args.seed):
+        print(path)
+
+
 def command_cell(args):
     import json
     from .quiet import quiet_stdout
@@ -111,6 +119,47 @@ def build_parser():
     analyze.add_argument("file", metavar="FILE.nix")
     analyze.add_argument("--out", metavar="DIR", help="output directory (default: beside FILE)")
     analyze.set_defaults(handler=command_analyze)
+
+    replay = commands.add_parser(
+        "replay", help="replay events, place fields and sequence scores of a run",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Detect population-burst events in the rest phase of RUN.nix, score each as\n"
+        "a replayed sequence against shuffles (Bayesian decoding: weighted correlation and line\n"
+        "fit; rank order), and compare groups of cells around the events. Writes\n"
+        "<stem>.replay.json, <stem>.replay_events.csv and four PNG figures.",
+        epilog="""conventions:
+  cells      grouped by population (the Block's groups), or with --label-by KEY by the value
+             of each spike train's annotation KEY (e.g. cell_type: place / cue). The --place
+             group detects events, gets place fields and is decoded; every group gets
+             peri-event histograms; --place and --cue are correlated in 150 ms bins.
+  position   a one-channel AnalogSignal or IrregularlySampledSignal in units of length,
+             named "position" by default, in the file the fields come from (--fields, by
+             default RUN.nix). --position NAME names another signal there, --position
+             FILE.nix takes "position" from FILE.nix, --position FILE.nix:NAME both.
+  rest       events are searched after the position signal ends when it comes from RUN.nix
+             and ends before the run does; otherwise over the whole run.""")
+    replay.add_argument("file", metavar="RUN.nix")
+    replay.add_argument("--fields", metavar="FROM.nix",
+                        help="run whose spikes and position give the place fields (default: RUN)")
+    replay.add_argument("--position", metavar="SPEC",
+                        help="position signal: NAME, FILE.nix or FILE.nix:NAME (default: "
+                        "'position' in the fields file)")
+    replay.add_argument("--place", default="place", metavar="GROUP",
+                        help="group of place cells (default: place)")
+    replay.add_argument("--cue", default="cue", metavar="GROUP",
+                        help="group correlated with the place cells, if present (default: cue)")
+    replay.add_argument("--label-by", metavar="KEY",
+                        help="group cells by this spike-train annotation instead of population")
+    replay.add_argument("--method", choices=["smoothed", "binned"], default="smoothed",
+                        help="event rule: smoothed (15 ms Gaussian, mean + 3 SD, 50-500 ms; "
+                        "default) or binned (100 ms bins, z >= 1 extended to z >= 0)")
+    replay.add_argument("--bin-size", type=float, default=20.0, metavar="MS",
+                        help="decoding time bin in ms (default: 20)")
+    replay.add_argument("--shuffles", type=int, default=1000, metavar="N",
+                        help="shuffles per event and score (default: 1000)")
+    replay.add_argument("--seed", type=int, default=0, help="seed of the shuffles (default: 0)")
+    replay.add_argument("--out", metavar="DIR", help="output directory (default: beside RUN)")
+    replay.set_defaults(handler=command_replay)
 
     cell = commands.add_parser("cell", help="one NESTML neuron on one backend, as JSON",
                                description="Simulate one cell of a NESTML neuron model on one "
