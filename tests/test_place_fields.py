@@ -121,3 +121,11 @@ def test_bad_positions_are_refused(signal, message):
 def test_position_must_be_a_signal():
     with pytest.raises(TypeError, match="position must be"):
         position_at(np.arange(3.0), [1.0] * pq.s)
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from trisim.analysis import place_fields as module
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

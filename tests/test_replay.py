@@ -430,3 +430,11 @@ def test_silent_group_has_undefined_correlation(detection_runs):
     place, _, _, _ = detection_runs[0]
     silent = [neo.SpikeTrain([], units="s", t_start=place[0].t_start, t_stop=place[0].t_stop)]
     assert np.isnan(group_correlation(place, silent)["pearson_r"])
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from trisim.analysis import replay as module
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0

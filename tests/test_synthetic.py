@@ -102,3 +102,11 @@ def test_unknown_direction_is_refused():
     with pytest.raises(ValueError, match="unknown directions"):
         sequence_spikes(np.array([0.5]), [1.0] * pq.s, 100 * pq.ms, ["sideways"],
                         np.random.default_rng(0))
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from trisim.analysis import synthetic as module
+    result = doctest.testmod(module)
+    assert result.attempted > 0 and result.failed == 0
