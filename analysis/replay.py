@@ -215,7 +215,8 @@ def map_position(posterior):
     empty = np.isnan(values).all(axis=1)
     best = np.argmax(np.nan_to_num(values, nan=-1.0), axis=1)
     x = np.where(empty, np.nan, posterior.array_annotations["position_cm"][best])
-    return neo.AnalogSignal(x[:, np.newaxis], units=pq.cm, sampling_period=posterior.sampling_period,
+    return neo.AnalogSignal(x[:, np.newaxis], units=pq.cm,
+                            sampling_period=posterior.sampling_period,
                             t_start=posterior.t_start, name="decoded_position")
 
 
@@ -236,13 +237,10 @@ class _Decoder:
         self.rate_sum = floored[:, self.valid].sum(axis=0)
         self.positions = curves.centres.rescale(pq.cm).magnitude[self.valid]
 
-    def log_likelihood(self, counts, bin_s):
-        """``counts (..., n_cells)`` to log P(counts | x), up to a constant, ``(..., n_x)``."""
-        return counts @ self.log_rates - bin_s * self.rate_sum
-
     def posterior(self, counts, bin_s):
-        """Normalised posterior over the valid positions, ``(..., n_x)``."""
-        log_likelihood = self.log_likelihood(counts, bin_s)
+        """Posterior over the valid positions, ``(..., n_x)``, of ``counts (..., n_cells)`` in
+        bins of ``bin_s`` seconds: the Poisson log likelihood, normalised."""
+        log_likelihood = counts @ self.log_rates - bin_s * self.rate_sum
         return np.exp(log_likelihood - logsumexp(log_likelihood, axis=-1, keepdims=True))
 
 
@@ -489,6 +487,12 @@ def score_events(spiketrains, curves, events, bin_size=20 * pq.ms, n_shuffles=10
     The p-value is ``(1 + #{shuffles scoring at least as high}) / (1 + n_shuffles)``, on the
     absolute value for the two correlations, so forward and reverse replay are both detected;
     the sign of a correlation tells the direction.
+
+    Time-bin swaps and column cycles also break the dependence between neighbouring time bins
+    that a cell firing across both creates, so they are slightly liberal: on synthetic events
+    (:func:`trisim.analysis.synthetic.replay_block`) with shuffled cell order and 10 ms spike
+    jitter, 7-8% of 300 events reached p < 0.05 with them and 4-6% with the cell-identity shuffle; with
+    5 ms jitter, 4-7% with either.
 
     Parameters
     ----------

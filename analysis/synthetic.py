@@ -222,7 +222,8 @@ def replay_block(seed=0, n_place=60, n_cue=15, n_laps=10, rest_duration=60 * pq.
     _check_integer(n_cue, "n_cue", minimum=0)
     rng = np.random.default_rng(seed)
     position = linear_track_position(n_laps, track_length)
-    rest_start, t_stop = position.t_stop.rescale(pq.s), position.t_stop.rescale(pq.s) + rest_duration
+    rest_start = position.t_stop.rescale(pq.s)
+    t_stop = rest_start + rest_duration
     starts = event_starts(n_events, rest_start, t_stop, rng)
     labels = np.array([directions[i % len(directions)] for i in range(n_events)])
     fractions = (np.arange(n_place) + 0.5) / n_place

@@ -49,23 +49,14 @@ def replay(nix_path, out_dir=None, fields_path=None, position=None, place="place
     if n_shuffles < 1:
         raise ConfigError(f"the number of shuffles must be at least 1, got {n_shuffles}")
     nix_path = Path(nix_path)
-    block = output.read_block(nix_path)
-    groups = cell_groups(block, label_by, nix_path)
-    place_trains = _group(groups, place, nix_path)
     fields_path = nix_path if fields_path is None else Path(fields_path)
-    fields_block = block if fields_path == nix_path else output.read_block(fields_path)
-    signal_path, signal = find_position(position, fields_path, fields_block)
-    field_trains = _matching_cells(place_trains, _group(cell_groups(fields_block, label_by,
-                                                                     fields_path), place,
-                                                        fields_path), fields_path, nix_path)
-    curves = place_fields.tuning_curves(field_trains, signal)
-    start, stop = _rest_window(place_trains, signal, signal_path == nix_path)
-    rest = {name: [train.time_slice(start, stop) for train in trains]
+    groups, curves, signal, window = _inputs(nix_path, fields_path, position, place, label_by)
+    rest = {name: [train.time_slice(*window) for train in trains]
             for name, trains in groups.items()}
     if not any(len(train) for train in rest[place]):
         raise InputFileError(f"{nix_path}: group {place!r} has no spikes between "
-                             f"{float(start.rescale(pq.ms)):g} and {float(stop.rescale(pq.ms)):g}"
-                             " ms (empty run)")
+                             f"{float(window[0].rescale(pq.ms)):g} and "
+                             f"{float(window[1].rescale(pq.ms)):g} ms (empty run)")
     zscore = methods.population_zscore(rest[place], method)
     events = methods.population_events(rest[place], method)
     scored = methods.score_events(rest[place], curves, events, bin_size_ms * pq.ms, n_shuffles,
@@ -73,25 +64,36 @@ def replay(nix_path, out_dir=None, fields_path=None, position=None, place="place
     histograms = {name: methods.peri_event_histograms(trains, events, align="peak")
                   for name, trains in rest.items()}
     out_dir = output.writable_directory(out_dir or nix_path.parent)
-    report = _report(nix_path, fields_path, signal, (start, stop), scored, curves, histograms,
-                     rest, place, cue, alpha)
+    report = _report(nix_path, fields_path, signal, window, scored, curves, histograms, rest,
+                     place, cue, alpha)
     report["parameters"].update(method=method, label_by=label_by, place=place, cue=cue)
     stem = out_dir / nix_path.stem
-    return [
-        output.write_json(report, Path(f"{stem}.replay.json")),
-        output.write_atomically(Path(f"{stem}.replay_events.csv"),
-                                lambda tmp: _write_csv(report["events"], tmp)),
-        output.write_atomically(Path(f"{stem}.replay_rate.png"),
-                                lambda tmp: replay_plots.plot_population_events(zscore, events,
-                                                                                tmp)),
-        output.write_atomically(Path(f"{stem}.replay_fields.png"),
-                                lambda tmp: replay_plots.plot_place_fields(curves, tmp)),
-        output.write_atomically(Path(f"{stem}.replay_examples.png"),
-                                lambda tmp: replay_plots.plot_example_events(rest[place], curves,
-                                                                             scored, tmp)),
-        output.write_atomically(Path(f"{stem}.replay_peri_event.png"),
-                                lambda tmp: replay_plots.plot_peri_event(histograms, tmp)),
-    ]
+    figures = {
+        "replay_rate": lambda tmp: replay_plots.plot_population_events(zscore, events, tmp),
+        "replay_fields": lambda tmp: replay_plots.plot_place_fields(curves, tmp),
+        "replay_examples": lambda tmp: replay_plots.plot_example_events(rest[place], curves,
+                                                                        scored, tmp),
+        "replay_peri_event": lambda tmp: replay_plots.plot_peri_event(histograms, tmp)}
+    return [output.write_json(report, Path(f"{stem}.replay.json")),
+            output.write_atomically(Path(f"{stem}.replay_events.csv"),
+                                    lambda tmp: _write_csv(report["events"], tmp)),
+            *(output.write_atomically(Path(f"{stem}.{name}.png"), draw)
+              for name, draw in figures.items())]
+
+
+def _inputs(nix_path, fields_path, position, place, label_by):
+    """The run's cell groups, the place fields, the position signal and the rest window."""
+    block = output.read_block(nix_path)
+    groups = cell_groups(block, label_by, nix_path)
+    place_trains = _group(groups, place, nix_path)
+    fields_block = block if fields_path == nix_path else output.read_block(fields_path)
+    signal_path, signal = find_position(position, fields_path, fields_block)
+    fields_groups = groups if fields_block is block else cell_groups(fields_block, label_by,
+                                                                     fields_path)
+    field_trains = _matching_cells(place_trains, _group(fields_groups, place, fields_path),
+                                   fields_path, nix_path)
+    curves = place_fields.tuning_curves(field_trains, signal)
+    return groups, curves, signal, _rest_window(place_trains, signal, signal_path == nix_path)
 
 
 def cell_groups(block, label_by, path):

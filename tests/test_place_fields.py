@@ -1,4 +1,4 @@
-"""Analytic properties of trisim.analysis.place_fields, and fields recovered from synthetic cells."""
+"""Analytic properties of trisim.analysis.place_fields, and fields of synthetic cells recovered."""
 
 import neo
 import numpy as np

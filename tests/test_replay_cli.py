@@ -70,7 +70,8 @@ def test_replay_writes_events_scores_and_figures(replayed):
     assert report["summary"]["n_events"] == 10  # the planted ones, found by the smoothed rule
     assert report["summary"]["significant_fraction"]["rank_order"] >= 0.8
     assert report["summary"]["forward"] + report["summary"]["reverse"] == 10
-    assert report["parameters"]["n_shuffles"] == 200 and report["parameters"]["method"] == "smoothed"
+    assert report["parameters"]["n_shuffles"] == 200
+    assert report["parameters"]["method"] == "smoothed"
     assert report["place_fields"]["n_cells"] == 40
     assert sorted(report["place_fields"]["order_by_centre"]) == list(range(40))
     correlation = report["group_modulation"]["place_cue_correlation"]

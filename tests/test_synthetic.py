@@ -84,7 +84,8 @@ def test_sequences_fire_in_field_order_with_the_requested_participation():
 def test_cue_cells_are_suppressed_during_planted_events(block):
     segment = block.segments[0]
     starts = segment.epochs[0].times.rescale(pq.s).magnitude
-    cue_times = np.concatenate([train.rescale(pq.s).magnitude for train in block.groups[1].spiketrains])
+    cue_times = np.concatenate([train.rescale(pq.s).magnitude
+                                for train in block.groups[1].spiketrains])
     inside = sum(((cue_times >= s) & (cue_times < s + 0.15)).sum() for s in starts)
     expected = 10 * 2.0 * 0.15 * len(starts)  # 10 cells at 2 Hz, 150 ms events
     assert inside < 0.5 * expected
