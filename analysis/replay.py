@@ -491,8 +491,8 @@ def score_events(spiketrains, curves, events, bin_size=20 * pq.ms, n_shuffles=10
     Time-bin swaps and column cycles also break the dependence between neighbouring time bins
     that a cell firing across both creates, so they are slightly liberal: on synthetic events
     (:func:`trisim.analysis.synthetic.replay_block`) with shuffled cell order and 10 ms spike
-    jitter, 7-8% of 300 events reached p < 0.05 with them and 4-6% with the cell-identity shuffle; with
-    5 ms jitter, 4-7% with either.
+    jitter, 7-8% of 300 events reached p < 0.05 with them and 4-6% with the cell-identity
+    shuffle; with 5 ms jitter, 4-7% with either.
 
     Parameters
     ----------
