@@ -307,33 +307,47 @@ def test_weighted_correlation_matches_numpy_weighted_covariance():
     assert np.allclose(together, one_by_one)
 
 
-def brute_force_line_fit(weights, half_width):
-    """Every line from bin a (first time bin) to bin b (last), one at a time."""
+def brute_force_line_fit(weights, half_width, overhang):
+    """Every line from bin a (first time bin) to bin b (last), one at a time, ends up to
+    ``overhang`` bins beyond the track; positions off the track weigh nothing."""
     n_t, n_x = weights.shape
     best = (-1.0, None, None)
-    for a in range(n_x):
-        for b in range(n_x):
-            score = 0.0
-            for t in range(n_t):
-                centre = a + int(np.floor((b - a) * t / (n_t - 1) + 0.5))
-                score += weights[t, max(0, centre - half_width):centre + half_width + 1].sum()
+    for a in range(-overhang, n_x + overhang):
+        for b in range(-overhang, n_x + overhang):
+            centres = a + np.floor((b - a) * np.arange(n_t) / (n_t - 1) + 0.5).astype(int)
+            score = band_score(weights, centres, half_width)
             if score > best[0] + 1e-9:
                 best = (score, a, b)
     return best
 
 
+def band_score(weights, centres, half_width):
+    return sum(weights[t, j] for t, centre in enumerate(centres)
+               for j in range(centre - half_width, centre + half_width + 1)
+               if 0 <= j < weights.shape[1])
+
+
 def test_line_fit_finds_the_best_line_of_a_brute_force_search():
     rng = np.random.default_rng(5)
-    for n_t, n_x in ((6, 15), (9, 12), (2, 7)):
+    for n_t, n_x in ((6, 12), (9, 8), (2, 7)):
         weights = rng.random((n_t, n_x)) ** 6
         weights /= weights.sum(axis=1, keepdims=True)
-        score, a, b = brute_force_line_fit(weights, half_width=2)
+        overhang = int(round(replay.LINE_OVERHANG * n_x))
+        score, a, b = brute_force_line_fit(weights, 2, overhang)
         fast, start, end = replay._line_fit(weights, 2.0, n_t)
         assert fast == pytest.approx(score / n_t, rel=1e-5)
-        assert brute_force_line_fit(weights[:, :], 2)[0] == pytest.approx(
-            sum(weights[t, max(0, c - 2):c + 3].sum() for t, c in enumerate(
-                start + np.floor((end - start) * np.arange(n_t) / (n_t - 1) + 0.5).astype(int))),
-            rel=1e-5)
+        # the line returned scores what it claims
+        centres = start + np.floor((end - start) * np.arange(n_t) / (n_t - 1) + 0.5).astype(int)
+        assert band_score(weights, centres, 2) == pytest.approx(score, rel=1e-5)
+
+
+def test_lines_may_end_beyond_the_track():
+    weights = np.zeros((10, 40))
+    weights[np.arange(2, 8), 5 + 6 * np.arange(6)] = 1.0  # a sweep in the middle 6 of 10 bins
+    weights[[0, 1, 8, 9], [30, 3, 20, 33]] = 1.0  # background spikes in the margins
+    score, start, end = replay._line_fit(weights, 0.0, 10)
+    assert score == pytest.approx(0.6)  # the whole sweep, no margin
+    assert start < 0 and end >= 40  # steeper than the track allows end to end
 
 
 def test_line_fit_recovers_a_planted_trajectory_in_units():
