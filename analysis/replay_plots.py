@@ -175,6 +175,7 @@ def _draw_event(axes, spiketrains, curves, events, index, rank, bin_size):
     line_x = annotations["line_fit_intercept_cm"] + annotations["line_fit_slope_cm_per_s"] * (
         line_t / 1000)
     image.plot(line_t, line_x, color="c", lw=1)
+    image.set_ylim(x[0] - step / 2, x[-1] + step / 2)  # the line may run beyond the track
     image.set_xlabel("time in event (ms)")
     image.set_title(f"line fit {annotations['line_fit_score']:.2f} "
                     f"(p = {annotations['line_fit_p']:.3f})", fontsize=9)
