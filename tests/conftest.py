@@ -29,3 +29,10 @@ def synthetic_block():
         segment.analogsignals.append(v)
         block.groups.append(neo.Group(spiketrains + [v], name=name))
     return block
+
+
+@pytest.fixture
+def shipped():
+    """Path of one of NESTML's shipped neurons, by short name (e.g. "iaf_cond_exp")."""
+    from trisim.runners.conformance import shipped_path
+    return shipped_path

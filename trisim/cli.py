@@ -9,7 +9,7 @@ import sys
 
 from . import pynn_models
 from .backends import BACKENDS
-from .errors import TrisimError
+from .errors import ConfigError, TrisimError
 
 EXIT_BAD_INPUT = 2
 EXIT_DISAGREE = 1  # trisim validate: the backends differ (a result, not an error)
@@ -87,6 +87,21 @@ def command_validate(args):
     for line in validate.summary_lines(result):
         print(line)
     return 0 if result.agree else EXIT_DISAGREE
+
+
+def command_conformance(args):
+    from .runners import conformance
+    try:
+        dts = [float(x) for x in args.dt.split(",") if x.strip()]
+    except ValueError:
+        raise ConfigError(f"--dt {args.dt!r}: expected time steps in ms, e.g. 0.1,0.05") from None
+
+    def report(row):
+        print(f"{row['model']} dt={row['dt_ms']} {row['stimulus']} {row['backend']}: "
+              f"{'equal' if row['same_count'] else 'DIFFERENT'} spike counts, "
+              f"max spike dt {row['max_spike_dt_ms']:.3g} ms", file=sys.stderr)
+    for path in conformance.run(args.models, dts, args.out, progress=report):
+        print(path)
 
 
 def command_models(args):
@@ -202,6 +217,18 @@ def build_parser():
     validate.add_argument("--out", default="out/validate", metavar="DIR",
                           help="output directory (default: out/validate)")
     validate.set_defaults(handler=command_validate)
+
+    conformance = commands.add_parser(
+        "conformance", help="NESTML neurons on all backends, compared with NEST",
+        description="Run NESTML neurons (trisim's nestml/ and NESTML's shipped iaf_psc_exp, "
+        "iaf_cond_exp, iaf_cond_alpha, aeif_cond_exp, izhikevich, hh_cond_exp_traub, "
+        "wb_cond_exp) under a current step and input spike trains on NEST, NEURON and Brian2 "
+        "at each time step; write conformance.json, .md and .png.")
+    conformance.add_argument("models", nargs="*", metavar="MODEL",
+                             help=".nestml files or shipped model names (default: all)")
+    conformance.add_argument("--dt", default="0.1,0.05,0.025", metavar="MS,MS,...")
+    conformance.add_argument("--out", default="out/conformance", metavar="DIR")
+    conformance.set_defaults(handler=command_conformance)
 
     models = commands.add_parser("models", help="list the available models",
                                  description="List the available models.")

@@ -187,7 +187,8 @@ def cell_type(program, directory, native_name):
                              clock=simulator.state.network.clock, name=f"{native_name}*")
             for name, value in parameters.items():
                 setattr(self, name, value)
-            self.run_regularly(step, when="end", name=f"{self.name}_step")
+            # before pyNN.brian2's monitors, which record in the same slot
+            self.run_regularly(step, when="end", order=-1, name=f"{self.name}_step")
             self.add_attribute("initial_values")
             self.initial_values = {}
 

@@ -1,0 +1,123 @@
+"""The NESTML front end, the step program, units and the compile cache."""
+
+import multiprocessing
+import subprocess
+import sys
+
+import astropy.units as au
+import pytest
+
+from trisim.codegen import cache, frontend, program, units
+from trisim.errors import NestmlError
+
+
+@pytest.mark.parametrize("name, legal", [
+    ("V_m", "V_m"), ("__h", "nml_h"), ("g_exc__X__exc_spikes", "g_exc_X_exc_spikes"),
+    ("__P__a__b", "nml_P_a_b"), ("t", "nml_t"), ("dt", "nml_dt"), ("lambda", "nml_lambda"),
+])
+def test_legal_name(name, legal):
+    assert program.legal_name(name) == legal
+
+
+@pytest.mark.parametrize("unit, pynn, factor", [
+    ("mV", "mV", 1.0), ("pA", "nA", 1000.0), ("nS", "uS", 1000.0), ("pF", "nF", 1000.0),
+    ("ms", "ms", 1.0), ("GOhm", "MOhm", 0.001), ("pA/mV", "uS", 1000.0), ("s", "ms", 0.001),
+])
+def test_nestml_units_against_pynn_units(unit, pynn, factor):
+    converted = units.from_astropy(au.Unit(unit))
+    assert converted.pynn_name == pynn and converted.pynn_to_nestml == pytest.approx(factor)
+
+
+def write(tmp_path, text, name="broken_neuron.nestml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+@pytest.mark.parametrize("text, message", [
+    ("model broken_neuron:\n    state:\n        V_m mV = -70 mV +\n", r"broken_neuron.nestml:4: .*parsing"),
+    ("model broken_neuron:\n    state:\n        V_m mV = -70 mV\n    equations:\n"
+     "        V_m' = -V_m / tau\n", r"broken_neuron.nestml:5: Variable \"tau\" not defined"),
+])
+def test_bad_nestml_is_reported_with_file_and_line(tmp_path, text, message):
+    with pytest.raises(NestmlError, match=message):
+        frontend.analyse(write(tmp_path, text))
+
+
+def test_missing_nestml_file(tmp_path):
+    with pytest.raises(NestmlError, match="no such NESTML file"):
+        frontend.analyse(tmp_path / "absent.nestml")
+
+
+def test_loops_are_refused_with_their_line(tmp_path):
+    text = ("model looping_neuron:\n    state:\n        V_m mV = -70 mV\n    update:\n"
+            "        while V_m < 0 mV:\n            V_m += 1 mV\n")
+    with pytest.raises(NestmlError, match=r"looping_neuron.nestml:5: for/while loops"):
+        program.build(frontend.analyse(write(tmp_path, text, "looping_neuron.nestml")))
+
+
+def test_iaf_cond_exp_program(shipped):
+    built = program.build(frontend.analyse(shipped("iaf_cond_exp")))
+    assert [p.name for p in built.spike_ports] == ["exc_spikes", "inh_spikes"]
+    assert {p.weight_unit.name for p in built.spike_ports} == {"nS"}
+    assert {v.name: v.value for v in built.parameters}["C_m"] == 250.0
+    assert {v.name: v.value for v in built.state}["V_m"] == -70.0  # E_L
+    update, *_, on_condition = built.step
+    assert isinstance(update, program.If)  # refractory or not: two integrations
+    assert all(isinstance(body[0], program.Integrate) for _, body in update.branches)
+    assert isinstance(on_condition.branches[0][1][-1], program.Emit)
+
+
+def test_izhikevich_port_takes_millivolts(shipped):
+    built = program.build(frontend.analyse(shipped("izhikevich")))
+    assert built.spike_ports[0].weight_unit.name == "mV"
+    assert {v.name: v.value for v in built.state}["U_m"] == pytest.approx(-13.0)  # b * V_m_init
+
+
+def test_integration_runs_rk4_substeps_and_exact_updates():
+    integration = program.Integration(analytic=[("g", "P * g")], numeric=["V", "g"],
+                                      rhs={"V": "-V + g", "g": "-g"})
+    statements = program.integration_statements(integration)
+    assert isinstance(statements[0], program.Local) and statements[0].expression == "P * g"
+    substeps = [s for s in statements if isinstance(s, program.Substeps)][0]
+    updates = [s.target for s in substeps.body if isinstance(s, program.Assign)]
+    assert updates == ["V", "g"]
+    assert statements[-1] == program.Assign("g", "=", "nml_exact_g")
+    assert program.substeps(0.1) == 10 and program.substeps(0.025) == 3
+    assert program.substeps(0.005) == 1
+
+
+def _build_once(root, counter):
+    import os
+    os.environ[cache.ROOT_VARIABLE] = str(root)
+
+    def build(directory):
+        with open(counter, "a") as f:
+            f.write("built\n")
+        (directory / "product").write_text("ok")
+    return str(cache.entry("test", "model", "0" * 64, build))
+
+
+def test_cache_builds_each_entry_once_across_processes(tmp_path):
+    counter = tmp_path / "builds.txt"
+    with multiprocessing.get_context("spawn").Pool(3) as pool:
+        directories = pool.starmap(_build_once, [(tmp_path / "cache", counter)] * 6)
+    assert len(set(directories)) == 1
+    assert counter.read_text().count("built") == 1
+    assert not list((tmp_path / "cache").rglob("*.building-*"))
+
+
+def test_cache_key_changes_with_source_and_target():
+    a = cache.key("model a_neuron:\n", "neuron", "NEURON")
+    assert a == cache.key("model a_neuron:\n", "neuron", "NEURON")
+    assert a != cache.key("model a_neuron: \n", "neuron", "NEURON")
+    assert a != cache.key("model a_neuron:\n", "brian2", "NEURON")
+
+
+def test_cell_command_reports_a_broken_file_in_one_line(tmp_path):
+    path = write(tmp_path, "model broken_neuron:\n    state:\n        V_m mV = -70 mV +\n")
+    result = subprocess.run([sys.executable, "-m", "trisim.cli", "cell", str(path),
+                             "--backend", "neuron"], capture_output=True, text=True)
+    assert result.returncode == 2 and result.stdout == ""
+    errors = [line for line in result.stderr.splitlines() if "error" in line]
+    assert len(errors) == 1 and "broken_neuron.nestml:4:" in errors[0]

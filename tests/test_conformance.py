@@ -1,0 +1,58 @@
+"""NESTML neurons agree across NEST, NEURON and Brian2 (the conformance suite, at dt 0.1 ms).
+
+Each model runs once per backend under its drive plus input spike trains on every port; the
+full dt sweep is ``trisim conformance`` (see README).
+"""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from trisim.runners import conformance
+
+DT = 0.1
+
+
+@pytest.mark.parametrize("model", conformance.SHIPPED)
+def test_backends_agree_spike_for_spike(model):
+    path = conformance.shipped_path(model)
+    results = {b: conformance.run_cell(path, b, DT, "spikes", duration=300.0)
+               for b in conformance.BACKENDS}
+    assert len(results["nest"]["spike_times_ms"]) > 2, "the drive must make the cell fire"
+    for backend in ("neuron", "brian2"):
+        row = conformance.compare(results["nest"], results[backend])
+        assert row["same_count"], f"{model} on {backend}: {row}"
+        assert row["max_spike_dt_ms"] <= DT + 1e-9, f"{model} on {backend}: {row}"
+        assert row["rms_v_mv"] < 0.05, f"{model} on {backend}: {row}"
+
+
+def cell(*args):
+    return subprocess.run([sys.executable, "-m", "trisim.cli", "cell",
+                           str(conformance.shipped_path("iaf_cond_exp")), *args],
+                          capture_output=True, text=True)
+
+
+def test_cell_parameters_take_units():
+    counts = []
+    for threshold in ("-55 mV", "-0.05 V"):
+        result = cell("--backend", "brian2", "--current", "400", "--duration", "100",
+                      "--set", f"V_th={threshold}")
+        assert result.returncode == 0, result.stderr[-2000:]
+        counts.append(len(json.loads(result.stdout)["spike_times_ms"]))
+    result = cell("--backend", "brian2", "--current", "400", "--duration", "100",
+                  "--set", "V_th=-52 mV")
+    assert counts[0] == counts[1] > len(json.loads(result.stdout)["spike_times_ms"])
+
+
+@pytest.mark.parametrize("args, culprit", [
+    (["--set", "V_th=-55"], "V_th: '-55' needs a number and a unit"),
+    (["--set", "V_q=1 mV"], "has no parameter 'V_q'"),
+    (["--spikes-in", "nope:10"], "--spikes-in nope: no such spike port"),
+    (["--spikes-in", "exc_spikes:ten"], "expected PORT:T1,T2"),
+])
+def test_cell_bad_input(args, culprit):
+    result = cell("--backend", "neuron", "--duration", "10", *args)
+    assert result.returncode == 2 and result.stdout == ""
+    assert culprit in result.stderr and "Traceback" not in result.stderr
