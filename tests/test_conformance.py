@@ -36,7 +36,7 @@ def cell(*args):
 
 def test_cell_parameters_take_units():
     counts = []
-    for threshold in ("-55 mV", "-0.05 V"):
+    for threshold in ("-55 mV", "-0.055 V"):
         result = cell("--backend", "brian2", "--current", "400", "--duration", "100",
                       "--set", f"V_th={threshold}")
         assert result.returncode == 0, result.stderr[-2000:]
