@@ -6,7 +6,6 @@ from pathlib import Path
 import numpy as np
 
 from .. import backends, config, output, pynn_models
-from ..analysis.statistics import summarize_populations
 
 
 def resolve_config(model_name, config_path=None, overrides=(), seed=None, scale=None,
@@ -48,7 +47,9 @@ def simulate(model, model_name, backend, cfg, progress=None):
     backend.run(simulation.duration, progress)
     ran = time.perf_counter()
     block = output.collect_block(populations, output.provenance(model_name, backend, cfg))
+    del populations
     backend.end()
+    backend.release()
     return block, built - started, ran - built
 
 
@@ -72,6 +73,8 @@ def run(model_name, backend_name, out_dir, config_path=None, overrides=(), seed=
     block, wall_build, wall_run = simulate(model, model_name, backend, cfg, progress)
     if not backend.is_root:
         return ()
+    # imported once the network is freed: Elephant and SciPy then reuse its memory
+    from ..analysis.statistics import summarize_populations
     stem = output_stem(model_name, backend_name, cfg.simulation.seed)
     summary = {
         "model": model_name,

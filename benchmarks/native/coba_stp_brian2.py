@@ -20,7 +20,8 @@ clock = Clock()
 namespace = {"E_l": E_L * mV, "g_l": G_L * nS, "C_m": C_M * pF, "E_e": E_E * mV,
              "E_i": E_I * mV, "tau_e": TAU_E * ms, "tau_i": TAU_I * ms, "I_ex": I_EX * pA,
              "V_th": V_TH * mV, "V_r": V_R * mV, "w_e": W_E * nS, "w_i": W_I * nS,
-             "U_0": U_0, "Omega_d": 1 / (TAU_REC * ms), "Omega_f": 1 / (TAU_FACIL * ms)}
+             "U_0": U_0, "Omega_d": 1 / (TAU_REC * ms), "Omega_f": 1 / (TAU_FACIL * ms),
+             "p_e": args.p_e, "p_i": args.p_i}
 neuron_eqs = """
 dv/dt = (g_l*(E_l - v) + g_e*(E_e - v) + g_i*(E_i - v) + I_ex)/C_m : volt (unless refractory)
 dg_e/dt = -g_e/tau_e : siemens
@@ -48,8 +49,8 @@ exc_syn = Synapses(exc, neurons, model=stp_eqs, on_pre=stp_on_pre + "g_e_post +=
                    delay=DELAY * ms, namespace=namespace)
 inh_syn = Synapses(inh, neurons, model=stp_eqs, on_pre=stp_on_pre + "g_i_post += w_i*r_S",
                    delay=DELAY * ms, namespace=namespace)
-exc_syn.connect(p=args.p_e)
-inh_syn.connect(p=args.p_i)
+exc_syn.connect(p="p_e")
+inh_syn.connect(p="p_i")
 exc_syn.x_S = 1
 inh_syn.x_S = 1
 

@@ -3,10 +3,12 @@
 import brian2
 import numpy as np
 import pyNN.brian2
+import pyNN.brian2.recording
 from pyNN.brian2 import simulator
 
 from pyNN.standardmodels import build_translations
 
+from ..errors import BackendError
 from . import common
 
 
@@ -59,15 +61,55 @@ class Projection(pyNN.brian2.Projection):
             return NotImplemented  # IndexConnector falls back to PyNN's per-target path
         synapses = self._brian2_synapses[0][0]
         first = len(synapses)
-        synapses.connect(i=sources, j=targets)
+        # Synapses in presynaptic order: a spike then touches one contiguous block of every
+        # synaptic array instead of entries scattered over all of them (trisim's index arrays
+        # come grouped by target). At seed 002's size this makes the spike propagation code
+        # about five times faster; the network is the same.
+        order = np.argsort(sources, kind="stable")
+        synapses.connect(i=sources[order], j=targets[order])
         self._n_connections += sources.size
         parameters.pop("dendritic_delay_fraction", None)
         parameters.update(self.synapse_type.initial_conditions)
         for name, value in parameters.items():
+            if np.ndim(value):
+                value = value[order]
             if name == "delay":  # round to the nearest step, as pyNN.brian2 does
                 step = simulator.state.dt * brian2.ms
                 value = np.round(value / step) * step
             getattr(synapses, name)[first:] = value
+
+
+class Recorder(pyNN.brian2.recording.Recorder):
+    __doc__ = pyNN.brian2.recording.Recorder.__doc__
+
+    def _finalize(self):
+        """One StateMonitor for all the signals of a population that share cells and interval.
+
+        pyNN.brian2 makes one monitor per variable, and every monitor is a code object called
+        at every time step: seed 002's v, gsyn_exc and gsyn_inh of two populations are six.
+        """
+        signals = [v for v in self.recorded if v.name != "spikes" and v.name not in self._devices]
+        cells = {frozenset(self.recorded[v]) for v in signals}
+        if len(signals) > 1 and len(cells) == 1:
+            translations = self.population.celltype.state_variable_translations
+            indices = np.sort(np.fromiter(cells.pop(), dtype=int)) - self.population.first_id
+            monitor = brian2.StateMonitor(
+                self.population.brian2_group,
+                [translations[v.name]["translated_name"] for v in signals],
+                record=indices, when="end", dt=self.sampling_interval * brian2.ms)
+            simulator.state.network.add(monitor)
+            for variable in signals:
+                self._devices[variable.name] = monitor
+        super()._finalize()
+
+
+class Population(pyNN.brian2.Population):
+    __doc__ = pyNN.brian2.Population.__doc__
+    _recorder_class = Recorder
+
+
+def _no_store(*args, **kwargs):
+    pass
 
 
 class Brian2Backend(common.Backend):
@@ -76,6 +118,20 @@ class Brian2Backend(common.Backend):
     distribution = "Brian2"
     TsodyksMarkram2Synapse = TsodyksMarkram2Synapse
     Projection = Projection
+    Population = Population
+
+    def run(self, duration, progress=None):
+        state = simulator.state
+        if not state.running:
+            # pyNN.brian2 stores a copy of the whole network's state before its first run, for
+            # reset(): every synaptic variable of every synapse (~0.5 s and ~100 MB at seed
+            # 002's size). trisim simulates a network once and does not offer reset().
+            state.network.store = _no_store
+        super().run(duration, progress)
+
+    def reset(self, annotations=None):
+        raise BackendError("the brian2 backend of trisim does not keep the initial state: "
+                           "set up and build the network again instead of reset()")
 
     def setup_options(self, seed, threads):
         # Brian2 draws its own random numbers (rand(), PoissonGroup) from numpy's global state.

@@ -76,19 +76,31 @@ class IndexConnector(FromListConnector):
     def __init__(self, sources, targets):
         self.sources = np.asarray(sources, dtype=np.int64)
         self.targets = np.asarray(targets, dtype=np.int64)
-        super().__init__(np.column_stack([self.sources, self.targets]))
+        if self.sources.shape != self.targets.shape or self.sources.ndim != 1:
+            raise ValueError("sources and targets must be 1-D arrays of one length")
+        # PyNN's (n, 2) list is built only if the per-target path needs it: every Projection
+        # keeps its connector, and at seed 002's size the list alone is 20 MB
+        super().__init__([])
+
+    def _per_target_connect(self, projection):
+        self.conn_list = np.column_stack([self.sources, self.targets])
+        self.column_names = ()
+        try:
+            return super().connect(projection)
+        finally:
+            self.conn_list = np.empty((0, 2))
 
     def connect(self, projection):
         connect_arrays = getattr(projection, "_connect_index_arrays", None)
         if connect_arrays is None or self.sources.size == 0:
-            return super().connect(projection)
+            return self._per_target_connect(projection)
         parameters = deepcopy(projection.synapse_type.parameter_space)
         parameters.shape = (self.sources.size,)
         if isinstance(projection.synapse_type, StandardSynapseType):
             parameters = projection.synapse_type.translate(parameters)
         parameters.evaluate()
         if connect_arrays(self.sources, self.targets, **parameters) is NotImplemented:
-            return super().connect(projection)
+            return self._per_target_connect(projection)
 
 
 class Backend:
@@ -147,6 +159,14 @@ class Backend:
     def is_root(self):
         """True on the process that gathers data and writes files (MPI rank 0)."""
         return self.rank() == 0
+
+    def release(self):
+        """Free the simulated network (after its data were collected and ``end()`` called).
+
+        Later work (analysis imports, writing files) then reuses that memory instead of
+        adding to the process's peak.
+        """
+        self.pynn.simulator.state.clear()
 
     def run(self, duration, progress=None):
         """Advance by ``duration`` ms; ``progress(t_ms)`` is called every 5% of the run."""

@@ -9,6 +9,7 @@ point process, a second NetCon and a hoc ``setpointer`` per connection) remains 
 import hashlib
 import sys
 from copy import deepcopy
+from itertools import repeat
 from importlib import metadata
 from pathlib import Path
 
@@ -23,6 +24,7 @@ if parallel.world_size() > 1:
 
 import numpy as np  # noqa: E402
 import pyNN.neuron  # noqa: E402
+from pyNN.neuron import projections as pynn_projections  # noqa: E402
 from pyNN.neuron import simulator  # noqa: E402
 from pyNN.neuron.cells import StandardIFStandardReceptors  # noqa: E402
 from pyNN.neuron.standardmodels.synapses import BaseSynapse  # noqa: E402
@@ -39,6 +41,7 @@ _STP_FIELDS = {"U": 2, "tau_rec": 3, "tau_facil": 4}
 # NetCons carry this much more: the event is still delivered in the same step (the one during
 # whose first half it arrives), in one process as in many, and ``get("delay")`` hides it.
 _DELAY_MARGIN = 1e-9  # ms
+_CHUNK = 1 << 16  # connections per chunk of the NetCon loop
 
 
 def _build_mechanisms(directory):
@@ -214,42 +217,47 @@ class Projection(pyNN.neuron.Projection):
             return None
         n = sources.size
 
-        def column(name):
-            return np.broadcast_to(np.asarray(parameters[name], dtype=float)[local]
-                                   if np.ndim(parameters[name]) else
-                                   np.asarray(parameters[name], dtype=float), (n,)).tolist()
+        def values(name):  # one per local connection, or one for all
+            value = np.asarray(parameters[name], dtype=float)
+            return value[local] if value.ndim else float(value)
 
-        weights = column("weight")
-        delay = np.asarray(parameters["delay"], dtype=float)
-        delay = (delay[local] if delay.ndim else np.broadcast_to(delay, (n,))) + _DELAY_MARGIN
+        weight, u0, tau_rec, tau_facil = (values(name) if stp or name == "weight" else 0.0
+                                          for name in ("weight", "U", "tau_rec", "tau_facil"))
+        delay = values("delay") + _DELAY_MARGIN
         if getattr(self.post.celltype, "nestml_step_semantics", False):
             delay = delay - _NESTML_EVENT_ADVANCE * simulator.state.dt
-        delays = delay.tolist()
-        gids = np.asarray(self.pre.all_cells, dtype=np.int64)[sources].tolist()
+        gids = np.asarray(self.pre.all_cells, dtype=np.int64)[sources]
         connect = simulator.state.parallel_context.gid_connect
-        netcons = self._stream_netcons
-        append = netcons.append
-        if stp:
-            for gid, target, w, d, u0, tau_rec, tau_facil in zip(
-                    gids, objects, weights, delays, column("U"), column("tau_rec"),
-                    column("tau_facil")):
-                nc = connect(gid, target)
-                vector = nc.weight
-                vector[0] = w
-                vector[1] = 1.0
-                vector[2] = u0
-                vector[3] = tau_rec
-                vector[4] = tau_facil
-                nc.delay = d
-                append(nc)
-        else:
-            for gid, target, w, d in zip(gids, objects, weights, delays):
-                nc = connect(gid, target)
-                nc.weight[0] = w
-                nc.delay = d
-                append(nc)
-        self._stream_pre.append(sources)
-        self._stream_post.append(targets)
+        append = self._stream_netcons.append
+        # in chunks, so that the Python lists the loop walks stay small next to the network
+        for first in range(0, n, _CHUNK):
+            chunk = slice(first, first + _CHUNK)
+
+            def items(value):
+                return value[chunk].tolist() if np.ndim(value) else repeat(value)
+
+            columns = (gids[chunk].tolist(), objects[chunk].tolist(), items(weight),
+                       items(delay))
+            if stp:
+                for gid, target, w, d, u, tr, tf in zip(*columns, items(u0), items(tau_rec),
+                                                         items(tau_facil)):
+                    nc = connect(gid, target)
+                    vector = nc.weight
+                    vector[0] = w
+                    vector[1] = 1.0
+                    vector[2] = u
+                    vector[3] = tr
+                    vector[4] = tf
+                    nc.delay = d
+                    append(nc)
+            else:
+                for gid, target, w, d in zip(*columns):
+                    nc = connect(gid, target)
+                    nc.weight[0] = w
+                    nc.delay = d
+                    append(nc)
+        self._stream_pre.append(sources.astype(np.int32))
+        self._stream_post.append(targets.astype(np.int32))
         return n
 
     def _connect_index_arrays(self, sources, targets, **parameters):
@@ -307,3 +315,7 @@ class NeuronBackend(common.Backend):
     def __init__(self):
         super().__init__()
         load_mechanisms()
+
+    def release(self):
+        pynn_projections._projections.clear()  # pyNN.neuron keeps every Projection alive
+        super().release()
