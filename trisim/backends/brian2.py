@@ -133,6 +133,13 @@ class Brian2Backend(common.Backend):
         raise BackendError("the brian2 backend of trisim does not keep the initial state: "
                            "set up and build the network again instead of reset()")
 
+    def setup(self, dt, seed, threads=1):
+        super().setup(dt, seed, threads)
+        # pyNN.brian2 creates SpikeSourceArray groups without its network's clock, so they
+        # tick on Brian2's default clock: at any step but 0.1 ms their spikes reached targets
+        # a step late. One clock for everything that does not name its own.
+        brian2.defaultclock.dt = dt * brian2.ms
+
     def setup_options(self, seed, threads):
         # Brian2 draws its own random numbers (rand(), PoissonGroup) from numpy's global state.
         brian2.seed(seed)

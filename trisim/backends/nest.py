@@ -62,8 +62,8 @@ class Projection(pyNN.nest.Projection):
         n = sources.size
         weights = np.broadcast_to(np.asarray(parameters.pop("weight"), dtype=float), (n,))
         delays = np.broadcast_to(np.asarray(parameters.pop("delay"), dtype=float), (n,))
-        if receptor == "inhibitory" and self.post.conductance_based:
-            weights = -weights  # NEST wants inhibitory conductances negative
+        if self._weight_sign() < 0:
+            weights = -weights
             if "Wmax" in parameters:
                 parameters["Wmax"] = -np.asarray(parameters["Wmax"])
         receptor_scale = getattr(self.post.celltype, "receptor_scale", None)
@@ -91,15 +91,27 @@ class Projection(pyNN.nest.Projection):
         self._connections = None
         self._simulator.state.stale_connection_cache = True
 
+    def _weight_sign(self):
+        """-1 where NEST wants this projection's weights negative, else +1.
+
+        NEST takes inhibitory conductances as negative weights (pyNN.nest negates them). A
+        NESTML model whose spike ports are qualified excitatory/inhibitory has one NEST port
+        that routes by sign, whatever the weight's unit: there users name the port and give
+        positive weights, as on the other backends, and inhibitory ones are negated here.
+        """
+        route = getattr(self.post.celltype, "sign_routed_ports", {}).get(self.receptor_type)
+        if route is not None:
+            return -1.0 if route == "inhibitory" else 1.0
+        return -1.0 if self.receptor_type == "inhibitory" and self.post.conductance_based else 1.0
+
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, **parameters):
-        # A NESTML model whose spike ports are qualified excitatory/inhibitory has one NEST
-        # port that routes by weight sign; pyNN.nest signs weights for the receptor types
-        # "excitatory"/"inhibitory", so connect under that name (the user names the port).
         route = getattr(self.post.celltype, "sign_routed_ports", {}).get(self.receptor_type)
         if route is None:
             return super()._convergent_connect(presynaptic_indices, postsynaptic_index,
                                                **parameters)
-        port, self.receptor_type = self.receptor_type, route
+        # connect under a name pyNN.nest leaves unsigned, with the sign applied here
+        parameters["weight"] = self._weight_sign() * parameters["weight"]
+        port, self.receptor_type = self.receptor_type, "excitatory"
         try:
             return super()._convergent_connect(presynaptic_indices, postsynaptic_index,
                                                **parameters)
