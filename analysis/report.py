@@ -250,7 +250,9 @@ def _analysis_parameters(comparison):
     return (f"<ul>{statistics}</ul><p class=\"small\">Bins of {validation.BIN_SIZE.item():g} ms "
             f"for correlations and the population rate (Welch spectrum, Elephant's default of "
             f"8 half-overlapping segments); STTC window {validation.STTC_WINDOW.item():g} ms; "
-            f"100 cells sampled for correlations, 200 pairs for the STTC. Elephant "
+            f"all pairs of the same {validation.CORRELATION_CELLS} cells per population (drawn "
+            f"by index, so every backend's run of one seed compares the same cells) for "
+            f"correlations, of the same {validation.STTC_CELLS} cells for the STTC. Elephant "
             f"{_text(elephant.__version__)}. Report written {created}.</p>")
 
 

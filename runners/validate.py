@@ -12,11 +12,12 @@ runs can be compared with a deliberately changed copy of themselves.
 import contextlib
 import json
 import logging
+import multiprocessing
 import os
 import subprocess
 import sys
 import warnings
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,30 +70,27 @@ def validate(model_name, backends=DEFAULT_BACKENDS, n_seeds=DEFAULT_SEEDS, out_d
         The verdict (as written to ``verdict.json``), the two paths and the runs.
     """
     backends = _checked_backends(backends)
-    if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < validation.MIN_SEEDS:
-        raise ConfigError(f"seeds: {n_seeds!r}; at least {validation.MIN_SEEDS} are needed for a "
-                          "seed-to-seed spread")
+    _check_seeds(n_seeds)
     jobs = _checked_jobs(jobs)
     _, first_config = resolve_config(model_name, config_path, overrides, None, scale, duration)
     seeds = [first_config.simulation.seed + offset for offset in range(n_seeds)]
     expected = {seed: resolve_config(model_name, config_path, overrides, seed, scale,
                                      duration)[1].as_dict() for seed in seeds}
     out_dir = output.writable_directory(out_dir)
-    runs, blocks = _plan(model_name, backends, seeds, out_dir, expected)
+    runs, blocks = _plan(model_name, backends, seeds, out_dir, expected, jobs)
     arguments = _run_arguments(model_name, out_dir, config_path, overrides, scale, duration)
-    _execute([run for run in runs if not run.reused], arguments, jobs, progress_bar)
-    for run in runs:
-        if not run.reused:
-            blocks[run.path] = _matching_block(run.path, model_name, run.backend, run.seed,
-                                               expected[run.seed])
-            if blocks[run.path] is None:
-                raise BackendError(f"{run.path}: the run did not record the requested config")
+    simulated = [run for run in runs if not run.reused]
+    _execute(simulated, arguments, jobs, progress_bar)
+    blocks.update(read_blocks([run.path for run in simulated], jobs))
+    for run in simulated:
+        if not _matches(blocks[run.path], model_name, run.backend, run.seed, expected[run.seed]):
+            raise BackendError(f"{run.path}: the run did not record the requested config")
     files = {backend: [run.path for run in runs if run.backend == backend]
              for backend in backends}
     return _compare(files, blocks, out_dir, runs)
 
 
-def compare_files(files, out_dir):
+def compare_files(files, out_dir, jobs=None):
     """Compare run files given per label; write ``report.html`` and ``verdict.json``.
 
     Parameters
@@ -101,14 +99,17 @@ def compare_files(files, out_dir):
         NIX files written by ``trisim run``, per backend (or any label), one per seed; all of
         one model.
     out_dir : str or pathlib.Path
+    jobs : int, optional
+        Files read at a time (default: the CPU count).
 
     Returns
     -------
     Validation
     """
+    jobs = _checked_jobs(jobs)
     out_dir = output.writable_directory(out_dir)
     files = {label: [Path(path) for path in paths] for label, paths in files.items()}
-    blocks = {path: output.read_block(path) for paths in files.values() for path in paths}
+    blocks = read_blocks([path for paths in files.values() for path in paths], jobs)
     runs = [Run(label, blocks[path].annotations.get("seed"), path, reused=True)
             for label, paths in files.items() for path in paths]
     return _compare(files, blocks, out_dir, runs)
@@ -172,36 +173,63 @@ def verdict_document(model_name, comparison, runs):
     }
 
 
-def _plan(model_name, backends, seeds, out_dir, expected):
+def _plan(model_name, backends, seeds, out_dir, expected, jobs):
     """Every backend x seed, with the blocks of results on disk that can be reused."""
-    runs, blocks = [], {}
-    for backend in backends:
-        for seed in seeds:
-            path = out_dir / f"{output_stem(model_name, backend, seed)}.nix"
-            block = _matching_block(path, model_name, backend, seed, expected[seed])
-            if block is not None:
-                blocks[path] = block
-            runs.append(Run(backend, seed, path, reused=block is not None))
+    runs = [Run(backend, seed, out_dir / f"{output_stem(model_name, backend, seed)}.nix")
+            for backend in backends for seed in seeds]
+    on_disk = read_blocks([run.path for run in runs if run.path.is_file()], jobs,
+                          unreadable_ok=True)
+    blocks = {}
+    for run in runs:
+        block = on_disk.get(run.path)
+        if block is not None and _matches(block, model_name, run.backend, run.seed,
+                                          expected[run.seed]):
+            blocks[run.path] = block
+            run.reused = True
     return runs, blocks
 
 
-def _matching_block(path, model_name, backend, seed, expected_config):
-    """The Block at ``path`` if its provenance is this model, backend, seed and config; else
-    None (also for a missing or unreadable file)."""
-    if not path.is_file():
-        return None
+def read_blocks(paths, jobs, unreadable_ok=False):
+    """Read NIX files ``jobs`` at a time, each in a worker process.
+
+    Neo's NixIO needs about a minute for a full-scale run (metadata of every spike train) and
+    h5py holds one lock, so threads would not help. Returns ``{path: Block}``; an unreadable
+    file raises :class:`InputFileError`, or gives None with ``unreadable_ok``.
+    """
+    paths = list(paths)
+    if jobs == 1 or len(paths) < 2:
+        results = [_read_or_error(path) for path in paths]
+    else:
+        context = multiprocessing.get_context("spawn")  # a fork would copy h5py's state
+        with ProcessPoolExecutor(max_workers=min(jobs, len(paths)), mp_context=context) as pool:
+            results = list(pool.map(_read_or_error, paths))
+    blocks = {}
+    for path, result in zip(paths, results):
+        if isinstance(result, InputFileError):
+            if not unreadable_ok:
+                raise result
+            result = None
+        blocks[path] = result
+    return blocks
+
+
+def _read_or_error(path):
+    """The Block of ``path``, or the InputFileError saying why not (to cross processes)."""
     try:
-        block = output.read_block(path)
-    except InputFileError:
-        return None
+        return output.read_block(path)
+    except InputFileError as exc:
+        return exc
+
+
+def _matches(block, model_name, backend, seed, expected_config):
+    """Whether ``block``'s provenance is this model, backend, seed and resolved config."""
     annotations = block.annotations
     try:
         config = json.loads(annotations.get("config", "null"))
     except (TypeError, ValueError):
-        return None
-    same = (annotations.get("model") == model_name and annotations.get("backend") == backend
+        return False
+    return (annotations.get("model") == model_name and annotations.get("backend") == backend
             and _plain(annotations.get("seed")) == seed and config == expected_config)
-    return block if same else None
 
 
 def _run_arguments(model_name, out_dir, config_path, overrides, scale, duration):
@@ -260,6 +288,12 @@ def _checked_backends(backends):
         raise ConfigError(f"backends: {','.join(backends) or 'none'}; at least two are needed "
                           "to compare")
     return backends
+
+
+def _check_seeds(n_seeds):
+    if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < validation.MIN_SEEDS:
+        raise ConfigError(f"seeds: {n_seeds!r}; at least {validation.MIN_SEEDS} are needed for a "
+                          "seed-to-seed spread")
 
 
 def _checked_jobs(jobs):

@@ -95,5 +95,8 @@ def array_connect(backend_name):
 SCENARIOS = {"stp_efficacies": stp_efficacies, "array_connect": array_connect}
 
 if __name__ == "__main__":
+    from trisim import parallel
     name, backend_name = sys.argv[1:3]
-    print(json.dumps(SCENARIOS[name](backend_name)))
+    result = SCENARIOS[name](backend_name)
+    if parallel.launcher_rank() == 0:  # under mpirun, rank 0 holds the gathered result
+        print(json.dumps(result))

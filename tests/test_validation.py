@@ -134,6 +134,22 @@ def test_a_statistic_of_unknown_kind_is_refused():
         Statistic("x", "x", "curve", len)
 
 
+@pytest.mark.parametrize("name, n_cells", [("correlation", validation.CORRELATION_CELLS),
+                                           ("sttc", validation.STTC_CELLS)])
+def test_pairwise_statistics_take_the_same_cells_whichever_are_silent(name, n_cells):
+    trains = list(poisson_run(1, rates_hz=(("E", 300, 20.0),)).groups[0].spiketrains)
+    assert all(len(train) > 0 for train in trains)
+    chosen = validation.same_cells(list(range(len(trains))), n_cells)
+    silenced = list(trains)
+    for index in range(len(trains)):
+        if index not in chosen:
+            silenced[index] = trains[index][:0]  # silent cells outside the sample
+    statistic = next(s for s in validation.DEFAULT_STATISTICS if s.name == name)
+    values = statistic.compute(trains)
+    assert values.size == n_cells * (n_cells - 1) // 2
+    assert np.array_equal(values, statistic.compute(silenced))
+
+
 def test_permutation_test_tries_every_split():
     pool, distance = np.mean, lambda x, y: abs(x - y)
     # 20 splits of 6 runs into 3 + 3; only the observed one and its mirror are as far apart

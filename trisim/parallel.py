@@ -32,3 +32,15 @@ def world_size():
 def launcher_rank():
     """This process's rank as the MPI launcher numbered it (0 without a launcher)."""
     return _first_int(_RANK_VARIABLES, 0)
+
+
+def mpirun(processes):
+    """The Open MPI launcher prefix for ``processes`` processes on this machine.
+
+    ``--oversubscribe`` lets more processes than cores start (a 2-core machine, CI);
+    ``--allow-run-as-root`` is Open MPI's opt-in for root, as in containers.
+    """
+    command = ["mpirun", "-n", str(processes), "--oversubscribe"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.insert(1, "--allow-run-as-root")
+    return command
