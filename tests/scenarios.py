@@ -48,12 +48,14 @@ def stp_efficacies(backend_name):
     return result
 
 
-def array_connect(backend_name):
+def array_connect(backend_name, per_target=True):
     """The same connections made by the backend's array hook and by PyNN's per-target path.
 
     Returns, per projection (receptor x synapse type x cell type), both sorted lists of
     (pre, post, weight, delay, ...) so the caller can compare them; repeated pairs (multapses)
-    included.
+    included. Without ``per_target``, only the array hook's connections, and no
+    ``Projection.set``: under MPI, pyNN.nest's per-target path and ``set`` hand NEST lists of
+    values per connection, which NEST refuses in MPI runs.
     """
     sim = backends.load(backend_name)
     sim.setup(0.1, 1)
@@ -75,24 +77,30 @@ def array_connect(backend_name):
             fast = sim.Projection(pre, sim.Population(n_post, post),
                                   sim.IndexConnector(sources, targets), synapse(),
                                   receptor_type=receptor)
-            slow = sim.Projection(pre, sim.Population(n_post, post),
-                                  sim.FromListConnector(list(zip(sources, targets))), synapse(),
-                                  receptor_type=receptor)
+            projections = {"fast": fast}
+            if per_target:
+                projections["slow"] = sim.Projection(
+                    pre, sim.Population(n_post, post),
+                    sim.FromListConnector(list(zip(sources, targets))), synapse(),
+                    receptor_type=receptor)
             key = f"{cell}-{receptor}-{synapse_name}"
             result[key] = {name: sorted([float(x) for x in row]
                                         for row in projection.get(names, format="list"))
-                           for name, projection in (("fast", fast), ("slow", slow))}
+                           for name, projection in projections.items()}
             result[key]["weights"] = np.nan_to_num(
                 fast.get("weight", format="array", multiple_synapses="sum")).tolist()
-            fast.set(weight=0.004, delay=0.5)
-            result[key]["after_set"] = sorted(set(fast.get(["weight", "delay"], format="list",
-                                                           with_address=False)))
+            if per_target:
+                fast.set(weight=0.004, delay=0.5)
+                result[key]["after_set"] = sorted(set(fast.get(["weight", "delay"],
+                                                               format="list",
+                                                               with_address=False)))
     result["expected"] = sorted(map(list, zip(sources.tolist(), targets.tolist())))
     sim.end()
     return result
 
 
-SCENARIOS = {"stp_efficacies": stp_efficacies, "array_connect": array_connect}
+SCENARIOS = {"stp_efficacies": stp_efficacies, "array_connect": array_connect,
+             "array_connect_mpi": lambda backend: array_connect(backend, per_target=False)}
 
 if __name__ == "__main__":
     from trisim import parallel

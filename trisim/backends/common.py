@@ -6,6 +6,8 @@ overrides just what its simulator needs: a faster ``Projection``, and the realis
 synapse types trisim defines (for now :data:`TSODYKS_MARKRAM_2`).
 """
 
+import ctypes
+import gc
 import importlib
 import importlib.metadata
 from copy import deepcopy
@@ -18,6 +20,14 @@ from .. import parallel
 from ..errors import BackendError
 
 MPI_BACKENDS = ("nest", "neuron")
+
+
+def _return_free_memory():
+    """Ask glibc to give freed heap memory back to the system (a no-op elsewhere)."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 class TsodyksMarkram2Synapse(StandardSynapseType):
@@ -64,7 +74,8 @@ class IndexConnector(FromListConnector):
     cell at a time.
 
     The hook receives every connection, on every MPI rank; it creates those whose target is
-    local (NEST does this itself, given the whole arrays).
+    local (NEST does this itself, given the whole arrays). Each synapse parameter arrives in
+    the simulator's units, as a scalar when it is homogeneous, else one value per connection.
 
     Parameters
     ----------
@@ -98,7 +109,7 @@ class IndexConnector(FromListConnector):
         parameters.shape = (self.sources.size,)
         if isinstance(projection.synapse_type, StandardSynapseType):
             parameters = projection.synapse_type.translate(parameters)
-        parameters.evaluate()
+        parameters.evaluate(simplify=True)  # homogeneous values stay scalars: no n-sized copies
         if connect_arrays(self.sources, self.targets, **parameters) is NotImplemented:
             return self._per_target_connect(projection)
 
@@ -163,10 +174,13 @@ class Backend:
     def release(self):
         """Free the simulated network (after its data were collected and ``end()`` called).
 
-        Later work (analysis imports, writing files) then reuses that memory instead of
-        adding to the process's peak.
+        Later work (analysis imports, writing files) then does not add to the process's peak:
+        the simulator's objects are dropped (reference cycles included) and glibc hands the
+        freed heap back to the system.
         """
         self.pynn.simulator.state.clear()
+        gc.collect()
+        _return_free_memory()
 
     def run(self, duration, progress=None):
         """Advance by ``duration`` ms; ``progress(t_ms)`` is called every 5% of the run."""
