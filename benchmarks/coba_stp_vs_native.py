@@ -171,9 +171,10 @@ def main():
             trisim(backend, 0.02, 20.0, workdir)
         print(f"\ncomparison at scale {args.scale}, {args.duration:g} ms, "
               f"median of {args.repeat}", flush=True)
-        comparison = [compare(b, args.scale, args.duration, args.repeat, workdir)
-                      for b in args.backends]
-        print_table(comparison)
+        comparison = []
+        for backend in args.backends:
+            comparison.append(compare(backend, args.scale, args.duration, args.repeat, workdir))
+            print_table(comparison[-1:])
         sweep = []
         if not args.no_sweep:
             print(f"\nscaling sweep, {args.duration:g} ms", flush=True)
