@@ -62,7 +62,7 @@ def render_report(comparison, runs, model, provenance=()):
         _figure_section("Population-rate spectra (thick: mean over seeds; thin: single seeds)",
                         figure_spectra(comparison)),
         _figure_section("Rasters (first seed of each backend)", figure_rasters(runs)),
-        "<h2>Runs</h2>", _table(list(provenance)),
+        "<h2>Runs</h2>", _provenance_warning(provenance), _table(list(provenance)),
         "<h2>Analysis</h2>", _analysis_parameters(comparison),
     ]
     return _PAGE.format(title=_text(f"trisim validate: {model}"), body="\n".join(sections))
@@ -256,6 +256,24 @@ def _analysis_parameters(comparison):
             f"{_text(elephant.__version__)}. Report written {created}.</p>")
 
 
+def _provenance_warning(provenance):
+    """A warning when the runs were made by different trisim commits or simulator versions."""
+    warnings = []
+    for key, what in (("trisim_git_commit", "trisim commits"),
+                      ("simulator_version", "simulator versions")):
+        by_backend = {}
+        for row in provenance:
+            by_backend.setdefault(row.get("backend"), set()).add(row.get(key))
+        values = set().union(*by_backend.values()) if by_backend else set()
+        if key == "trisim_git_commit" and len(values) > 1:
+            warnings.append(f"The runs were made by {len(values)} {what} "
+                            f"({', '.join(sorted(str(v)[:7] for v in values))}): a difference "
+                            f"may come from a change of code, not of simulator.")
+        elif key != "trisim_git_commit" and any(len(v) > 1 for v in by_backend.values()):
+            warnings.append(f"Runs of one backend were made by different {what}.")
+    return "".join(f'<p class="warning">{_text(warning)}</p>' for warning in warnings)
+
+
 def _table(rows):
     if not rows:
         return "<p>none</p>"
@@ -311,6 +329,7 @@ tr.none td {{ color: #888; }}
 .verdict.agree {{ background: #dfd; }}
 .verdict.disagree {{ background: #fdd; }}
 .small {{ font-size: 0.85em; color: #444; }}
+.warning {{ background: #ffe9b3; padding: 0.3em; }}
 img {{ max-width: 100%; }}
 </style>
 </head>

@@ -19,6 +19,14 @@ than the seed-to-seed variation, and cells of one network are not independent sa
 
 Statistics are computed with Elephant through :mod:`trisim.analysis.statistics`; everything
 here takes and returns plain Neo objects and arrays, so it is usable without the command line.
+
+Why not NetworkUnit (with SciUnit): version 0.2.2 installs against our Neo and Elephant and its
+model-to-model tests work in part, but its scores are thin wrappers (``ks_distance`` calls
+``scipy.stats.ks_2samp``; ``effect_size`` is Cohen's d with a pooled SD), ``mwu_statistic`` is
+broken on our SciUnit, test parameters silently fail to reach the scores, its score modules
+import pyplot and seaborn, and it pulls IPython/Jupyter and OpenCV. It compares one simulation
+with one other and has no seed-to-seed yardstick, the part that decides here. Adopting it would
+add a heavy dependency to replace two SciPy calls.
 """
 
 import itertools

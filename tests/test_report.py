@@ -66,6 +66,16 @@ def test_table_has_one_row_per_result_and_marks_disagreements(page):
     assert rows.count("no") == sum(r["agree"] is False for r in comparison.results) > 0
 
 
+def test_runs_of_different_commits_are_pointed_out(runs):
+    comparison = compare_backends(runs)
+    rows = [{"backend": "A", "seed": 1, "trisim_git_commit": "a" * 40, "simulator_version": "1"},
+            {"backend": "A", "seed": 2, "trisim_git_commit": "b" * 40, "simulator_version": "1"}]
+    html = report.render_report(comparison, runs, "synthetic", rows)
+    assert 'class="warning"' in html and "2 trisim commits (aaaaaaa, bbbbbbb)" in html
+    rows[1]["trisim_git_commit"] = "a" * 40
+    assert 'class="warning"' not in report.render_report(comparison, runs, "synthetic", rows)
+
+
 def test_labels_are_escaped(page):
     _, html = page
     assert "B <b>" not in html and "B &lt;b&gt;" in html
