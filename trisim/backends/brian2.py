@@ -127,6 +127,11 @@ class Brian2Backend(common.Backend):
             # reset(): every synaptic variable of every synapse (~0.5 s and ~100 MB at seed
             # 002's size). trisim simulates a network once and does not offer reset().
             state.network.store = _no_store
+        # pyNN.brian2 calls a Python function at every time step to update current sources
+        if not state.current_sources:
+            for operation in state.network.objects:
+                if isinstance(operation, brian2.NetworkOperation):
+                    operation.active = False
         super().run(duration, progress)
 
     def reset(self, annotations=None):
