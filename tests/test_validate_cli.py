@@ -44,11 +44,13 @@ def test_every_backend_and_seed_is_run_and_the_exit_status_is_the_verdict(valida
     assert result.returncode in (0, 1), result.stderr[-3000:]
     verdict = json.loads((out / "verdict.json").read_text())
     assert result.returncode == (0 if verdict["agree"] else 1)
-    for backend, paths in nix_files(out).items():
-        for seed, path in zip(SEEDS, paths):
-            annotations = read_block(path).annotations
-            assert (annotations["backend"], annotations["seed"]) == (backend, seed)
-            assert json.loads(annotations["config"])["simulation"]["duration"] == "300.0 ms"
+    runs = {(run["backend"], run["seed"]): run["file"] for run in verdict["runs"]}
+    assert runs == {(backend, seed): str(path) for backend, paths in nix_files(out).items()
+                    for seed, path in zip(SEEDS, paths)}
+    for backend, paths in nix_files(out).items():  # one file per backend, read through
+        annotations = read_block(paths[-1]).annotations
+        assert (annotations["backend"], annotations["seed"]) == (backend, SEEDS[-1])
+        assert json.loads(annotations["config"])["simulation"]["duration"] == "300.0 ms"
     assert "9 runs (0 reused, 9 simulated)" in result.stdout
 
 
@@ -85,17 +87,6 @@ def test_report_is_one_self_contained_page(validated):
         assert f"coba_stp_{backend}_seed{SEEDS[0]}.nix" in html  # the runs table
 
 
-def test_results_whose_config_matches_are_reused(validated):
-    out, first = validated
-    before = {path: path.stat().st_mtime_ns for path in out.glob("*.nix")}
-    statistics = json.loads((out / "verdict.json").read_text())["statistics"]
-    result = trisim("validate", "coba_stp", *SMALL, "--out", out)
-    assert result.returncode == first.returncode, result.stderr[-3000:]
-    assert "9 runs (9 reused, 0 simulated)" in result.stdout
-    assert {path: path.stat().st_mtime_ns for path in out.glob("*.nix")} == before
-    assert json.loads((out / "verdict.json").read_text())["statistics"] == statistics
-
-
 def test_results_with_another_config_or_unreadable_are_run_again(validated, tmp_path):
     source, _ = validated
     out = tmp_path / "copy"
@@ -123,11 +114,14 @@ def test_results_with_another_config_or_unreadable_are_run_again(validated, tmp_
             "0.001 uS")
 
 
-def test_a_model_can_declare_its_own_statistics(validated, tmp_path, monkeypatch, capsys):
+def test_matching_results_are_reused_and_a_model_can_declare_statistics(validated, tmp_path,
+                                                                        monkeypatch, capsys):
     """Run in this process: every result is reused, so no simulator is imported here."""
     source, _ = validated
     out = tmp_path / "copy"
-    shutil.copytree(source, out)
+    shutil.copytree(source, out)  # copies keep their modification times
+    before = {path.name: path.stat().st_mtime_ns for path in out.glob("*.nix")}
+    first = json.loads((source / "verdict.json").read_text())["statistics"]
     from trisim.pynn_models import coba_stp
 
     def active_fraction(spiketrains):
@@ -137,9 +131,11 @@ def test_a_model_can_declare_its_own_statistics(validated, tmp_path, monkeypatch
                           active_fraction, populations=("E",))
     monkeypatch.setattr(coba_stp, "VALIDATION_STATISTICS", (statistic,), raising=False)
     status = cli.main(["validate", "coba_stp", *SMALL, "--out", str(out)])
-    assert "9 reused" in capsys.readouterr().out
+    assert "9 runs (9 reused, 0 simulated)" in capsys.readouterr().out
+    assert {path.name: path.stat().st_mtime_ns for path in out.glob("*.nix")} == before
     verdict = json.loads((out / "verdict.json").read_text())
     assert status == (0 if verdict["agree"] else 1)
+    assert [e for e in verdict["statistics"] if e["name"] != "active_fraction"] == first
     declared = [e for e in verdict["statistics"] if e["name"] == "active_fraction"]
     assert [e["population"] for e in declared] == ["E", "E", "E"]
     assert all(0 < mean <= 1 for e in declared for mean in e["pooled"])
