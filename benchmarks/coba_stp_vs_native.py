@@ -66,6 +66,7 @@ def native(backend, scale, duration, workdir):
                                     workdir)
     result = json.loads(stdout.strip().splitlines()[-1])
     return {"build_s": result["build_s"], "run_s": result["run_s"],
+            "cpu_build_s": result["cpu_build_s"], "cpu_run_s": result["cpu_run_s"],
             "peak_memory_mb": round(memory), "process_s": round(wall, 2),
             "n_synapses": result["n_synapses"], "mean_rate_hz": result["mean_rate_hz"]}
 
@@ -79,6 +80,7 @@ def trisim(backend, scale, duration, workdir):
     populations = summary["populations"].values()
     n = sum(p["n"] for p in populations)
     return {"build_s": summary["wall_build_s"], "run_s": summary["wall_run_s"],
+            "cpu_build_s": summary["cpu_build_s"], "cpu_run_s": summary["cpu_run_s"],
             "peak_memory_mb": round(memory), "process_s": round(wall, 2),
             "mean_rate_hz": round(sum(p["rate_hz"] * p["n"] for p in populations) / n, 3)}
 
@@ -96,25 +98,33 @@ def compare(backend, scale, duration, repeat, workdir):
                      for key in results[0]}
     for side in runs:
         row[side]["build_run_s"] = round(row[side]["build_s"] + row[side]["run_s"], 3)
+        row[side]["cpu_build_run_s"] = round(row[side]["cpu_build_s"] + row[side]["cpu_run_s"],
+                                             3)
     row["n_synapses"] = row["native"]["n_synapses"]
     row["ratio"] = {key: round(row["trisim"][key] / row["native"][key], 2)
-                    for key in ("build_s", "run_s", "build_run_s", "peak_memory_mb")}
+                    for key in ("build_s", "run_s", "build_run_s", "cpu_build_s", "cpu_run_s",
+                                "cpu_build_run_s", "peak_memory_mb")}
     return row
 
 
 def print_table(rows):
-    header = (f"{'backend':8s} {'scale':>5s} {'synapses':>9s} | {'native build':>12s} "
-              f"{'run':>6s} {'MB':>6s} | {'trisim build':>12s} {'run':>6s} {'MB':>6s} | "
-              f"{'ratio build':>11s} {'run':>5s} {'b+r':>5s} {'MB':>5s}")
+    """Wall-clock times (s), peak memory (MB) and the ratios trisim / native, wall and CPU."""
+    header = (f"{'backend':7s} {'scale':>5s} {'synapses':>8s} | {'native':>6s} {'':>6s} "
+              f"{'':>5s} | {'trisim':>6s} {'':>6s} {'':>5s} | {'trisim/native wall':>18s} "
+              f"{'':>5s} | {'cpu':>5s} {'':>5s}\n"
+              f"{'':7s} {'':>5s} {'':>8s} | {'build':>6s} {'run':>6s} {'MB':>5s} | "
+              f"{'build':>6s} {'run':>6s} {'MB':>5s} | {'build':>5s} {'run':>5s} {'b+r':>5s} "
+              f"{'MB':>5s} | {'build':>5s} {'run':>5s}")
     print(header)
-    print("-" * len(header))
+    print("-" * len(header.splitlines()[1]))
     for row in rows:
         n, t, r = row["native"], row["trisim"], row["ratio"]
-        print(f"{row['backend']:8s} {row['scale']:5.2f} {row['n_synapses']:9d} | "
-              f"{n['build_s']:12.2f} {n['run_s']:6.2f} {n['peak_memory_mb']:6.0f} | "
-              f"{t['build_s']:12.2f} {t['run_s']:6.2f} {t['peak_memory_mb']:6.0f} | "
-              f"{r['build_s']:11.2f} {r['run_s']:5.2f} {r['build_run_s']:5.2f} "
-              f"{r['peak_memory_mb']:5.2f}", flush=True)
+        print(f"{row['backend']:7s} {row['scale']:5.2f} {row['n_synapses']:8d} | "
+              f"{n['build_s']:6.2f} {n['run_s']:6.2f} {n['peak_memory_mb']:5.0f} | "
+              f"{t['build_s']:6.2f} {t['run_s']:6.2f} {t['peak_memory_mb']:5.0f} | "
+              f"{r['build_s']:5.2f} {r['run_s']:5.2f} {r['build_run_s']:5.2f} "
+              f"{r['peak_memory_mb']:5.2f} | {r['cpu_build_s']:5.2f} {r['cpu_run_s']:5.2f}",
+              flush=True)
 
 
 def plot(sweep, path):

@@ -99,7 +99,23 @@ def array_connect(backend_name, per_target=True):
     return result
 
 
-SCENARIOS = {"stp_efficacies": stp_efficacies, "array_connect": array_connect,
+def current_source(backend_name):
+    """Spike counts of a silent cell before and while a DC source drives it (trisim's Brian2
+    backend switches off pyNN.brian2's per-step current update only when there is no source)."""
+    sim = backends.load(backend_name)
+    sim.setup(0.1, 1)
+    cell = sim.Population(1, sim.IF_cond_exp(i_offset=0.0))
+    cell.record("spikes")
+    sim.DCSource(amplitude=2.0, start=100.0, stop=200.0).inject_into(cell)
+    sim.run(300.0)
+    times = np.asarray(cell.get_data().segments[0].spiketrains[0].magnitude)
+    sim.end()
+    return {"before": int(np.sum(times < 100.0)),
+            "during": int(np.sum((times >= 100.0) & (times <= 205.0))),
+            "after": int(np.sum(times > 205.0))}
+
+
+SCENARIOS = {"stp_efficacies": stp_efficacies, "current_source": current_source, "array_connect": array_connect,
              "array_connect_mpi": lambda backend: array_connect(backend, per_target=False)}
 
 if __name__ == "__main__":

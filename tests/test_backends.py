@@ -68,6 +68,13 @@ def test_array_connect_makes_the_connections_of_the_per_target_path(backend):
         np.testing.assert_allclose(lists["after_set"], [[0.004, 0.5]], rtol=1e-12, err_msg=case)
 
 
+@pytest.mark.parametrize("backend", sorted(backends.BACKENDS))
+def test_a_current_source_drives_its_cell_only_while_on(backend):
+    counts = run_scenario("current_source", backend)
+    assert counts["before"] == 0 and counts["after"] == 0
+    assert counts["during"] >= 5
+
+
 def test_unknown_backend_lists_the_valid_ones():
     with pytest.raises(UnknownNameError, match="unknown backend 'nset'; valid: brian2, nest, neuron"):
         backends.load("nset")
