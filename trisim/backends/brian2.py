@@ -39,15 +39,21 @@ class Projection(pyNN.brian2.Projection):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        advance = 0.0
         if getattr(self.post.celltype, "nestml_step_semantics", False):
             # NESTML's step semantics (as NEST runs them) apply an input arriving at time t in
             # the step that ends at t; Brian2 stamps a spike at the start of the step that
             # emits it and processes arrivals before the end-of-step update, one step later.
             # Delivering one step early restores NEST's timing (delays read back shorter by dt).
-            step = simulator.state.dt * brian2.ms
+            advance = simulator.state.dt
             for by_post in self._brian2_synapses.values():
                 for synapses in by_post.values():
-                    synapses.delay[:] = synapses.delay[:] - step
+                    synapses.delay[:] = synapses.delay[:] - advance * brian2.ms
+        connected = getattr(self.synapse_type, "connected", None)  # NESTML synapses
+        if connected is not None:
+            for by_post in self._brian2_synapses.values():
+                for synapses in by_post.values():
+                    connected(synapses, advance)
 
     def _connect_index_arrays(self, sources, targets, **parameters):
         """Make all connections with one ``Synapses.connect`` and vectorised assignments.

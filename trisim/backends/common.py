@@ -201,3 +201,8 @@ class Backend:
         """A PyNN cell type on this backend for the NESTML neuron in file ``path``."""
         from .. import codegen
         return codegen.cell_type(path, self.name)
+
+    def nestml_synapse_type(self, path):
+        """A PyNN synapse type on this backend for the NESTML synapse in file ``path``."""
+        from .. import codegen
+        return codegen.synapse_type(path, self.name)

@@ -62,12 +62,17 @@ class Projection(pyNN.nest.Projection):
         n = sources.size
         weights = np.broadcast_to(np.asarray(parameters.pop("weight"), dtype=float), (n,))
         delays = np.broadcast_to(np.asarray(parameters.pop("delay"), dtype=float), (n,))
-        if self._weight_sign() < 0:
-            weights = -weights
-            if "Wmax" in parameters:
-                parameters["Wmax"] = -np.asarray(parameters["Wmax"])
-        receptor_scale = getattr(self.post.celltype, "receptor_scale", None)
-        if receptor_scale is not None:
+        receptor_scale = getattr(self.post.celltype, "receptor_scale", 1.0)
+        if self._is_nestml_synapse():
+            # the model keeps its weights in PyNN's units and positive; what it transmits is
+            # scaled to NEST's units and sign, per connection
+            parameters[synapse.weight_scale_parameter] = (
+                1000.0 * self._weight_sign() * receptor_scale)
+        else:
+            if self._weight_sign() < 0:
+                weights = -weights
+                if "Wmax" in parameters:
+                    parameters["Wmax"] = -np.asarray(parameters["Wmax"])
             weights = weights * receptor_scale
         syn_spec = {"synapse_model": self.nest_synapse_model,
                     "synapse_label": np.full(n, self.nest_synapse_label, dtype=float),
@@ -80,6 +85,9 @@ class Projection(pyNN.nest.Projection):
         for name, value in parameters.items():
             if name in native.keys() and native[name].is_homogeneous:
                 continue  # already the model's default
+            if np.ndim(value) == 0 and self._is_nestml_synapse():
+                syn_spec[name] = float(value)  # NESTML synapses take scalars for all
+                continue
             syn_spec[name] = np.broadcast_to(np.asarray(value, dtype=float), (n,)).copy()
         pre_ids = np.asarray(self.pre.all_cells, dtype=np.int64)[sources]
         post_ids = np.asarray(self.post.all_cells, dtype=np.int64)[targets]
@@ -90,6 +98,38 @@ class Projection(pyNN.nest.Projection):
         self._sources.update(np.unique(pre_ids).tolist())
         self._connections = None
         self._simulator.state.stale_connection_cache = True
+
+    def _is_nestml_synapse(self):
+        return getattr(self.synapse_type, "nestml_synapse", False)
+
+    def _pynn_weight_factor(self):
+        """What pyNN.nest multiplies a weight read from NEST by (and divides one set by)."""
+        inhibitory = self.receptor_type == "inhibitory" and self.post.conductance_based
+        return -0.001 if inhibitory else 0.001
+
+    def _get_attributes_as_list(self, names):
+        values = super()._get_attributes_as_list(names)
+        if not (self._is_nestml_synapse() and "weight" in names):
+            return values
+        # a NESTML synapse's weight is stored in PyNN's unit and sign already
+        column, factor = names.index("weight"), self._pynn_weight_factor()
+        return [row[:column] + (row[column] / factor,) + row[column + 1:] for row in values]
+
+    def _get_attributes_as_arrays(self, names, multiple_synapses="sum"):
+        values = super()._get_attributes_as_arrays(names, multiple_synapses)
+        if self._is_nestml_synapse():
+            for index, name in enumerate(names):
+                if name in ("weight", "weights"):
+                    values[index] = values[index] / self._pynn_weight_factor()
+        return values
+
+    def _set_attributes(self, parameter_space):
+        if self._is_nestml_synapse() and "weight" in parameter_space.keys() \
+                and self._pynn_weight_factor() < 0:
+            # pyNN.nest negates inhibitory conductances on their way in; NESTML synapses keep
+            # them positive (their transmitted value carries the sign)
+            parameter_space.update(weight=-1 * parameter_space["weight"])
+        super()._set_attributes(parameter_space)
 
     def _weight_sign(self):
         """-1 where NEST wants this projection's weights negative, else +1.
@@ -105,6 +145,11 @@ class Projection(pyNN.nest.Projection):
         return -1.0 if self.receptor_type == "inhibitory" and self.post.conductance_based else 1.0
 
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, **parameters):
+        if self._is_nestml_synapse():  # one realisation, whichever connector is used
+            parameters.pop("location_selector", None)
+            sources = np.atleast_1d(np.asarray(presynaptic_indices, dtype=np.int64))
+            targets = np.full(sources.size, int(postsynaptic_index), dtype=np.int64)
+            return self._connect_index_arrays(sources, targets, **parameters)
         route = getattr(self.post.celltype, "sign_routed_ports", {}).get(self.receptor_type)
         if route is None:
             return super()._convergent_connect(presynaptic_indices, postsynaptic_index,

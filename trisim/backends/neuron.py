@@ -30,6 +30,7 @@ from pyNN.neuron.cells import StandardIFStandardReceptors  # noqa: E402
 from pyNN.neuron.standardmodels.synapses import BaseSynapse  # noqa: E402
 from pyNN.standardmodels import build_translations  # noqa: E402
 
+from ..errors import BackendError  # noqa: E402
 from . import common  # noqa: E402
 
 _MECHANISM_SOURCES = Path(__file__).with_name("nmodl")
@@ -118,20 +119,19 @@ _NESTML_EVENT_ADVANCE = 0.75  # time steps
 
 
 class _StreamConnection:
-    """One connection made as a NetCon stream, seen as pyNN.neuron's ``Connection``."""
+    """One connection made as a NetCon stream, seen as pyNN.neuron's ``Connection``.
 
-    __slots__ = ("presynaptic_index", "postsynaptic_index", "nc")
+    ``fields`` maps the PyNN names of the connection's values to their index in the NetCon's
+    weight vector.
+    """
 
-    def __init__(self, presynaptic_index, postsynaptic_index, nc):
-        self.presynaptic_index = presynaptic_index
-        self.postsynaptic_index = postsynaptic_index
-        self.nc = nc
+    __slots__ = ("presynaptic_index", "postsynaptic_index", "nc", "fields")
 
-    def _get_weight(self):
-        return self.nc.weight[0]
-
-    def _set_weight(self, value):
-        self.nc.weight[0] = value
+    def __init__(self, presynaptic_index, postsynaptic_index, nc, fields):
+        object.__setattr__(self, "presynaptic_index", presynaptic_index)
+        object.__setattr__(self, "postsynaptic_index", postsynaptic_index)
+        object.__setattr__(self, "nc", nc)
+        object.__setattr__(self, "fields", fields)
 
     def _get_delay(self):
         return self.nc.delay - _DELAY_MARGIN
@@ -139,22 +139,26 @@ class _StreamConnection:
     def _set_delay(self, value):
         self.nc.delay = value + _DELAY_MARGIN
 
-    weight = property(_get_weight, _set_weight)
     delay = property(_get_delay, _set_delay)
 
     def __getattr__(self, name):
-        if name in _STP_FIELDS:
-            return self.nc.weight[_STP_FIELDS[name]]
+        fields = object.__getattribute__(self, "fields")
+        if name in fields:
+            return self.nc.weight[fields[name]]
         raise AttributeError(name)
 
     def __setattr__(self, name, value):
-        if name in _STP_FIELDS:
-            self.nc.weight[_STP_FIELDS[name]] = value
+        if name in self.fields:
+            self.nc.weight[self.fields[name]] = value
         else:
             object.__setattr__(self, name, value)
 
     def as_tuple(self, *names):
         return tuple(getattr(self, name) for name in names)
+
+
+_STATIC_FIELDS = {"weight": 0}
+_TM2_FIELDS = {"weight": 0, **_STP_FIELDS}
 
 
 class Projection(pyNN.neuron.Projection):
@@ -163,6 +167,12 @@ class Projection(pyNN.neuron.Projection):
     def __init__(self, *args, **kwargs):
         # connections made as NetCon streams: index arrays per call, and their NetCons
         self._stream_pre, self._stream_post, self._stream_netcons = [], [], []
+        # NESTML synapses: one relay process per (target, delay), and the NetCons that bring
+        # the targets' own spikes to them
+        self._relays, self._relay_post_netcons, self._relays_per_target = {}, [], {}
+        # numbers this projection's random streams (NESTML synapses) in creation order
+        self._ordinal = getattr(simulator.state, "trisim_projections", 0)
+        simulator.state.trisim_projections = self._ordinal + 1
         super().__init__(*args, **kwargs)
 
     @property
@@ -171,8 +181,9 @@ class Projection(pyNN.neuron.Projection):
         if self._stream_netcons:
             pre = np.concatenate(self._stream_pre).tolist()
             post = np.concatenate(self._stream_post).tolist()
+            fields = self._stream_fields()
             for i, j, nc in zip(pre, post, self._stream_netcons):
-                yield _StreamConnection(i, j, nc)
+                yield _StreamConnection(i, j, nc, fields)
 
     def _receptors(self, targets):
         """Per target, the point process that receives this projection (None: no stream path).
@@ -194,6 +205,11 @@ class Projection(pyNN.neuron.Projection):
 
     def _is_stp(self):
         return isinstance(self.synapse_type, TsodyksMarkram2Synapse)
+
+    def _stream_fields(self):
+        if getattr(self.synapse_type, "nestml_synapse", False):
+            return self.synapse_type.relay_fields
+        return _TM2_FIELDS if self._is_stp() else _STATIC_FIELDS
 
     def _connect_streams(self, sources, targets, parameters):
         """Create one NetCon per (local) connection; None if this projection has no stream path.
@@ -260,10 +276,87 @@ class Projection(pyNN.neuron.Projection):
         self._stream_post.append(targets.astype(np.int32))
         return n
 
+    def _advance(self):
+        """How much earlier than its delay the postsynaptic cell takes an event (ms)."""
+        if getattr(self.post.celltype, "nestml_step_semantics", False):
+            return _NESTML_EVENT_ADVANCE * simulator.state.dt
+        return 0.0
+
+    def _receptor_variable(self, cell):
+        """(reference, scale): where a NESTML synapse on ``cell`` adds what it transmits."""
+        if getattr(self.post.celltype, "nestml_step_semantics", False):
+            port = getattr(cell, self.receptor_type)  # the port process of a NESTML cell
+            return getattr(cell.process, f"_ref_{self.receptor_type}"), port.scale
+        receptor = getattr(cell, self.receptor_type, None)
+        kind = receptor.hname().split("[")[0] if receptor is not None else None
+        if kind in ("ExpSyn", "TrisimExpSynTM2"):  # g += weight
+            return receptor._ref_g, 1.0
+        if kind in ("ExpISyn", "TrisimExpISynTM2"):  # i -= weight
+            return receptor._ref_i, -1.0
+        raise BackendError(f"{self.label}: NESTML synapses on NEURON drive exponential "
+                           f"receptors and NESTML cells; receptor {self.receptor_type!r} of "
+                           f"{self.post.celltype.__class__.__name__} is {kind}")
+
+    def _relay(self, target, delay):
+        """The relay process of this projection's connections onto ``target`` with ``delay``."""
+        relay = self._relays.get((target, delay))
+        if relay is not None:
+            return relay
+        synapse, h = self.synapse_type, simulator.h
+        cell = self.post.all_cells[target]._cell
+        relay = getattr(h, synapse.relay_mechanism)(cell.source_section(0.5))
+        arrival = delay - self._advance()  # D: when the receptor takes the spike
+        relay.nml_delay = arrival + _DELAY_MARGIN
+        reference, relay.nml_scale = self._receptor_variable(cell)
+        h.setpointer(reference, "nml_target", relay)
+        # a random stream of its own, named by (projection, target, relay of that target):
+        # the same numbers whatever the number of MPI processes
+        number = self._relays_per_target.get(target, 0)
+        self._relays_per_target[target] = number + 1
+        relay.nml_rng.set_ids(self._ordinal, int(target), number)
+        relay.nml_rng.set_seq(0)
+        if synapse.has_post_port:
+            # the cell's spikes reach the synapse after the delay: an event at t_post + D + d,
+            # just before presynaptic arrivals at the same model time
+            nc = h.NetCon(cell.source, relay, sec=cell.source_section)
+            nc.weight[synapse.relay_kind_index] = 1
+            nc.delay = arrival + delay - _DELAY_MARGIN
+            self._relay_post_netcons.append(nc)
+        self._relays[(target, delay)] = relay
+        return relay
+
+    def _connect_relays(self, sources, targets, parameters):
+        """Connect a NESTML synapse: one NetCon per local connection into its target's relay."""
+        local = self.post._mask_local[targets]
+        sources, targets = sources[local], targets[local]
+        n = sources.size
+
+        def column(name):
+            value = np.asarray(parameters[name], dtype=float)
+            return (value[local] if value.ndim else np.full(n, float(value))).tolist()
+
+        fields = self.synapse_type.relay_fields
+        delays = column("delay")
+        values = [(index, column(name)) for name, index in fields.items()]
+        gids = np.asarray(self.pre.all_cells, dtype=np.int64)[sources].tolist()
+        connect = simulator.state.parallel_context.gid_connect
+        advance = self._advance()
+        for k, (gid, target, delay) in enumerate(zip(gids, targets.tolist(), delays)):
+            nc = connect(gid, self._relay(target, delay))
+            vector = nc.weight
+            for index, column_values in values:
+                vector[index] = column_values[k]
+            nc.delay = delay - advance + _DELAY_MARGIN
+            self._stream_netcons.append(nc)
+        self._stream_pre.append(sources.astype(np.int32))
+        self._stream_post.append(targets.astype(np.int32))
+
     def _connect_index_arrays(self, sources, targets, **parameters):
         """Make every local connection as a NetCon stream, or decline (``NotImplemented``)."""
         for name in ("dendritic_delay_fraction", "x", "y"):
             parameters.pop(name, None)
+        if getattr(self.synapse_type, "nestml_synapse", False):
+            return self._connect_relays(sources, targets, parameters)
         if self._connect_streams(sources, targets, parameters) is None:
             return NotImplemented
 
@@ -278,11 +371,16 @@ class Projection(pyNN.neuron.Projection):
             for name, value in values.items():
                 n_local = int(self.post._mask_local.sum())
                 picked = np.broadcast_to(value, (self.pre.size, n_local))[pre, post]
+                fields = self._stream_fields()
                 for nc, item in zip(self._stream_netcons, picked.tolist()):
-                    setattr(_StreamConnection(None, None, nc), name, item)
+                    setattr(_StreamConnection(None, None, nc, fields), name, item)
         super()._set_attributes(parameter_space)
 
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, **parameters):
+        if getattr(self.synapse_type, "nestml_synapse", False):
+            sources = np.atleast_1d(np.asarray(presynaptic_indices, dtype=np.int64))
+            targets = np.full(sources.size, int(postsynaptic_index), dtype=np.int64)
+            return self._connect_relays(sources, targets, parameters)
         if self._is_stp() and isinstance(postsynaptic_index, (int, np.integer)):
             # the same realisation whichever connector is used
             sources = np.asarray(presynaptic_indices, dtype=np.int64)
@@ -315,6 +413,12 @@ class NeuronBackend(common.Backend):
     def __init__(self):
         super().__init__()
         load_mechanisms()
+
+    def setup(self, dt, seed, threads=1):
+        super().setup(dt, seed, threads)
+        simulator.state.trisim_projections = 0
+        # the seed of every Random123 stream (NESTML synapses' random numbers)
+        simulator.h.Random().Random123_globalindex(seed)
 
     def release(self):
         pynn_projections._projections.clear()  # pyNN.neuron keeps every Projection alive

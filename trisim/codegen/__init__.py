@@ -1,7 +1,7 @@
 """NESTML models on every backend: one front end, one module per target.
 
 ``cell_type(path, backend)`` turns a .nestml neuron into a PyNN cell type for the named
-backend. The front end (:mod:`.frontend`: NESTML's parser, checks and ODE-toolbox analysis) and
+backend, ``synapse_type(path, backend)`` a .nestml synapse into a PyNN synapse type. The front end (:mod:`.frontend`: NESTML's parser, checks and ODE-toolbox analysis) and
 the target-neutral step program (:mod:`.program`) are shared; :mod:`.nest` hands the model to
 NESTML's own NEST target, :mod:`.neuron` prints NMODL and :mod:`.brian2` prints Brian2 code.
 Built models are cached (:mod:`.cache`).
@@ -26,8 +26,9 @@ def model_name(path, source):
     return match.group(1)
 
 
-def built(path, backend):
-    """The cache directory of the .nestml model ``path`` built for ``backend``."""
+def built(path, backend, kind="neuron"):
+    """The cache directory of the .nestml ``kind`` ("neuron" or "synapse") ``path`` built for
+    ``backend``, and the model's name there."""
     if backend not in TARGETS:
         raise unknown_name("backend", backend, TARGETS)
     path = Path(path)
@@ -37,22 +38,34 @@ def built(path, backend):
         raise NestmlError(f"{path}: cannot read ({exc.strerror})") from None
     target = importlib.import_module(TARGETS[backend])
     name = model_name(path, source)
-    if name.endswith("_synapse"):
-        raise NestmlError(f"{path}:1: {name} is a synapse model; use synapse_type()")
+    # NESTML tells synapses from neurons by this suffix
+    if name.endswith("_synapse") != (kind == "synapse"):
+        other = "synapse_type()" if kind == "neuron" else "cell_type()"
+        raise NestmlError(f"{path}:1: {name} is a {'neuron' if kind == 'synapse' else 'synapse'} "
+                          f"model; use {other}")
     variant = getattr(target, "build_variant", lambda: "")()
     cache_key = cache.key(source, backend, target.SIMULATOR_DISTRIBUTION, variant)
 
     def build(directory):
-        from . import frontend, program
-        analysed = program.build(frontend.analyse(path))
-        program.save(analysed, directory / "program.json")
-        target.build(analysed, directory, _native_name(name, cache_key))
+        from . import frontend, program, synapse
+        analysis = frontend.analyse(path)
+        if kind == "synapse":
+            analysed = synapse.build(analysis)
+            synapse.save(analysed, directory / "synapse.json")
+            target.build_synapse(analysed, directory, _native_name(name, cache_key))
+        else:
+            analysed = program.build(analysis)
+            program.save(analysed, directory / "program.json")
+            target.build(analysed, directory, _native_name(name, cache_key))
 
     return cache.entry(backend, name, cache_key, build), _native_name(name, cache_key)
 
 
 def _native_name(name, cache_key):
-    # the key in the name lets two versions of one model live in one process
+    # the key in the name lets two versions of one model live in one process; NESTML tells a
+    # synapse by the end of its name
+    if name.endswith("_synapse"):
+        return f"{name[:-len('_synapse')]}_{cache_key[:8]}_synapse"
     return f"{name}_{cache_key[:8]}"
 
 
@@ -66,3 +79,17 @@ def cell_type(path, backend):
     directory, native_name = built(path, backend)
     target = importlib.import_module(TARGETS[backend])
     return target.cell_type(program.load(directory / "program.json"), directory, native_name)
+
+
+def synapse_type(path, backend):
+    """A PyNN synapse type, for ``backend``, of the NESTML synapse in ``path``.
+
+    Parameters keep the names of the .nestml file; ``weight`` is the model's ``w``, a number
+    in PyNN's weight unit (uS or nA, as the receptor takes), and so is every weight-like
+    parameter the model compares with it. Plastic weights are read with
+    ``Projection.get("weight", ...)`` during and after a run.
+    """
+    from . import synapse
+    directory, native_name = built(path, backend, kind="synapse")
+    target = importlib.import_module(TARGETS[backend])
+    return target.synapse_type(synapse.load(directory / "synapse.json"), directory, native_name)

@@ -209,3 +209,145 @@ def cell_type(program, directory, native_name):
         voltage_based_synapses=port_units == {"mV"},
     )
     return type(program.name, (StandardCellType,), attributes)
+
+
+# -- synapses --------------------------------------------------------------------------------
+SYNAPSE_DELAY = "nml_delay"  # per synapse: the presynaptic pathway's delay, in ms
+_RANDOM = {"nml_uniform": "rand", "nml_normal": "randn"}
+
+
+class _SynapsePrinter(_Printer):
+    """Prints a synapse event: variables are numbers, and a spike adds to the receptor."""
+
+    def __init__(self):
+        self.units, self.namespace_units, self.lines, self.flags = {}, {}, [], 0
+
+    def expression(self, text):
+        text = text.replace("%", "%%")  # PyNN %-formats the code with the receptor's names
+        return _IDENTIFIER.sub(lambda m: _RANDOM.get(m.group(), _FUNCTIONS.get(m.group(),
+                                                                                m.group())), text)
+
+    def statements(self, statements, mask=None):
+        for statement in statements:
+            if isinstance(statement, prog.Emit):
+                weight = self.expression(statement.weight)
+                if mask:
+                    weight = f"nml_where({mask}, {weight}, 0.0)"
+                # PyNN fills in the receptor variable, its SI unit and the PyNN unit's scale
+                self.lines.append(f"%(syn_var)s += ({weight}) * %(weight_scale)s "
+                                  f"* %(weight_units)s")
+            else:
+                super().statements([statement], mask)
+
+
+def synapse_code(synapse):
+    """The Brian2 model equations and on_pre/on_post code of a synapse program."""
+    from . import synapse as syn
+    variables = synapse.parameters + synapse.state
+    equations = [f"{v.name} : 1" for v in variables]
+    equations += [f"{syn.LAST_EVENT} : 1", f"{SYNAPSE_DELAY} : 1"]
+    # pyNN.brian2 reads connection values under their PyNN names: the weight is "weight"
+    if "weight" in synapse.connection_variables:
+        raise ValueError(f"{synapse.source}: on Brian2 a synapse variable may not be called "
+                         "'weight' (trisim's name for the weight variable w)")
+
+    def renamed(code):
+        return _IDENTIFIER.sub(lambda m: "weight" if m.group() == synapse.weight
+                               else m.group(), code)
+
+    def event(statements):
+        printer = _SynapsePrinter()
+        printer.lines.append(f"{syn.EVENT_TIME} = t / ms - {SYNAPSE_DELAY}")
+        for variable in synapse.internals:
+            printer.lines.append(f"{variable.name} = {printer.expression(variable.expression)}")
+        printer.statements(statements)
+        return "\n".join(printer.lines)
+
+    return {"equations": renamed("\n".join(equations)), "on_pre": renamed(event(synapse.on_pre)),
+            "on_post": renamed(event(synapse.on_post)) if synapse.post_port else None}
+
+
+def build_synapse(synapse, directory, native_name):
+    """Print the synapse's Brian2 equations and event code into ``directory``."""
+    (directory / CODE_FILE).write_text(json.dumps(synapse_code(synapse), indent=1))
+
+
+def synapse_type(synapse, directory, native_name):
+    """The PyNN synapse type of ``synapse`` on pyNN.brian2."""
+    import brian2
+    from pyNN.brian2.simulator import state
+    from pyNN.standardmodels import StandardSynapseType, build_translations
+    from . import synapse as syn
+
+    generated = json.loads((directory / CODE_FILE).read_text())
+    state_names = {v.name for v in synapse.state}
+    # Brian2 warns that event code which adds to a postsynaptic variable and draws random
+    # numbers "may depend on the order of execution"; Cython runs synapses one at a time, in
+    # order, which is the semantics of NESTML's event code.
+    brian2.BrianLogger.suppress_name("brian2.codegen.generators.base")
+    initial = {v.name: v.expression.replace(synapse.weight, "weight") for v in synapse.state
+               if v.name != synapse.weight}
+
+    class NestmlSynapse(StandardSynapseType):
+        __doc__ = f"NESTML synapse {synapse.name} ({synapse.source}) on Brian2."
+        default_parameters = dict(
+            {"weight": _default(synapse, synapse.weight), "delay": None},
+            **{v.name: v.value for v in synapse.parameters if v.name != synapse.weight})
+        eqs = generated["equations"]
+        post = None
+        initial_conditions = {}  # set from the model's expressions after connecting
+        _weight_scale = 1.0
+
+        def __init__(self, **parameters):
+            super().__init__(**parameters)
+            self.translations = build_translations(
+                ("weight", "weight"), ("delay", "delay", brian2.ms),
+                *[(v.name, v.name, v.unit.pynn_to_nestml) for v in synapse.parameters
+                  if v.name != synapse.weight])
+
+        @property
+        def pre(self):
+            return generated["on_pre"].replace("%(weight_scale)s", repr(self._weight_scale))
+
+        @property
+        def post(self):
+            if generated["on_post"] is None:
+                return None
+            return generated["on_post"].replace("%(weight_scale)s", repr(self._weight_scale))
+
+        def _get_minimum_delay(self):
+            return state.dt
+
+        def _set_target_type(self, weight_units):
+            # weights stay numbers in PyNN's unit (uS, nA or mV); a spike adds them in SI
+            self._weight_scale = float(weight_units / brian2.get_unit(weight_units.dim))
+
+        def connected(self, synapses, delay_advance):
+            """Finish ``synapses`` (one Brian2 Synapses object) after all were connected.
+
+            ``delay_advance`` (ms) is how much earlier than its delay the receptor takes a
+            spike (see trisim.backends.brian2.Projection).
+            """
+            if synapses.namespace is None:
+                synapses.namespace = {}
+            synapses.namespace.update(_functions())
+            delay = synapses.delay[:] / brian2.ms  # D, as delivered
+            setattr(synapses, SYNAPSE_DELAY, delay)
+            setattr(synapses, syn.LAST_EVENT, 0.0)
+            for name, expression in initial.items():
+                setattr(synapses, name, expression)
+            if generated["on_post"] is not None:
+                # a postsynaptic spike is an event after the full delay d = D + advance,
+                # measured from presynaptic arrival: at t_post + D + d, before arrivals
+                synapses.post.delay = (2 * delay + delay_advance) * brian2.ms
+                synapses.post.order = synapses.pre.order - 1
+
+    NestmlSynapse.__name__ = synapse.name
+    NestmlSynapse.nestml_synapse = True
+    NestmlSynapse.state_variables = tuple(sorted(state_names))
+    return NestmlSynapse
+
+
+def _default(synapse, name):
+    variable = next(v for v in synapse.parameters + synapse.state if v.name == name)
+    return variable.value

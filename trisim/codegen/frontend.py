@@ -89,7 +89,7 @@ def _analyse(path, scratch):
     generator = PythonStandaloneCodeGenerator({})
     if is_synapse:
         generator.analyse_transform_synapses(models, metadata)
-        namespace = generator._get_synapse_model_namespace(models[0], metadata)
+        namespace = _synapse_namespace(generator, models[0], metadata)
     else:
         generator.analyse_transform_neurons(models, metadata)
         namespace = generator._get_neuron_model_namespace(models[0], metadata)
@@ -98,3 +98,39 @@ def _analyse(path, scratch):
         raise error
     Logger.init_logger(Logger.logging_level)
     return Analysis(path=path, model=models[0], namespace=namespace, is_synapse=is_synapse)
+
+
+def _synapse_namespace(generator, synapse, metadata):
+    """The solver part of NESTML's synapse namespace, for synapses with any number of ports.
+
+    NESTML's own synapse namespace asserts a single presynaptic port unless the synapse is
+    generated together with its postsynaptic neuron; trisim reads the same ODE-toolbox results
+    (update expressions parsed in the scope of the equations block, as NESTML does) directly.
+    """
+    from pynestml.symbol_table.symbol_table import SymbolTable  # noqa: F401  (NESTML's order)
+    from pynestml.utils.model_parser import ModelParser
+    from pynestml.utils.ode_toolbox_utils import ODEToolboxUtils
+    from pynestml.visitors.ast_symbol_table_visitor import ASTSymbolTableVisitor
+
+    namespace = generator._get_model_namespace(synapse, metadata)
+    solvers = metadata.get(synapse.get_name(), {})
+    for kind in ("analytic", "numeric"):
+        solver = solvers.get(f"{kind}_solver")
+        if not solver:
+            continue
+        expressions = {}
+        for variable in solver["state_variables"]:
+            text = ODEToolboxUtils._rewrite_piecewise_into_ternary(
+                solver["update_expressions"][variable])
+            expression = ModelParser.parse_expression(text)
+            expression.update_scope(synapse.get_equations_blocks()[0].get_scope())
+            expression.accept(ASTSymbolTableVisitor())
+            expressions[variable] = expression
+        if kind == "analytic":
+            namespace["analytic_state_variables"] = solver["state_variables"]
+            namespace["update_expressions"] = expressions
+        else:
+            namespace["numeric_state_variables"] = solver["state_variables"]
+            namespace["numeric_update_expressions"] = expressions
+    namespace["spike_updates"] = solvers.get("spike_updates", {})
+    return namespace

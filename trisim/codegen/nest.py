@@ -80,8 +80,52 @@ def _module(native_name):
 
 def build(program, directory, native_name):
     """Generate and compile the NEST module of ``program`` into ``directory``."""
+    _generate(program.source, Path(program.source).read_text(), directory, native_name)
+
+
+def build_synapse(synapse, directory, native_name):
+    """Generate and compile the NEST module of a synapse program into ``directory``.
+
+    The model is NESTML's own, with every transmitted weight multiplied by a per-connection
+    parameter :data:`WEIGHT_SCALE`: the model keeps weights in PyNN's units (uS, nA), NEST
+    takes nS and pA, and conductances onto NEST's built-in cells as negative numbers when
+    inhibitory; the backend sets the factor per connection.
+    """
+    from .synapse import WEIGHT_VARIABLE
+    source = Path(synapse.source).read_text()
+    # NEST's Connection weight is the model's w; the delay is the Connection's own
+    _generate(synapse.source, _scaled_emission(source, synapse.source), directory, native_name,
+              {"weight_variable": {native_name: WEIGHT_VARIABLE}})
+
+
+WEIGHT_SCALE = "nml_weight_scale"
+
+
+def _scaled_emission(source, path):
+    """``source`` with a parameter WEIGHT_SCALE (1000) and ``emit_spike(x)`` -> scaled x."""
+    out, position = [], 0
+    for match in re.finditer(r"\bemit_spike\s*\(", source):
+        start = match.end()
+        depth, end = 1, start
+        while depth:
+            if end >= len(source):
+                raise NestmlError(f"{path}: unbalanced parentheses in emit_spike(...)")
+            depth += {"(": 1, ")": -1}.get(source[end], 0)
+            end += 1
+        out.append(source[position:start] + f"{WEIGHT_SCALE} * ({source[start:end - 1]})")
+        position = end - 1
+    text = "".join(out) + source[position:]
+    block = re.search(r"^([ \t]*)parameters\s*:[^\n]*\n(?:[ \t]*(?:#[^\n]*)?\n)*([ \t]+)", text,
+                      re.MULTILINE)
+    declaration = f"{WEIGHT_SCALE} real = 1000  # set per connection by trisim\n"
+    if block:  # first in the block, indented as the block's first declaration
+        return text[:block.start(2)] + block.group(2) + declaration + text[block.start(2):]
+    model = re.search(r"^[ \t]*model\s+\w+\s*:[^\n]*\n", text, re.MULTILINE)
+    return text[:model.end()] + f"    parameters:\n        {declaration}\n" + text[model.end():]
+
+
+def _generate(path, source, directory, native_name, options=None):
     from pynestml.frontend.pynestml_frontend import generate_nest_target
-    source = Path(program.source).read_text()
     renamed = directory / f"{native_name}.nestml"
     renamed.write_text(re.sub(r"^(\s*model\s+)\w+(\s*:)", rf"\g<1>{native_name}\g<2>", source,
                               count=1, flags=re.MULTILINE))
@@ -90,14 +134,15 @@ def build(program, directory, native_name):
             generate_nest_target(str(renamed), target_path=str(directory / "build"),
                                  install_path=str(directory), module_name=_module(native_name),
                                  logging_level="ERROR",
-                                 codegen_opts={"nest_path": str(nest_config())})
+                                 codegen_opts={"nest_path": str(nest_config()),
+                                               **(options or {})})
         except Exception as exc:
-            raise NestmlError(f"{program.source}: NESTML's NEST build failed: "
+            raise NestmlError(f"{path}: NESTML's NEST build failed: "
                               f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
                               ) from exc
         if not (directory / f"{_module(native_name)}.so").is_file():
             errors = [line for line in printed().splitlines() if "rror" in line][:1]
-            raise NestmlError(f"{program.source}: NESTML's NEST build produced no module "
+            raise NestmlError(f"{path}: NESTML's NEST build produced no module "
                               f"({errors[0] if errors else 'no error message'})")
 
 
@@ -105,10 +150,7 @@ def cell_type(program, directory, native_name):
     """The PyNN cell type of ``program`` on pyNN.nest, installing its module once."""
     import nest
     from pyNN.standardmodels import StandardCellType
-    module = str(directory / f"{_module(native_name)}.so")
-    if module not in _installed:
-        nest.Install(module)
-        _installed[module] = True
+    _install(directory, native_name)
     receptors = nest.GetDefaults(native_name).get("receptor_types") or {}
     weight_scales = {p.weight_unit.pynn_to_nestml for p in program.spike_ports}
     if len(weight_scales) > 1:
@@ -137,3 +179,41 @@ def _qualifier(program, port):
     source = Path(program.source).read_text()
     match = re.search(rf"^\s*{re.escape(port)}\s*<-\s*(\w+)\s+spike", source, re.MULTILINE)
     return "inhibitory" if match and match.group(1) == "inhibitory" else "excitatory"
+
+
+def synapse_type(synapse, directory, native_name):
+    """The PyNN synapse type of ``synapse`` on pyNN.nest, installing its module once."""
+    import nest
+    from pyNN.nest.synapses import NESTSynapseMixin
+    from pyNN.standardmodels import StandardSynapseType, build_translations
+    _install(directory, native_name)
+    others = [v for v in synapse.parameters if v.name != synapse.weight]
+
+    class NestmlSynapse(StandardSynapseType, NESTSynapseMixin):
+        __doc__ = f"NESTML synapse {synapse.name} ({synapse.source}) on NEST."
+        nest_name = native_name
+        default_parameters = dict(
+            {"weight": next(v.value for v in synapse.parameters + synapse.state
+                            if v.name == synapse.weight), "delay": None},
+            **{v.name: v.value for v in others})
+        # the weight stays in PyNN's unit (see build_synapse); the backend sets WEIGHT_SCALE
+        translations = build_translations(
+            ("weight", "weight"), ("delay", "delay"),
+            *[(v.name, v.nestml_name, v.unit.pynn_to_nestml) for v in others])
+
+        def _get_minimum_delay(self):
+            return nest.resolution
+
+    NestmlSynapse.__name__ = synapse.name
+    NestmlSynapse.nestml_synapse = True
+    NestmlSynapse.weight_scale_parameter = WEIGHT_SCALE
+    NestmlSynapse.has_post_port = synapse.post_port is not None
+    return NestmlSynapse
+
+
+def _install(directory, native_name):
+    import nest
+    module = str(directory / f"{_module(native_name)}.so")
+    if module not in _installed:
+        nest.Install(module)
+        _installed[module] = True

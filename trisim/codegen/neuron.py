@@ -25,6 +25,8 @@ SIMULATOR_DISTRIBUTION = "NEURON"
 _TOKENS = {"**": "^", "and": "&&", "or": "||", "not": "!", "True": "1", "False": "0",
            "inf": "1e300", "min": "nml_min", "max": "nml_max", "abs": "fabs",
            "clip": "nml_clip", "expm1": "nml_expm1", "ln": "log"}
+# a connection's arguments in a synapse's NET_RECEIVE, after its variables
+SYNAPSE_KIND = "nml_kind"  # 0: a connection's NetCon, 1: the postsynaptic cell's spikes
 
 
 def nmodl(expression):
@@ -52,7 +54,7 @@ def _number(value):
     return repr(float(value))
 
 
-def _statements(statements, indent):
+def _statements(statements, indent, emit=lambda weight: "spike_out = 1"):
     pad = " " * indent
     lines = []
     for statement in statements:
@@ -64,19 +66,19 @@ def _statements(statements, indent):
                 value = f"{target} {operator[0]} ({value})"
             lines.append(f"{pad}{target} = {value}")
         elif isinstance(statement, prog.Emit):
-            lines.append(f"{pad}spike_out = 1")
+            lines.append(pad + emit(statement.weight and nmodl(statement.weight)))
         elif isinstance(statement, prog.Substeps):
             lines.append(f"{pad}FROM nml_i = 1 TO {prog.SUBSTEPS} {{")
-            lines += _statements(statement.body, indent + 4)
+            lines += _statements(statement.body, indent + 4, emit)
             lines.append(f"{pad}}}")
         elif isinstance(statement, prog.If):
             for index, (condition, body) in enumerate(statement.branches):
                 opener = "if" if index == 0 else "} else if"
                 lines.append(f"{pad}{opener} ({nmodl(condition)}) {{")
-                lines += _statements(body, indent + 4)
+                lines += _statements(body, indent + 4, emit)
             if statement.orelse:
                 lines.append(f"{pad}}} else {{")
-                lines += _statements(statement.orelse, indent + 4)
+                lines += _statements(statement.orelse, indent + 4, emit)
             lines.append(f"{pad}}}")
     return lines
 
@@ -102,12 +104,16 @@ def build(program, directory, mechanism):
     directory = Path(directory)
     for name, text in sources(program, mechanism).items():
         (directory / name).write_text(text)
+    _nrnivmodl(directory, program.source)
+
+
+def _nrnivmodl(directory, source):
     nrnivmodl = Path(sys.executable).with_name("nrnivmodl")
     result = subprocess.run([str(nrnivmodl)], cwd=directory, capture_output=True, text=True)
     if result.returncode != 0:
         errors = [line for line in (result.stdout + result.stderr).splitlines()
                   if line.startswith("Error")] or [result.stderr.strip()[-500:]]
-        raise RuntimeError(f"nrnivmodl failed for {program.source}: {errors[0]}")
+        raise RuntimeError(f"nrnivmodl failed for {source}: {errors[0]}")
 
 
 def cell_type(program, directory, mechanism):
@@ -161,3 +167,96 @@ def _cell_class(program, mechanism):
 def _process_property(name):
     return property(lambda cell: getattr(cell.process, name),
                     lambda cell, value: setattr(cell.process, name, value))
+
+
+# -- synapses --------------------------------------------------------------------------------
+def synapse_arguments(synapse):
+    """The NET_RECEIVE arguments of a synapse: its variables, the last event time, the kind."""
+    from .synapse import LAST_EVENT
+    return synapse.connection_variables + [LAST_EVENT, SYNAPSE_KIND]
+
+
+def synapse_source(synapse, mechanism):
+    """The NMODL text of ``synapse`` as mechanism ``mechanism``."""
+    from . import synapse as syn
+    arguments = synapse_arguments(synapse)
+    looped = {name: f"{name}_nc" for name in arguments}  # FOR_NETCONS needs names of its own
+
+    def emit(weight):
+        return f"nml_target = nml_target + ({weight}) * nml_scale"
+
+    constants = [prog.Local(v.name, v.expression) for v in synapse.internals]
+    on_pre = constants + synapse.on_pre
+    on_post = [_renamed(s, looped) for s in constants + synapse.on_post]
+    names = prog.locals_of(on_pre + on_post) + [syn.EVENT_TIME]
+    return render(
+        "neuron_synapse.mod.jinja2", synapse=synapse, mechanism=mechanism,
+        arguments=arguments, loop_arguments=[looped[a] for a in arguments],
+        loop_kind=looped[SYNAPSE_KIND], locals=[n for n in dict.fromkeys(names)
+                                                  if n not in arguments],
+        initial=[(v.name, nmodl(v.expression)) for v in synapse.state
+                 if v.name != synapse.weight],
+        on_pre="\n".join(_statements(on_pre, 8, emit)),
+        on_post="\n".join(_statements(on_post, 16, emit)) if synapse.post_port else "")
+
+
+def _renamed(statement, names):
+    """``statement`` with the variables in ``names`` renamed (locals keep their names)."""
+    def sub(text):
+        return prog._substitute(text, names) if text is not None else None
+    if isinstance(statement, prog.Assign):
+        return prog.Assign(names.get(statement.target, statement.target), statement.operator,
+                           sub(statement.expression))
+    if isinstance(statement, prog.Local):
+        return prog.Local(statement.name, sub(statement.expression))
+    if isinstance(statement, prog.Emit):
+        return prog.Emit(sub(statement.weight))
+    if isinstance(statement, prog.If):
+        return prog.If([(sub(c), [_renamed(s, names) for s in body])
+                        for c, body in statement.branches],
+                       [_renamed(s, names) for s in statement.orelse])
+    return statement
+
+
+def build_synapse(synapse, directory, mechanism):
+    """Write the synapse's NMODL into ``directory`` and compile it with nrnivmodl."""
+    directory = Path(directory)
+    (directory / f"{mechanism}.mod").write_text(synapse_source(synapse, mechanism))
+    _nrnivmodl(directory, synapse.source)
+
+
+def synapse_type(synapse, directory, mechanism):
+    """The PyNN synapse type of ``synapse`` on pyNN.neuron (connected by the backend's
+    Projection, see trisim.backends.neuron)."""
+    from pyNN.neuron.simulator import load_mechanisms
+    from pyNN.neuron.standardmodels.synapses import BaseSynapse
+    from pyNN.standardmodels import StandardSynapseType, build_translations
+    load_mechanisms(str(directory))
+    arguments = synapse_arguments(synapse)
+    fields = {("weight" if name == synapse.weight else name): index
+              for index, name in enumerate(arguments[:-2])}
+
+    class NestmlSynapse(BaseSynapse, StandardSynapseType):
+        __doc__ = f"NESTML synapse {synapse.name} ({synapse.source}) on NEURON."
+        default_parameters = dict(
+            {"weight": next(v.value for v in synapse.parameters + synapse.state
+                            if v.name == synapse.weight), "delay": None},
+            **{v.name: v.value for v in synapse.parameters if v.name != synapse.weight})
+        translations = build_translations(
+            ("weight", "weight"), ("delay", "delay"),
+            *[(v.name, v.name, v.unit.pynn_to_nestml) for v in synapse.parameters
+              if v.name != synapse.weight])
+        model = mechanism
+        postsynaptic_variable = None
+
+        def _get_minimum_delay(self):
+            from pyNN.neuron.simulator import state
+            return state.dt
+
+    NestmlSynapse.__name__ = synapse.name
+    NestmlSynapse.nestml_synapse = True
+    NestmlSynapse.relay_mechanism = mechanism
+    NestmlSynapse.relay_fields = fields  # PyNN name -> index in a NetCon's weight vector
+    NestmlSynapse.relay_kind_index = len(arguments) - 1
+    NestmlSynapse.has_post_port = synapse.post_port is not None
+    return NestmlSynapse

@@ -26,6 +26,8 @@ from .frontend import fail_at
 RESERVED = {"v", "t", "dt", "i", "area", "celsius", "diam", "L", "N", "xi", "lastspike",
             "not_refractory", "e", "pi", "inf", "exp", "rand", "randn", "int", "float"}
 TIME_STEP = "nml_dt"  # the simulation time step in ms, supplied by each target
+# random numbers, printed as calls each target supplies: uniform on [0, 1), standard normal
+UNIFORM, NORMAL = "nml_uniform()", "nml_normal()"
 SUBSTEP = "nml_hsub"  # the RK4 substep in ms: TIME_STEP / SUBSTEPS
 SUBSTEPS = "nml_substeps"  # RK4 substeps per time step
 MAX_SUBSTEP = 0.01  # ms
@@ -47,9 +49,9 @@ def legal_name(name):
 
     Runs of underscores become one (``g_exc__X__spikes`` -> ``g_exc_X_spikes``); names that
     started with an underscore or are reserved by a target get the prefix ``nml_``, which
-    NESTML models do not use.
+    NESTML models do not use. A trailing underscore stays (``w_`` is not ``w``).
     """
-    legal = re.sub("_{2,}", "_", name).strip("_")
+    legal = re.sub("_{2,}", "_", name).lstrip("_")
     if name.startswith("_") or legal in RESERVED or keyword.iskeyword(legal):
         legal = "nml_" + legal
     return legal
@@ -106,7 +108,9 @@ class Integrate:
 
 @dataclass
 class Emit:
-    pass
+    """``emit_spike(...)``: a neuron spikes; a synapse transmits ``weight`` (an expression)."""
+
+    weight: str = None
 
 
 @dataclass
@@ -287,7 +291,11 @@ class _Builder:
         if name == PredefinedFunctions.INTEGRATE_ODES:
             return [Integrate(self._integration(call))]
         if name == PredefinedFunctions.EMIT_SPIKE:
-            return [Emit()]
+            arguments = call.get_args()
+            if len(arguments) > 1:
+                raise self.fail(call, "emit_spike(weight, delay): a delay per spike is not "
+                                "supported; the delay is the connection's")
+            return [Emit(self.expr(arguments[0]) if arguments else None)]
         raise self.fail(call, f"the statement {name}(...) has no effect trisim can express")
 
     def _assignment(self, assignment):
@@ -508,6 +516,13 @@ def _python_printer(builder):
             name = call.get_name()
             if name in (PredefinedFunctions.TIME_RESOLUTION, PredefinedFunctions.TIME_TIMESTEP):
                 return TIME_STEP
+            arguments = [self._expression_printer.print(a) for a in call.get_args()]
+            if name == PredefinedFunctions.RANDOM_UNIFORM:
+                low, high = arguments
+                return f"({low} + ({high} - {low}) * {UNIFORM})"
+            if name == PredefinedFunctions.RANDOM_NORMAL:
+                mean, sd = arguments
+                return f"({mean} + {sd} * {NORMAL})"
             definition = next((f for f in builder.model.get_functions() if f.get_name() == name),
                               None)
             if definition is None:

@@ -1,0 +1,209 @@
+"""A NESTML synapse as one target-neutral program: per-connection variables and event code.
+
+The semantics are those of NESTML's NEST target, which NEURON and Brian2 reproduce:
+
+- every connection holds its own copy of the model's parameters and state;
+- the synapse changes only at events. An event at model time ``T`` first advances the state
+  from the previous event (the update block, whose ``integrate_odes()`` applies the exact
+  propagators over ``T - t_last``; nothing moves when ``T == t_last``), then runs the
+  port's ``onReceive`` block, and sets ``t_last = T`` (initially 0);
+- a presynaptic spike emitted at ``t_pre`` is an event at ``T = t_pre``; a postsynaptic spike
+  at ``t_post`` reaches the synapse after the connection's delay ``d``, at ``T = t_post + d``
+  (NEST treats the whole delay as dendritic), and postsynaptic events come before a
+  presynaptic one at the same ``T``;
+- ``emit_spike(x)`` transmits weight ``x`` to the postsynaptic receptor, arriving at
+  ``t_pre + d``.
+
+Targets deliver a presynaptic event when the spike arrives (at ``t_pre + d``) and a
+postsynaptic one at ``t_post + 2 d``, so every interval between events is NEST's; the event
+code reads the model time ``T`` as :data:`EVENT_TIME`, which the target sets to its own time
+minus the delay. Weights (the weight variable, and whatever the model compares with it) are
+numbers in PyNN's units (uS or nA, as the receptor takes), on every target: each target scales
+only the transmitted value, once.
+"""
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+from . import program as prog
+from . import units
+from .frontend import fail_at
+
+EVENT_TIME = prog.legal_name("t")  # the model time T of the event being processed
+LAST_EVENT = "nml_tlast"  # per connection: T of the previous event
+INTERVAL = prog.legal_name("__h")  # T - LAST_EVENT, NESTML's __h
+WEIGHT_VARIABLE = "w"  # NESTML's default name of a synapse's weight
+
+
+@dataclass
+class SynapseProgram:
+    name: str
+    source: str
+    parameters: list  # [Variable], per connection
+    state: list  # [Variable], per connection; initial values may use parameters
+    internals: list  # [Variable] that do not change between events
+    propagators: list  # [Variable] that depend on INTERVAL, recomputed at every event
+    weight: str  # the legal name of the weight variable (a parameter or a state variable)
+    pre_port: str
+    post_port: str  # None for a synapse that sees presynaptic spikes only
+    on_pre: list  # statements of a presynaptic event
+    on_post: list  # statements of a postsynaptic event ([] without a post port)
+    uses_random: bool
+
+    @property
+    def connection_variables(self):
+        """Names of the per-connection values, parameters first."""
+        return [v.name for v in self.parameters + self.state]
+
+
+def build(analysis):
+    """The :class:`SynapseProgram` of an analysed synapse model."""
+    builder = prog._Builder(analysis)
+    model = analysis.model
+    path = analysis.path
+    ns = analysis.namespace
+    if ns.get("uses_numeric_solver"):
+        raise fail_at(path, model, "synapse ODEs must have an exact solution (linear ODEs); "
+                      "ODE-toolbox found none, and synapses are updated only at events")
+    spike_ports = [p for block in model.get_input_blocks() for p in block.get_input_ports()]
+    if any(p.is_continuous() for p in spike_ports):
+        raise fail_at(path, model, "continuous input ports on synapses are not supported")
+    blocks = {block.get_port_name(): block for block in model.get_on_receive_blocks()}
+    pre_port, post_port = _ports(path, model, spike_ports, blocks)
+    variables = {s.get_symbol_name() for s in model.get_state_symbols()
+                 + model.get_parameter_symbols()}
+    if WEIGHT_VARIABLE not in variables:
+        raise fail_at(path, model, f"a synapse needs its weight in a parameter or state "
+                      f"variable named {WEIGHT_VARIABLE!r}")
+    internals = [builder._variable(s) for s in model.get_internal_symbols()]
+    moving = _depends_on(internals, INTERVAL)
+    advance = []
+    for block in model.get_update_blocks():
+        advance += prog.lower(builder._body(block.get_stmts_body()))
+
+    def event(port):
+        body = [prog.Local(INTERVAL, f"{EVENT_TIME} - {LAST_EVENT}")]
+        body += [prog.Local(v.name, v.expression) for v in internals if v.name in moving]
+        body += advance
+        body.append(prog.Assign(LAST_EVENT, "=", EVENT_TIME))
+        if port in blocks:
+            body += builder._body(blocks[port].get_stmts_body())
+        return body
+
+    on_pre = event(pre_port)
+    if not any(isinstance(s, prog.Emit) for s in _flatten(on_pre)):
+        raise fail_at(path, blocks.get(pre_port, model),
+                      f"onReceive({pre_port}) never calls emit_spike(...): nothing is "
+                      "transmitted")
+    if any(isinstance(s, prog.Emit) and s.weight is None for s in _flatten(on_pre)):
+        raise fail_at(path, blocks[pre_port], "emit_spike() in a synapse needs the weight "
+                      "to transmit: emit_spike(w)")
+    state = [builder._variable(s, default=True) for s in model.get_state_symbols()
+             if not s.is_inline_expression]
+    on_post = event(post_port) if post_port else []
+    printed = json.dumps([dataclasses.asdict(s) for s in _flatten(on_pre + on_post)])
+    return SynapseProgram(
+        name=model.get_name(), source=str(path),
+        parameters=[builder._variable(s, default=True) for s in model.get_parameter_symbols()],
+        state=state,
+        internals=[v for v in internals if v.name not in moving and v.name != INTERVAL],
+        propagators=[v for v in internals if v.name in moving and v.name != INTERVAL],
+        weight=prog.legal_name(WEIGHT_VARIABLE), pre_port=pre_port, post_port=post_port,
+        on_pre=on_pre, on_post=on_post,
+        uses_random=prog.UNIFORM in printed or prog.NORMAL in printed)
+
+
+def _ports(path, model, ports, blocks):
+    """(presynaptic port, postsynaptic port or None), told apart by what their blocks do.
+
+    NESTML names neither; the presynaptic port is the one whose ``onReceive`` transmits.
+    """
+    if not 1 <= len(ports) <= 2:
+        raise fail_at(path, model, f"a synapse has one presynaptic spike port and at most one "
+                      f"postsynaptic one; this one has {len(ports)} ports")
+    names = [p.get_name() for p in ports]
+    emitting = [n for n in names if n in blocks and _emits(blocks[n])]
+    if len(emitting) != 1:
+        raise fail_at(path, model, "exactly one port's onReceive block must call emit_spike "
+                      f"(the presynaptic port); found {emitting or 'none'}")
+    pre = emitting[0]
+    post = next((n for n in names if n != pre), None)
+    return pre, post
+
+
+def _emits(block):
+    from pynestml.visitors.ast_visitor import ASTVisitor
+    found = []
+
+    class Finder(ASTVisitor):
+        def visit_function_call(self, node):
+            if node.get_name() == "emit_spike":
+                found.append(node)
+
+    block.accept(Finder())
+    return bool(found)
+
+
+def _depends_on(variables, name):
+    """Names of ``variables`` whose expressions use ``name``, directly or through another."""
+    dependent = {name}
+    for variable in variables:  # declared in order, so one pass suffices
+        if any(_uses(variable.expression, d) for d in dependent):
+            dependent.add(variable.name)
+    return dependent - {name}
+
+
+def _uses(expression, name):
+    import re
+    return re.search(rf"\b{re.escape(name)}\b", expression or "") is not None
+
+
+def _flatten(statements):
+    for statement in statements:
+        yield statement
+        if isinstance(statement, prog.If):
+            for _, body in statement.branches:
+                yield from _flatten(body)
+            yield from _flatten(statement.orelse)
+
+
+def save(synapse, path):
+    path.write_text(json.dumps(dataclasses.asdict(synapse), indent=1))
+
+
+def load(path):
+    """Read a :class:`SynapseProgram` written by :func:`save`."""
+    data = json.loads(path.read_text())
+
+    def unit(value):
+        return units.Unit(value["name"], value["si_scale"], tuple(value["dimension"]),
+                          tuple(value["si_powers"]))
+
+    def variables(rows):
+        return [prog.Variable(r["name"], unit(r["unit"]), r["value"], r["expression"],
+                              r["nestml_name"]) for r in rows]
+
+    def statements(rows):
+        out = []
+        for row in rows:
+            if "branches" in row:
+                out.append(prog.If([(c, statements(b)) for c, b in row["branches"]],
+                                   statements(row["orelse"])))
+            elif "operator" in row:
+                out.append(prog.Assign(**row))
+            elif "target" not in row and "name" in row:
+                out.append(prog.Local(**row))
+            elif "body" in row:
+                out.append(prog.Substeps(statements(row["body"])))
+            else:
+                out.append(prog.Emit(**row))
+        return out
+
+    return SynapseProgram(
+        name=data["name"], source=data["source"], parameters=variables(data["parameters"]),
+        state=variables(data["state"]), internals=variables(data["internals"]),
+        propagators=variables(data["propagators"]), weight=data["weight"],
+        pre_port=data["pre_port"], post_port=data["post_port"],
+        on_pre=statements(data["on_pre"]), on_post=statements(data["on_post"]),
+        uses_random=data["uses_random"])
