@@ -50,7 +50,50 @@ def stochastic_release(backend_name, seed=7):
     return {"released": released, "read": read, "n_spikes": len(RELEASE_SPIKES)}
 
 
-SCENARIOS = {"stochastic_release": stochastic_release}
+PLASTIC_PRE = [20.0, 45.0, 52.0, 90.0, 130.0, 132.0, 170.0, 240.0, 247.0, 300.0]
+PLASTIC_DRIVE = [10.0, 40.0, 60.0, 95.0, 128.0, 165.0, 180.0, 245.0, 250.0, 290.0]
+PLASTIC_DELAY = 1.5
+PLASTIC_PARAMETERS = {
+    "stdp_pair_synapse": {"weight": 0.005, "tau_pre_trace": 16.8, "tau_post_trace": 33.7,
+                          "A_plus": 0.05, "A_minus": 0.03, "Wmin": 0.0, "Wmax": 0.01},
+    "stdp_symmetric_synapse": {"weight": 0.001, "tau": 62.5, "A": 0.0002, "Wmax": 0.02},
+    "vogels_sprekeler_synapse": {"weight": 0.004, "tau": 20.0, "eta": 0.0005, "alpha": 0.4,
+                                 "Wmax": 0.01},
+}
+
+
+def plasticity(backend_name, model):
+    """The weight of one plastic connection after each presynaptic spike, and the spikes.
+
+    The postsynaptic cell (NESTML's iaf_psc_exp) fires shortly after each strong input
+    from a second source; the run stops one step after each presynaptic arrival to read the
+    weight, which then includes every earlier event on every backend.
+    """
+    from trisim.runners.conformance import shipped_path
+    sim = backends.load(backend_name)
+    dt = 0.1
+    sim.setup(dt, 1)
+    synapse_path = NESTML / f"{model}.nestml"
+    synapse = sim.nestml_synapse_type(synapse_path)
+    cell = sim.nestml_cell_type(shipped_path("iaf_psc_exp"), synapses=[synapse_path])
+    post = sim.Population(1, cell())
+    pre = sim.Population(1, sim.SpikeSourceArray(spike_times=PLASTIC_PRE))
+    drive = sim.Population(1, sim.SpikeSourceArray(spike_times=PLASTIC_DRIVE))
+    sim.Projection(drive, post, sim.IndexConnector([0], [0]),
+                   sim.StaticSynapse(weight=5.0, delay=dt), receptor_type="exc_spikes")
+    projection = sim.Projection(pre, post, sim.IndexConnector([0], [0]),
+                                synapse(delay=PLASTIC_DELAY, **PLASTIC_PARAMETERS[model]),
+                                receptor_type="exc_spikes")
+    post.record("spikes")
+    weights = []
+    for t in PLASTIC_PRE:
+        sim.run_until(t + PLASTIC_DELAY + dt)
+        weights.append(float(projection.get("weight", format="array")[0, 0]))
+    spikes = post.get_data().segments[0].spiketrains[0].magnitude.tolist()
+    return {"weights": weights, "post": spikes}
+
+
+SCENARIOS = {"stochastic_release": stochastic_release, "plasticity": plasticity}
 
 if __name__ == "__main__":
     name, backend_name, *arguments = sys.argv[1:]

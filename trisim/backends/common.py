@@ -197,10 +197,15 @@ class Backend:
 
     IndexConnector = IndexConnector
 
-    def nestml_cell_type(self, path):
-        """A PyNN cell type on this backend for the NESTML neuron in file ``path``."""
+    def nestml_cell_type(self, path, synapses=()):
+        """A PyNN cell type on this backend for the NESTML neuron in file ``path``.
+
+        ``synapses`` lists the NESTML synapses with a postsynaptic port that will connect
+        onto this cell: NEST compiles such a synapse together with its postsynaptic neuron
+        (it reads the neuron's spike history); the other backends need no such pairing.
+        """
         from .. import codegen
-        return codegen.cell_type(path, self.name)
+        return codegen.cell_type(path, self.name, synapses)
 
     def nestml_synapse_type(self, path):
         """A PyNN synapse type on this backend for the NESTML synapse in file ``path``."""

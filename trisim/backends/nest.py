@@ -7,6 +7,7 @@ from pyNN import errors
 from pyNN.nest.synapses import NESTSynapseMixin
 from pyNN.standardmodels import build_translations
 
+from ..errors import BackendError
 from . import common
 
 _INSTANTANEOUS_TAU_PSC = 1e-6  # ms
@@ -34,6 +35,20 @@ class TsodyksMarkram2Synapse(common.TsodyksMarkram2Synapse, NESTSynapseMixin):
 
 class Projection(pyNN.nest.Projection):
     __doc__ = pyNN.nest.Projection.__doc__
+
+    def __init__(self, presynaptic_population, postsynaptic_population, connector,
+                 synapse_type=None, *args, **kwargs):
+        if getattr(synapse_type, "nestml_synapse", False) and synapse_type.has_post_port:
+            # NEST runs such a synapse as the model compiled with the postsynaptic neuron
+            paired = getattr(postsynaptic_population.celltype, "paired_synapses", {})
+            if synapse_type.native_name not in paired:
+                raise BackendError(
+                    f"on NEST, the NESTML synapse {type(synapse_type).__name__} (it has a "
+                    "postsynaptic port) connects only onto a NESTML cell built with it: "
+                    "sim.nestml_cell_type(cell_file, synapses=[synapse_file])")
+            synapse_type.nest_name = paired[synapse_type.native_name]
+        super().__init__(presynaptic_population, postsynaptic_population, connector,
+                         synapse_type, *args, **kwargs)
 
     def _connect_index_arrays(self, sources, targets, **parameters):
         """Make all connections with one ``nest.Connect`` on arrays of node IDs.

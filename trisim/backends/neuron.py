@@ -337,7 +337,7 @@ class Projection(pyNN.neuron.Projection):
 
         fields = self.synapse_type.relay_fields
         delays = column("delay")
-        values = [(index, column(name)) for name, index in fields.items()]
+        values = [(index, column(name)) for name, index in fields.items() if name in parameters]
         gids = np.asarray(self.pre.all_cells, dtype=np.int64)[sources].tolist()
         connect = simulator.state.parallel_context.gid_connect
         advance = self._advance()

@@ -26,9 +26,13 @@ def model_name(path, source):
     return match.group(1)
 
 
-def built(path, backend, kind="neuron"):
+def built(path, backend, kind="neuron", paired=()):
     """The cache directory of the .nestml ``kind`` ("neuron" or "synapse") ``path`` built for
-    ``backend``, and the model's name there."""
+    ``backend``, and the model's name there.
+
+    ``paired``: (path, synapse program, native name) of synapses a neuron is built with, on a
+    target that compiles postsynaptic-port synapses together with their neuron (NEST).
+    """
     if backend not in TARGETS:
         raise unknown_name("backend", backend, TARGETS)
     path = Path(path)
@@ -44,7 +48,8 @@ def built(path, backend, kind="neuron"):
         raise NestmlError(f"{path}:1: {name} is a {'neuron' if kind == 'synapse' else 'synapse'} "
                           f"model; use {other}")
     variant = getattr(target, "build_variant", lambda: "")()
-    cache_key = cache.key(source, backend, target.SIMULATOR_DISTRIBUTION, variant)
+    cache_key = cache.key("\0".join([source] + [native for _, _, native in paired]), backend,
+                          target.SIMULATOR_DISTRIBUTION, variant)
 
     def build(directory):
         from . import frontend, program, synapse
@@ -56,7 +61,10 @@ def built(path, backend, kind="neuron"):
         else:
             analysed = program.build(analysis)
             program.save(analysed, directory / "program.json")
-            target.build(analysed, directory, _native_name(name, cache_key))
+            if paired:
+                target.build_paired(analysed, paired, directory, _native_name(name, cache_key))
+            else:
+                target.build(analysed, directory, _native_name(name, cache_key))
 
     return cache.entry(backend, name, cache_key, build), _native_name(name, cache_key)
 
@@ -69,16 +77,33 @@ def _native_name(name, cache_key):
     return f"{name}_{cache_key[:8]}"
 
 
-def cell_type(path, backend):
+def cell_type(path, backend, synapses=()):
     """A PyNN cell type, for ``backend``, of the NESTML neuron in ``path``.
 
     Parameters, initial values, recordables and receptor types (one per spike port) keep the
-    names of the .nestml file; values are in PyNN's units (ms, mV, nA, uS, nF).
+    names of the .nestml file; values are in PyNN's units (ms, mV, nA, uS, nF). ``synapses``
+    are NESTML synapse files that will connect onto this cell; those with a postsynaptic port
+    are compiled together with it where the target needs that (NEST).
     """
     from . import program
-    directory, native_name = built(path, backend)
     target = importlib.import_module(TARGETS[backend])
-    return target.cell_type(program.load(directory / "program.json"), directory, native_name)
+    paired = []
+    if getattr(target, "PAIRS_POST_SYNAPSES", False):
+        for synapse_path in synapses:
+            synapse, synapse_directory, native = _synapse_program(synapse_path, backend)
+            if synapse.post_port:
+                paired.append((str(synapse_path), synapse, native))
+    directory, native_name = built(path, backend, paired=tuple(paired))
+    arguments = (program.load(directory / "program.json"), directory, native_name)
+    if paired:
+        return target.cell_type(*arguments, paired=paired)
+    return target.cell_type(*arguments)
+
+
+def _synapse_program(path, backend):
+    from . import synapse
+    directory, native_name = built(path, backend, kind="synapse")
+    return synapse.load(directory / "synapse.json"), directory, native_name
 
 
 def synapse_type(path, backend):
@@ -89,7 +114,5 @@ def synapse_type(path, backend):
     parameter the model compares with it. Plastic weights are read with
     ``Projection.get("weight", ...)`` during and after a run.
     """
-    from . import synapse
-    directory, native_name = built(path, backend, kind="synapse")
     target = importlib.import_module(TARGETS[backend])
-    return target.synapse_type(synapse.load(directory / "synapse.json"), directory, native_name)
+    return target.synapse_type(*_synapse_program(path, backend))

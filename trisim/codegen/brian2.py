@@ -17,6 +17,7 @@ import re
 
 import numpy as np
 
+from ..errors import NestmlError
 from . import celltype
 from . import program as prog
 
@@ -246,6 +247,10 @@ def synapse_code(synapse):
     variables = synapse.parameters + synapse.state
     equations = [f"{v.name} : 1" for v in variables]
     equations += [f"{syn.LAST_EVENT} : 1", f"{SYNAPSE_DELAY} : 1"]
+    clashing = [n for n in synapse.connection_variables if n.endswith(("_pre", "_post"))]
+    if clashing:  # Brian2 reads these suffixes as the pre-/postsynaptic cell's variables
+        raise NestmlError(f"{synapse.source}: on Brian2, synapse variables may not end in "
+                          f"_pre or _post: {', '.join(clashing)}")
     # pyNN.brian2 reads connection values under their PyNN names: the weight is "weight"
     if "weight" in synapse.connection_variables:
         raise ValueError(f"{synapse.source}: on Brian2 a synapse variable may not be called "

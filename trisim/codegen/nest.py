@@ -80,7 +80,8 @@ def _module(native_name):
 
 def build(program, directory, native_name):
     """Generate and compile the NEST module of ``program`` into ``directory``."""
-    _generate(program.source, Path(program.source).read_text(), directory, native_name)
+    _generate([(program.source, Path(program.source).read_text(), native_name)], directory,
+              native_name)
 
 
 def build_synapse(synapse, directory, native_name):
@@ -91,11 +92,36 @@ def build_synapse(synapse, directory, native_name):
     takes nS and pA, and conductances onto NEST's built-in cells as negative numbers when
     inhibitory; the backend sets the factor per connection.
     """
+    if synapse.post_port:
+        return  # built with its postsynaptic neuron (build_paired)
     from .synapse import WEIGHT_VARIABLE
     source = Path(synapse.source).read_text()
     # NEST's Connection weight is the model's w; the delay is the Connection's own
-    _generate(synapse.source, _scaled_emission(source, synapse.source), directory, native_name,
-              {"weight_variable": {native_name: WEIGHT_VARIABLE}})
+    _generate([(synapse.source, _scaled_emission(source, synapse.source), native_name)],
+              directory, native_name, {"weight_variable": {native_name: WEIGHT_VARIABLE}})
+
+
+# NESTML's NEST target compiles a synapse with a postsynaptic port together with the neuron
+# it connects onto: the synapse reads the neuron's spike history (as NEST's own STDP synapses
+# do). trisim keeps every synapse variable in the synapse ("strictly synaptic"), so each
+# connection keeps its own traces and parameters, as on the other targets.
+PAIRS_POST_SYNAPSES = True
+
+
+def build_paired(program, paired, directory, native_name):
+    """Generate and compile a neuron together with the postsynaptic-port synapses ``paired``
+    ([(path, synapse program, native synapse name)])."""
+    from .synapse import WEIGHT_VARIABLE
+    sources = [(program.source, Path(program.source).read_text(), native_name)]
+    pairs = {}
+    options = {"neuron_synapse_pairs": [{"neuron": native_name, "synapses": pairs}],
+               "strictly_synaptic_vars": {}, "weight_variable": {}}
+    for path, synapse, synapse_name in paired:
+        sources.append((path, _scaled_emission(Path(path).read_text(), path), synapse_name))
+        pairs[synapse_name] = {"post_ports": [synapse.post_port]}
+        options["strictly_synaptic_vars"][synapse_name] = [v.nestml_name for v in synapse.state]
+        options["weight_variable"][synapse_name] = WEIGHT_VARIABLE
+    _generate(sources, directory, native_name, options)
 
 
 WEIGHT_SCALE = "nml_weight_scale"
@@ -124,15 +150,20 @@ def _scaled_emission(source, path):
     return text[:model.end()] + f"    parameters:\n        {declaration}\n" + text[model.end():]
 
 
-def _generate(path, source, directory, native_name, options=None):
+def _generate(sources, directory, module_name, options=None):
+    """Build one NEST module from [(path, NESTML text, name to give the model)]."""
     from pynestml.frontend.pynestml_frontend import generate_nest_target
-    renamed = directory / f"{native_name}.nestml"
-    renamed.write_text(re.sub(r"^(\s*model\s+)\w+(\s*:)", rf"\g<1>{native_name}\g<2>", source,
-                              count=1, flags=re.MULTILINE))
+    models = directory / "models"
+    models.mkdir()
+    for _, source, native_name in sources:
+        (models / f"{native_name}.nestml").write_text(
+            re.sub(r"^(\s*model\s+)\w+(\s*:)", rf"\g<1>{native_name}\g<2>", source, count=1,
+                   flags=re.MULTILINE))
+    path = ", ".join(str(p) for p, _, _ in sources)
     with quiet_stdout() as printed:
         try:
-            generate_nest_target(str(renamed), target_path=str(directory / "build"),
-                                 install_path=str(directory), module_name=_module(native_name),
+            generate_nest_target(str(models), target_path=str(directory / "build"),
+                                 install_path=str(directory), module_name=_module(module_name),
                                  logging_level="ERROR",
                                  codegen_opts={"nest_path": str(nest_config()),
                                                **(options or {})})
@@ -140,17 +171,27 @@ def _generate(path, source, directory, native_name, options=None):
             raise NestmlError(f"{path}: NESTML's NEST build failed: "
                               f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
                               ) from exc
-        if not (directory / f"{_module(native_name)}.so").is_file():
+        if not (directory / f"{_module(module_name)}.so").is_file():
             errors = [line for line in printed().splitlines() if "rror" in line][:1]
             raise NestmlError(f"{path}: NESTML's NEST build produced no module "
                               f"({errors[0] if errors else 'no error message'})")
 
 
-def cell_type(program, directory, native_name):
-    """The PyNN cell type of ``program`` on pyNN.nest, installing its module once."""
+def cell_type(program, directory, native_name, paired=()):
+    """The PyNN cell type of ``program`` on pyNN.nest, installing its module once.
+
+    With ``paired`` synapses, the cell is NESTML's neuron built with them, and the cell type
+    names, per paired synapse, the NEST synapse model that connects onto it.
+    """
     import nest
     from pyNN.standardmodels import StandardCellType
     _install(directory, native_name)
+    paired_synapses = {}
+    if paired:
+        models = [m for m in nest.node_models if m.startswith(f"{native_name}__with_")]
+        for _, _, synapse_name in paired:
+            paired_synapses[synapse_name] = f"{synapse_name}__with_{native_name}"
+        native_name = models[0]
     receptors = nest.GetDefaults(native_name).get("receptor_types") or {}
     weight_scales = {p.weight_unit.pynn_to_nestml for p in program.spike_ports}
     if len(weight_scales) > 1:
@@ -170,6 +211,7 @@ def cell_type(program, directory, native_name):
         # pyNN.nest multiplies weights by 1000 (uS -> nS, nA -> pA); correct other units
         receptor_scale=(weight_scales.pop() / 1000.0) if weight_scales else 1.0,
         get_receptor_type=lambda self, name: self.nest_receptor_ids[name.lower()],
+        paired_synapses=paired_synapses,
     )
     return type(program.name, (StandardCellType,), attributes)
 
@@ -186,7 +228,8 @@ def synapse_type(synapse, directory, native_name):
     import nest
     from pyNN.nest.synapses import NESTSynapseMixin
     from pyNN.standardmodels import StandardSynapseType, build_translations
-    _install(directory, native_name)
+    if not synapse.post_port:
+        _install(directory, native_name)
     others = [v for v in synapse.parameters if v.name != synapse.weight]
 
     class NestmlSynapse(StandardSynapseType, NESTSynapseMixin):
@@ -206,6 +249,7 @@ def synapse_type(synapse, directory, native_name):
 
     NestmlSynapse.__name__ = synapse.name
     NestmlSynapse.nestml_synapse = True
+    NestmlSynapse.native_name = native_name  # the key of post cell types' paired_synapses
     NestmlSynapse.weight_scale_parameter = WEIGHT_SCALE
     NestmlSynapse.has_post_port = synapse.post_port is not None
     return NestmlSynapse
