@@ -14,8 +14,9 @@ STP = {"U": 0.6, "tau_rec": 500.0, "tau_facil": 300.3}
 STP_SPIKES = [10.0, 30.0, 50.0, 70.0, 300.0, 320.0, 900.0]
 
 
-def stp_efficacies(backend_name):
-    """Conductance jump per presynaptic spike through one TsodyksMarkram2Synapse, per receptor.
+def stp_efficacies(backend_name, nestml_synapse=None):
+    """Conductance jump per presynaptic spike through one TsodyksMarkram2Synapse (or the
+    NESTML synapse in file ``nestml_synapse``), per receptor.
 
     A jump is the conductance one step after arrival minus the decayed value before it, in units
     of the weight; each receptor's time constant gives the decay.
@@ -23,14 +24,15 @@ def stp_efficacies(backend_name):
     sim = backends.load(backend_name)
     dt, weight, delay = 0.1, 0.001, 0.1
     sim.setup(dt, 1)
+    synapse = (sim.nestml_synapse_type(nestml_synapse) if nestml_synapse
+               else sim.TsodyksMarkram2Synapse)
     source = sim.Population(1, sim.SpikeSourceArray(spike_times=STP_SPIKES))
     tau = {"excitatory": 5.0, "inhibitory": 10.0}
     target = sim.Population(2, sim.IF_cond_exp(v_thresh=1000.0, tau_syn_E=tau["excitatory"],
                                                tau_syn_I=tau["inhibitory"]))
     for index, receptor in enumerate(tau):
         sim.Projection(source, target, sim.IndexConnector([0], [index]),
-                       sim.TsodyksMarkram2Synapse(weight=weight, delay=delay, **STP),
-                       receptor_type=receptor)
+                       synapse(weight=weight, delay=delay, **STP), receptor_type=receptor)
     target.record(["gsyn_exc", "gsyn_inh"])
     sim.run(STP_SPIKES[-1] + 5.0)
     signals = {s.name: s for s in target.get_data().segments[0].analogsignals}
@@ -120,7 +122,7 @@ SCENARIOS = {"stp_efficacies": stp_efficacies, "current_source": current_source,
 
 if __name__ == "__main__":
     from trisim import parallel
-    name, backend_name = sys.argv[1:3]
-    result = SCENARIOS[name](backend_name)
+    name, backend_name, *arguments = sys.argv[1:]
+    result = SCENARIOS[name](backend_name, *arguments)
     if parallel.launcher_rank() == 0:  # under mpirun, rank 0 holds the gathered result
         print(json.dumps(result))

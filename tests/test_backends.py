@@ -14,8 +14,8 @@ sys.path.insert(0, str(SCENARIOS.parent))
 from scenarios import STP, STP_SPIKES  # noqa: E402
 
 
-def run_scenario(name, backend):
-    result = subprocess.run([sys.executable, str(SCENARIOS), name, backend],
+def run_scenario(name, backend, *arguments):
+    result = subprocess.run([sys.executable, str(SCENARIOS), name, backend, *arguments],
                             capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -36,10 +36,15 @@ def reference_efficacies():
     return np.array(efficacies)
 
 
+NESTML_TSODYKS_MARKRAM = str(Path(__file__).parents[1] / "nestml" / "tsodyks_markram_synapse.nestml")
+
+
 @pytest.mark.parametrize("backend", sorted(backends.BACKENDS))
-def test_tsodyks_markram_2_transmits_the_published_efficacy_per_spike(backend):
+@pytest.mark.parametrize("realisation", ["TsodyksMarkram2Synapse", "nestml"])
+def test_tsodyks_markram_2_transmits_the_published_efficacy_per_spike(backend, realisation):
     expected = reference_efficacies()
-    result = run_scenario("stp_efficacies", backend)
+    result = run_scenario("stp_efficacies", backend,
+                          *([NESTML_TSODYKS_MARKRAM] if realisation == "nestml" else []))
     for receptor, tau in (("excitatory", 5.0), ("inhibitory", 10.0)):
         measured = np.array(result[receptor])
         # the shape of the train of efficacies is exact on every backend...

@@ -259,5 +259,9 @@ def _install(directory, native_name):
     import nest
     module = str(directory / f"{_module(native_name)}.so")
     if module not in _installed:
+        if nest.network_size > 0:
+            raise NestmlError(f"{native_name}: NEST loads NESTML models only into an empty "
+                              "network; create NESTML cell and synapse types before the first "
+                              "Population")
         nest.Install(module)
         _installed[module] = True
