@@ -6,10 +6,13 @@ excitation with probability p_e from each excitatory cell and inhibition with p_
 inhibitory cell, self-connections included. The published network is one Brian2 group; here
 the two halves are the populations "E" and "I" with the same cell parameters.
 
-Departure from the published code: synaptic delays are one time step (0.1 ms) instead of
-Brian2's zero delay, because NEST and NEURON require delays of at least one step.
+The synapses are ``nestml/tsodyks_markram_synapse.nestml``, the published two-state model,
+compiled for each backend. Departure from the published code: synaptic delays are one time step
+(0.1 ms) instead of Brian2's zero delay, because NEST and NEURON require delays of at least one
+step.
 """
 
+from .. import nestml
 from ..config import Strict, quantity
 from ..connectivity import random_indegree
 
@@ -46,6 +49,8 @@ class Parameters(Strict):
 def build(sim, parameters, simulation, rng):
     """Create the network on backend ``sim``; return its populations by name."""
     p = parameters
+    # NESTML types first: NEST loads their modules only into an empty network
+    stp = sim.nestml_synapse_type(nestml.path("tsodyks_markram_synapse"))
     cell = sim.IF_cond_exp(cm=p.C_m, tau_m=p.C_m / p.g_l, v_rest=p.E_l, v_thresh=p.V_th,
                            v_reset=p.V_r, tau_refrac=p.tau_r, i_offset=p.I_ex,
                            e_rev_E=p.E_e, e_rev_I=p.E_i, tau_syn_E=p.tau_e, tau_syn_I=p.tau_i)
@@ -63,8 +68,8 @@ def build(sim, parameters, simulation, rng):
         for post in populations.values():
             sources, targets = random_indegree(pre.size, post.size, probability,
                                                pre.size / sizes[source], rng)
-            synapse = sim.TsodyksMarkram2Synapse(weight=weight, delay=p.delay, U=p.U_0,
-                                                 tau_rec=p.tau_rec, tau_facil=p.tau_facil)
+            synapse = stp(weight=weight, delay=p.delay, U=p.U_0, tau_rec=p.tau_rec,
+                          tau_facil=p.tau_facil)
             sim.Projection(pre, post, sim.IndexConnector(sources, targets), synapse,
                            receptor_type=receptor, label=f"{pre.label}->{post.label}")
     return populations

@@ -8,15 +8,15 @@ import sys
 
 import numpy as np
 
-from trisim import backends
+from trisim import backends, nestml
 
 STP = {"U": 0.6, "tau_rec": 500.0, "tau_facil": 300.3}
 STP_SPIKES = [10.0, 30.0, 50.0, 70.0, 300.0, 320.0, 900.0]
 
 
-def stp_efficacies(backend_name, nestml_synapse=None):
-    """Conductance jump per presynaptic spike through one TsodyksMarkram2Synapse (or the
-    NESTML synapse in file ``nestml_synapse``), per receptor.
+def stp_efficacies(backend_name):
+    """Conductance jump per presynaptic spike through one NESTML Tsodyks-Markram synapse, per
+    receptor.
 
     A jump is the conductance one step after arrival minus the decayed value before it, in units
     of the weight; each receptor's time constant gives the decay.
@@ -24,8 +24,7 @@ def stp_efficacies(backend_name, nestml_synapse=None):
     sim = backends.load(backend_name)
     dt, weight, delay = 0.1, 0.001, 0.1
     sim.setup(dt, 1)
-    synapse = (sim.nestml_synapse_type(nestml_synapse) if nestml_synapse
-               else sim.TsodyksMarkram2Synapse)
+    synapse = sim.nestml_synapse_type(nestml.path("tsodyks_markram_synapse"))
     source = sim.Population(1, sim.SpikeSourceArray(spike_times=STP_SPIKES))
     tau = {"excitatory": 5.0, "inhibitory": 10.0}
     target = sim.Population(2, sim.IF_cond_exp(v_thresh=1000.0, tau_syn_E=tau["excitatory"],
@@ -61,13 +60,14 @@ def array_connect(backend_name, per_target=True):
     """
     sim = backends.load(backend_name)
     sim.setup(0.1, 1)
+    stp = sim.nestml_synapse_type(nestml.path("tsodyks_markram_synapse"))
     rng = np.random.default_rng(7)
     n_pre, n_post, n = 6, 5, 40
     sources = rng.integers(0, n_pre, n)
     targets = np.sort(rng.integers(0, n_post, n))
     pre = sim.Population(n_pre, sim.IF_cond_exp())
     synapses = {
-        "tm2": (lambda: sim.TsodyksMarkram2Synapse(weight=0.002, delay=0.3, **STP),
+        "stp": (lambda: stp(weight=0.002, delay=0.3, **STP),
                 ["weight", "delay", "U", "tau_rec", "tau_facil"]),
         "static": (lambda: sim.StaticSynapse(weight=0.003, delay=0.2), ["weight", "delay"]),
     }

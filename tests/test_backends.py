@@ -36,15 +36,10 @@ def reference_efficacies():
     return np.array(efficacies)
 
 
-NESTML_TSODYKS_MARKRAM = str(Path(__file__).parents[1] / "nestml" / "tsodyks_markram_synapse.nestml")
-
-
 @pytest.mark.parametrize("backend", sorted(backends.BACKENDS))
-@pytest.mark.parametrize("realisation", ["TsodyksMarkram2Synapse", "nestml"])
-def test_tsodyks_markram_2_transmits_the_published_efficacy_per_spike(backend, realisation):
+def test_tsodyks_markram_synapse_transmits_the_published_efficacy_per_spike(backend):
     expected = reference_efficacies()
-    result = run_scenario("stp_efficacies", backend,
-                          *([NESTML_TSODYKS_MARKRAM] if realisation == "nestml" else []))
+    result = run_scenario("stp_efficacies", backend)
     for receptor, tau in (("excitatory", 5.0), ("inhibitory", 10.0)):
         measured = np.array(result[receptor])
         # the shape of the train of efficacies is exact on every backend...

@@ -6,32 +6,8 @@ import pyNN.brian2
 import pyNN.brian2.recording
 from pyNN.brian2 import simulator
 
-from pyNN.standardmodels import build_translations
-
 from ..errors import BackendError
 from . import common
-
-
-class TsodyksMarkram2Synapse(common.TsodyksMarkram2Synapse, pyNN.brian2.StaticSynapse):
-    __doc__ = common.TsodyksMarkram2Synapse.__doc__
-    eqs = """weight : %(weight_units)s
-             U : 1
-             tau_rec : second
-             tau_facil : second
-             du/dt = -u / tau_facil : 1 (event-driven)
-             dx/dt = (1 - x) / tau_rec : 1 (event-driven)
-          """
-    pre = """u += U * (1 - u)
-             r = u * x
-             x -= r
-             %(syn_var)s += weight * r
-          """
-    initial_conditions = {"u": 0.0, "x": 1.0}
-
-    def __init__(self, **parameters):
-        super().__init__(**parameters)  # pyNN.brian2 sets weight and delay per instance
-        self.translations.update(build_translations(
-            ("U", "U"), ("tau_rec", "tau_rec", brian2.ms), ("tau_facil", "tau_facil", brian2.ms)))
 
 
 class Projection(pyNN.brian2.Projection):
@@ -122,7 +98,6 @@ class Brian2Backend(common.Backend):
     name = "brian2"
     pynn_module = "pyNN.brian2"
     distribution = "Brian2"
-    TsodyksMarkram2Synapse = TsodyksMarkram2Synapse
     Projection = Projection
     Population = Population
 

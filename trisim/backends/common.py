@@ -2,8 +2,8 @@
 
 A :class:`Backend` behaves like the PyNN backend module it wraps (``sim.Population``,
 ``sim.IF_cond_exp``...), so models are written against the PyNN API only. A backend subclass
-overrides just what its simulator needs: a faster ``Projection``, and the realisation of the
-synapse types trisim defines (for now :data:`TSODYKS_MARKRAM_2`).
+overrides just what its simulator needs (a faster ``Projection``...); cell and synapse types
+PyNN lacks come from NESTML files (``nestml_cell_type``, ``nestml_synapse_type``).
 """
 
 import ctypes
@@ -28,24 +28,6 @@ def _return_free_memory():
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
-
-
-class TsodyksMarkram2Synapse(StandardSynapseType):
-    """Tsodyks-Markram short-term plasticity in its two-state form.
-
-    Resources ``x`` recover towards 1 with ``tau_rec``; utilisation ``u`` decays to 0 with
-    ``tau_facil``. At each presynaptic spike, in this order: ``u += U (1 - u)``, ``r = u x``,
-    ``x -= r``, and the postsynaptic conductance (or current) jumps by ``weight * r``. Initially
-    ``u = 0`` and ``x = 1``, so the first spike transmits ``U * weight``. These are the semantics of
-    Stimberg et al. (2018, Fig. 1) and of Tsodyks (2005); PyNN's own
-    ``TsodyksMarkramSynapse`` is the three-state model (resources pass through an active state with
-    the postsynaptic time constant) and, on Brian2, clamps ``u <= U``.
-
-    Each backend module subclasses this with its realisation.
-    """
-
-    default_parameters = {"weight": 0.0, "delay": None, "U": 0.5, "tau_rec": 100.0,
-                          "tau_facil": 0.0}
 
 
 class GlobalInitialValues:

@@ -1,17 +1,14 @@
 """NEURON through pyNN.neuron.
 
-Two-state Tsodyks-Markram synapses onto PyNN's standard IF cells with exponential synapses are
-NetCon streams into trisim's receptor mechanisms (``nmodl/``): one NetCon per connection,
-its STP state in the NetCon's weight vector. pyNN.neuron's own realisation (a weight-adjuster
-point process, a second NetCon and a hoc ``setpointer`` per connection) remains for other cells.
+Connections are NetCon streams: static synapses one NetCon per connection straight into the
+receptor; NESTML synapses one NetCon per connection into a relay process on the target cell,
+the connection's parameters and state in the NetCon's weight vector (see
+``trisim/codegen/templates/neuron_synapse.mod.jinja2``), instead of pyNN.neuron's weight-adjuster
+point process, second NetCon and hoc ``setpointer`` per connection.
 """
 
-import hashlib
-import sys
 from copy import deepcopy
 from itertools import repeat
-from importlib import metadata
-from pathlib import Path
 
 from .. import parallel
 
@@ -26,88 +23,16 @@ import numpy as np  # noqa: E402
 import pyNN.neuron  # noqa: E402
 from pyNN.neuron import projections as pynn_projections  # noqa: E402
 from pyNN.neuron import simulator  # noqa: E402
-from pyNN.neuron.cells import StandardIFStandardReceptors  # noqa: E402
-from pyNN.neuron.standardmodels.synapses import BaseSynapse  # noqa: E402
-from pyNN.standardmodels import build_translations  # noqa: E402
 
 from ..errors import BackendError  # noqa: E402
 from . import common  # noqa: E402
 
-_MECHANISM_SOURCES = Path(__file__).with_name("nmodl")
-# receptor mechanisms whose NetCon weight vector is (weight, stp, U, tau_rec, tau_facil, state...)
-_STREAM_RECEPTORS = ("TrisimExpSynTM2", "TrisimExpISynTM2")
-_STP_FIELDS = {"U": 2, "tau_rec": 3, "tau_facil": 4}
 # NEURON's fixed-step ParallelContext refuses connections between processes whose delay is not
 # more than one time step (by 1e-10 ms), and trisim's delays are often exactly one step. Stream
 # NetCons carry this much more: the event is still delivered in the same step (the one during
 # whose first half it arrives), in one process as in many, and ``get("delay")`` hides it.
 _DELAY_MARGIN = 1e-9  # ms
 _CHUNK = 1 << 16  # connections per chunk of the NetCon loop
-
-
-def _build_mechanisms(directory):
-    import subprocess
-    for source in _MECHANISM_SOURCES.glob("*.mod"):
-        (Path(directory) / source.name).write_bytes(source.read_bytes())
-    nrnivmodl = Path(sys.executable).with_name("nrnivmodl")
-    result = subprocess.run([str(nrnivmodl)], cwd=directory, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise RuntimeError(f"nrnivmodl failed on {_MECHANISM_SOURCES}: "
-                           f"{(result.stdout + result.stderr)[-1000:]}")
-
-
-def load_mechanisms():
-    """Compile trisim's NMODL mechanisms once (cached by content and NEURON version), load them."""
-    from ..codegen import cache
-    digest = hashlib.sha256(metadata.version("NEURON").encode())
-    for source in sorted(_MECHANISM_SOURCES.glob("*.mod")):
-        digest.update(source.name.encode() + source.read_bytes())
-    directory = cache.entry("neuron", "trisim-receptors", digest.hexdigest(), _build_mechanisms)
-    simulator.load_mechanisms(str(directory))  # loads each directory once per process
-    h = simulator.h
-    _StreamReceptorIF.synapse_models = {
-        "current": {"exp": h.TrisimExpISynTM2, "alpha": h.AlphaISyn},
-        "conductance": {"exp": h.TrisimExpSynTM2, "alpha": h.AlphaSyn},
-    }
-
-
-class _StreamReceptorIF(StandardIFStandardReceptors):
-    """pyNN.neuron's standard IF cell, its exponential receptors able to carry STP streams.
-
-    A NetCon that sets only its weight is a static synapse, as with NEURON's ExpSyn (or
-    pyNN.neuron's ExpISyn), whose equations the receptors keep.
-    """
-
-    synapse_models = None  # set by load_mechanisms()
-
-
-class IF_cond_exp(pyNN.neuron.IF_cond_exp):
-    __doc__ = pyNN.neuron.IF_cond_exp.__doc__
-    model = _StreamReceptorIF
-
-
-class IF_curr_exp(pyNN.neuron.IF_curr_exp):
-    __doc__ = pyNN.neuron.IF_curr_exp.__doc__
-    model = _StreamReceptorIF
-
-# PyNN's NEURON weight adjuster (TsodyksMarkramWA) is the three-state model, whose active state
-# decays with ``tau_syn``; as tau_syn -> 0 it becomes the two-state model exactly: the active
-# state has emptied by the next spike (exp(-h/tau_syn) = 0 for h >= one time step) and the
-# recovery factor 1/(1 - tau_syn/tau_rec) tends to 1.
-_INSTANTANEOUS_TAU_SYN = 1e-6  # ms
-
-
-class TsodyksMarkram2Synapse(BaseSynapse, common.TsodyksMarkram2Synapse):
-    __doc__ = common.TsodyksMarkram2Synapse.__doc__
-    translations = build_translations(
-        ("weight", "weight"),
-        ("delay", "delay"),
-        ("U", "U"),
-        ("tau_rec", "tau_rec"),
-        ("tau_facil", "tau_facil"),
-    )
-    model = "TsodyksMarkramWA"
-    postsynaptic_variable = None
 
 
 # NESTML's step semantics (as NEST runs them) apply an input arriving at time t in the step that
@@ -158,7 +83,6 @@ class _StreamConnection:
 
 
 _STATIC_FIELDS = {"weight": 0}
-_TM2_FIELDS = {"weight": 0, **_STP_FIELDS}
 
 
 class Projection(pyNN.neuron.Projection):
@@ -203,24 +127,19 @@ class Projection(pyNN.neuron.Projection):
                 return None
         return receptors
 
-    def _is_stp(self):
-        return isinstance(self.synapse_type, TsodyksMarkram2Synapse)
-
     def _stream_fields(self):
         if getattr(self.synapse_type, "nestml_synapse", False):
             return self.synapse_type.relay_fields
-        return _TM2_FIELDS if self._is_stp() else _STATIC_FIELDS
+        return _STATIC_FIELDS
 
     def _connect_streams(self, sources, targets, parameters):
-        """Create one NetCon per (local) connection; None if this projection has no stream path.
+        """Create one static NetCon per (local) connection; None if there is no stream path.
 
-        Static synapses go to any point-process receptor; two-state STP only to trisim's
-        receptors, with (stp=1, U, tau_rec, tau_facil) in weight[1:5] and the state after.
-        NEURON has no call that makes many NetCons, so this is one loop over connections with
-        nothing in it but NEURON's own calls (the loop a NEURON script would have).
+        Static synapses go to any point-process receptor. NEURON has no call that makes many
+        NetCons, so this is one loop over connections with nothing in it but NEURON's own calls
+        (the loop a NEURON script would have).
         """
-        stp = self._is_stp()
-        if not stp and type(self.synapse_type) is not pyNN.neuron.StaticSynapse:
+        if type(self.synapse_type) is not pyNN.neuron.StaticSynapse:
             return None
         local = self.post._mask_local[targets]
         sources, targets = sources[local], targets[local]
@@ -228,17 +147,13 @@ class Projection(pyNN.neuron.Projection):
         if receptors is None:
             return None
         objects = receptors[targets]
-        if stp and not all(name.split("[")[0] in _STREAM_RECEPTORS
-                           for name in {r.hname() for r in receptors[np.unique(targets)]}):
-            return None
         n = sources.size
 
         def values(name):  # one per local connection, or one for all
             value = np.asarray(parameters[name], dtype=float)
             return value[local] if value.ndim else float(value)
 
-        weight, u0, tau_rec, tau_facil = (values(name) if stp or name == "weight" else 0.0
-                                          for name in ("weight", "U", "tau_rec", "tau_facil"))
+        weight = values("weight")
         delay = values("delay") + _DELAY_MARGIN
         if getattr(self.post.celltype, "nestml_step_semantics", False):
             delay = delay - _NESTML_EVENT_ADVANCE * simulator.state.dt
@@ -252,26 +167,12 @@ class Projection(pyNN.neuron.Projection):
             def items(value):
                 return value[chunk].tolist() if np.ndim(value) else repeat(value)
 
-            columns = (gids[chunk].tolist(), objects[chunk].tolist(), items(weight),
-                       items(delay))
-            if stp:
-                for gid, target, w, d, u, tr, tf in zip(*columns, items(u0), items(tau_rec),
-                                                         items(tau_facil)):
-                    nc = connect(gid, target)
-                    vector = nc.weight
-                    vector[0] = w
-                    vector[1] = 1.0
-                    vector[2] = u
-                    vector[3] = tr
-                    vector[4] = tf
-                    nc.delay = d
-                    append(nc)
-            else:
-                for gid, target, w, d in zip(*columns):
-                    nc = connect(gid, target)
-                    nc.weight[0] = w
-                    nc.delay = d
-                    append(nc)
+            for gid, target, w, d in zip(gids[chunk].tolist(), objects[chunk].tolist(),
+                                         items(weight), items(delay)):
+                nc = connect(gid, target)
+                nc.weight[0] = w
+                nc.delay = d
+                append(nc)
         self._stream_pre.append(sources.astype(np.int32))
         self._stream_post.append(targets.astype(np.int32))
         return n
@@ -289,9 +190,9 @@ class Projection(pyNN.neuron.Projection):
             return getattr(cell.process, f"_ref_{self.receptor_type}"), port.scale
         receptor = getattr(cell, self.receptor_type, None)
         kind = receptor.hname().split("[")[0] if receptor is not None else None
-        if kind in ("ExpSyn", "TrisimExpSynTM2"):  # g += weight
+        if kind == "ExpSyn":  # g += weight
             return receptor._ref_g, 1.0
-        if kind in ("ExpISyn", "TrisimExpISynTM2"):  # i -= weight
+        if kind == "ExpISyn":  # i -= weight
             return receptor._ref_i, -1.0
         raise BackendError(f"{self.label}: NESTML synapses on NEURON drive exponential "
                            f"receptors and NESTML cells; receptor {self.receptor_type!r} of "
@@ -381,18 +282,8 @@ class Projection(pyNN.neuron.Projection):
             sources = np.atleast_1d(np.asarray(presynaptic_indices, dtype=np.int64))
             targets = np.full(sources.size, int(postsynaptic_index), dtype=np.int64)
             return self._connect_relays(sources, targets, parameters)
-        if self._is_stp() and isinstance(postsynaptic_index, (int, np.integer)):
-            # the same realisation whichever connector is used
-            sources = np.asarray(presynaptic_indices, dtype=np.int64)
-            targets = np.full(sources.size, postsynaptic_index, dtype=np.int64)
-            if self._connect_streams(sources, targets, parameters) is not None:
-                return
         super()._convergent_connect(presynaptic_indices, postsynaptic_index, **parameters)
         new = [c for group in self._connections[postsynaptic_index].values() for c in group]
-        if isinstance(self.synapse_type, TsodyksMarkram2Synapse):
-            # pyNN.neuron copies the postsynaptic time constant into each new weight adjuster
-            for connection in new:
-                connection.weight_adjuster.tau_syn = _INSTANTANEOUS_TAU_SYN
         if getattr(self.post.celltype, "nestml_step_semantics", False):
             advance = _NESTML_EVENT_ADVANCE * pyNN.neuron.simulator.state.dt
             for connection in new:
@@ -403,16 +294,9 @@ class NeuronBackend(common.Backend):
     name = "neuron"
     pynn_module = "pyNN.neuron"
     distribution = "NEURON"
-    TsodyksMarkram2Synapse = TsodyksMarkram2Synapse
     Projection = Projection
-    IF_cond_exp = IF_cond_exp
-    IF_curr_exp = IF_curr_exp
     supports_mpi = True  # ParallelContext; MPI is started on import (see the top of this module)
     mpi_hint = "NEURON needs an MPI library at run time (make setup-mpi)"
-
-    def __init__(self):
-        super().__init__()
-        load_mechanisms()
 
     def setup(self, dt, seed, threads=1):
         super().setup(dt, seed, threads)
