@@ -1,4 +1,5 @@
-"""NESTML synapses on every backend (trisim.codegen.synapse and the per-target modules)."""
+"""NESTML models in networks on every backend: synapses (trisim.codegen.synapse and the
+per-target modules) and cells' initial values."""
 
 import json
 import subprocess
@@ -112,3 +113,9 @@ def test_plastic_weights_follow_the_rule_and_agree_across_backends(model):
     reference = results["nest"]["weights"]
     for backend in ("neuron", "brian2"):
         np.testing.assert_allclose(results[backend]["weights"], reference, rtol=1e-9)
+
+
+@pytest.mark.parametrize("backend", sorted(backends.BACKENDS))
+def test_initial_values_of_nestml_cells_are_applied(backend):
+    first = run_scenario("initial_values", backend)
+    np.testing.assert_allclose(first, [-61.5, -52.25, -66.0])  # not the model's E_L, -70

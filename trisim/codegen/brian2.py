@@ -88,10 +88,10 @@ class _Printer:
     def statements(self, statements, mask=None):
         for statement in statements:
             if isinstance(statement, prog.Local):
-                value = self.expression(statement.expression)
+                value = self.expression(_guarded(statement.expression, mask))
                 self.lines.append(f"{statement.name} = {f'nml_where({mask}, {value}, 0.0)' if mask else value}")
             elif isinstance(statement, prog.Assign):
-                value = self.expression(statement.expression)
+                value = self.expression(_guarded(statement.expression, mask))
                 if statement.operator != "=":
                     value = f"{self.expression(statement.target)} {statement.operator[0]} ({value})"
                 self.assign(statement.target, value, mask)
@@ -115,6 +115,27 @@ class _Printer:
             taken.append(flag)
         for (_, body), flag in zip(statement.branches + [("True", statement.orelse)], taken):
             self.statements(body, flag)
+
+
+def _guarded(expression, mask):
+    """``expression`` with C division semantics where a branch is predicated (``mask``).
+
+    A predicated branch is computed whether or not it is taken, and Brian2's Cython code
+    raises ZeroDivisionError on ``x / 0`` (e.g. ``exp(-h / tau)`` under ``if tau > 0``), so
+    there every division is ``nml_div``: a / b, or +-inf / nan for b == 0, as in C.
+    """
+    if not mask or "/" not in expression:
+        return expression
+    import ast
+
+    class Divisions(ast.NodeTransformer):
+        def visit_BinOp(self, node):
+            self.generic_visit(node)
+            if isinstance(node.op, ast.Div):
+                return ast.Call(ast.Name("nml_div", ast.Load()), [node.left, node.right], [])
+            return node
+
+    return ast.unparse(Divisions().visit(ast.parse(expression, mode="eval")))
 
 
 def code(program):
@@ -159,6 +180,11 @@ def _functions():
                         "    return a if a < b else b", ["any", "any"]),
         "nml_max": make("nml_max", np.maximum, "cdef double nml_max(double a, double b):\n"
                         "    return a if a > b else b", ["any", "any"]),
+        "nml_div": make("nml_div", lambda a, b: np.true_divide(a, b),
+                        "cimport cython\n"
+                        "@cython.cdivision(True)\n"
+                        "cdef double nml_div(double a, double b):\n    return a / b",
+                        ["any", "any"]),
         "nml_expm1": make("nml_expm1", np.expm1,
                           "from libc.math cimport expm1\n"
                           "cdef double nml_expm1(double x):\n    return expm1(x)", ["float"]),
@@ -231,7 +257,7 @@ class _SynapsePrinter(_Printer):
     def statements(self, statements, mask=None):
         for statement in statements:
             if isinstance(statement, prog.Emit):
-                weight = self.expression(statement.weight)
+                weight = self.expression(_guarded(statement.weight, mask))
                 if mask:
                     weight = f"nml_where({mask}, {weight}, 0.0)"
                 # PyNN fills in the receptor variable, its SI unit and the PyNN unit's scale

@@ -153,8 +153,14 @@ def _cell_class(program, mechanism):
             self.initial_values = {}
             self.recordable = {v.name: getattr(self.process, f"_ref_{v.name}")
                                for v in program.state}
+            # pyNN.neuron calls memb_init before the mechanisms' INITIAL blocks, which would
+            # overwrite these values with the model's defaults; apply them after instead
+            self._initializer = h.FInitializeHandler(1, self._apply_initial_values)
 
         def memb_init(self):
+            pass  # see _apply_initial_values
+
+        def _apply_initial_values(self):
             # PyNN hands initial values over in PyNN units
             for name, value in self.initial_values.items():
                 setattr(self.process, name, value * scales[name])
