@@ -199,12 +199,13 @@ def cell_type(program, directory, native_name):
 
     generated = json.loads((directory / CODE_FILE).read_text())
     equations = generated["equations"]
-    step = _repeat_substeps(generated["step"], prog.substeps(simulator.state.dt))
+    count = prog.substeps(simulator.state.dt, program.max_substep)
+    step = _repeat_substeps(generated["step"], count)
     namespace = {name: _quantity(scale, powers)
                  for name, (scale, powers) in generated["units"].items()}
     # the step in ms as the exact number PyNN was given (dt / ms is not exact in floats)
     namespace[prog.TIME_STEP] = simulator.state.dt
-    namespace[prog.SUBSTEP] = simulator.state.dt / prog.substeps(simulator.state.dt)
+    namespace[prog.SUBSTEP] = simulator.state.dt / count
     namespace.update(_functions())
 
     class Group(brian2.NeuronGroup):

@@ -137,7 +137,7 @@ def _cell_class(program, mechanism):
             from pyNN.neuron.simulator import state
             self.section = h.Section()
             self.process = getattr(h, mechanism)(self.section(0.5))
-            setattr(self.process, prog.SUBSTEPS, prog.substeps(state.dt))
+            setattr(self.process, prog.SUBSTEPS, prog.substeps(state.dt, program.max_substep))
             for name, value in parameters.items():
                 setattr(self.process, name, value)
             self.source, self.source_section = self.process, self.section

@@ -33,15 +33,67 @@ SUBSTEPS = "nml_substeps"  # RK4 substeps per time step
 MAX_SUBSTEP = 0.01  # ms
 
 
-def substeps(dt):
-    """RK4 substeps per time step ``dt`` (ms): enough that none is longer than MAX_SUBSTEP.
+def substeps(dt, max_substep=MAX_SUBSTEP):
+    """RK4 substeps per time step ``dt`` (ms): enough that none is longer than ``max_substep``.
 
     Fixed-step RK4 at the simulation step is unstable in the upstroke of fast sodium spikes
     (Hodgkin-Huxley, Wang-Buzsaki at dt 0.1 ms); NEST integrates such models with GSL's
-    adaptive RKF45. At 0.01 ms RK4 is stable for them and its error is far below NEST's
-    GSL tolerance, so the backends agree to the time step.
+    adaptive RKF45. At MAX_SUBSTEP (0.01 ms) RK4 is stable for them and its error is far
+    below NEST's GSL tolerance, so the backends agree to the time step. Slower models get a
+    longer substep (:func:`stable_substep`).
     """
-    return max(1, math.ceil(round(dt / MAX_SUBSTEP, 9)))
+    return max(1, math.ceil(round(dt / max_substep, 9)))
+
+
+# The substep a model gets is STIFFNESS_FACTOR / (its fastest rate), never less than
+# MAX_SUBSTEP. The rate is the largest eigenvalue modulus of the numeric system's Jacobian at
+# the default state and with its voltages raised by up to VOLTAGE_PROBE, so a spike upstroke
+# (an exponential or cubic term in V, sodium gates) counts: models with one keep 0.01 ms, and
+# only models linear in V (e.g. conductance-based integrate-and-fire, fastest rate 0.067/ms)
+# get one RK4 step per 0.1 ms time step. The Wang-Buzsaki cell (0.88/ms at rest) needs
+# 0.01 ms, which sets the factor.
+STIFFNESS_FACTOR = 0.008
+VOLTAGE_PROBE = (10.0, 20.0, 30.0, 40.0)  # mV above the default state
+
+
+def stable_substep(rhs, state, known, voltages=()):
+    """The longest RK4 substep (ms) for the numeric ODE system ``rhs`` (variable ->
+    derivative expression).
+
+    ``state`` gives the variables' initial values, ``known`` every other name's value, and
+    ``voltages`` the variables (in mV) raised by VOLTAGE_PROBE. Returns MAX_SUBSTEP where the
+    Jacobian cannot be evaluated (or overflows).
+    """
+    import numpy as np
+    names = list(rhs)
+    if not names:
+        return MAX_SUBSTEP
+    namespace = {name: getattr(math, name) for name in dir(math) if not name.startswith("_")}
+    namespace.update(known, min=min, max=max, abs=abs)
+
+    def derivative(values):
+        scope = dict(namespace, **dict(zip(names, values)))
+        return np.array([eval(rhs[n], {"__builtins__": {}}, scope) for n in names])  # noqa: S307
+
+    def fastest_rate(x):
+        jacobian = np.empty((len(names), len(names)))
+        for column, value in enumerate(x):
+            step = 1e-6 * max(1.0, abs(value))
+            delta = np.zeros_like(x)
+            delta[column] = step
+            jacobian[:, column] = (derivative(x + delta) - derivative(x - delta)) / (2 * step)
+        return float(np.max(np.abs(np.linalg.eigvals(jacobian))))
+
+    try:
+        x = np.array([float(state[n]) for n in names])
+        raised = np.array([1.0 if n in voltages else 0.0 for n in names])
+        rate = max(fastest_rate(x + shift * raised) for shift in (0.0,) + VOLTAGE_PROBE)
+    except (KeyError, TypeError, ValueError, NameError, ZeroDivisionError, OverflowError,
+            np.linalg.LinAlgError):
+        return MAX_SUBSTEP
+    if not np.isfinite(rate):
+        return MAX_SUBSTEP
+    return max(MAX_SUBSTEP, STIFFNESS_FACTOR / rate) if rate > 0 else float("inf")
 
 
 def legal_name(name):
@@ -132,6 +184,7 @@ class Program:
     recordable_inlines: dict  # name -> expression
     step: list
     uses_numeric: bool
+    max_substep: float = MAX_SUBSTEP  # ms, for the numeric system's RK4 (see stable_substep)
 
 
 def build(analysis):
@@ -167,7 +220,8 @@ def load(path):
                    spike_ports=ports(data["spike_ports"]),
                    continuous_ports=ports(data["continuous_ports"]),
                    recordable_inlines=data["recordable_inlines"], step=[],
-                   uses_numeric=data["uses_numeric"])
+                   uses_numeric=data["uses_numeric"],
+                   max_substep=data.get("max_substep", MAX_SUBSTEP))
 
 
 class _Builder:
@@ -205,7 +259,36 @@ class _Builder:
                                 if s.is_recordable},
             step=self._step(),
             uses_numeric=bool(self.ns.get("uses_numeric_solver")),
+            max_substep=self._max_substep(),
         )
+
+    def _max_substep(self):
+        """The RK4 substep for the numeric system (kernel states, which are solved exactly,
+        and timers, which are linear in time, excluded)."""
+        ns = self.ns
+        if not ns.get("uses_numeric_solver"):
+            return MAX_SUBSTEP
+        exact = set(ns.get("analytic_state_variables", [])) if ns.get("uses_analytic_solver") \
+            else set()
+        rhs = {legal_name(v): self.expr(ns["numeric_update_expressions"][v])
+               for v in ns["numeric_state_variables"] if v not in exact and "__X__" not in v}
+        known = dict(self._defaults())
+        state = {}
+        for symbol in self.model.get_state_symbols():
+            if symbol.is_inline_expression:
+                continue
+            expression = symbol.get_declaring_expression()
+            value = _evaluate(self.expr(expression) if expression is not None else "0",
+                              {**known, **state})
+            state[legal_name(symbol.get_symbol_name())] = 0.0 if value is None else value
+        known.update(state)
+        known.update({legal_name(p.get_name()): 0.0 for block in self.model.get_input_blocks()
+                      for p in block.get_input_ports()})
+        known[TIME_STEP] = 0.1
+        rhs = {v: e for v, e in rhs.items() if e.strip() not in ("-1", "-1.0")}  # timers
+        voltages = {legal_name(s.get_symbol_name()) for s in self.model.get_state_symbols()
+                    if units.of_type_symbol(s.get_type_symbol()).dimension == (0, 1, 0, 0)}
+        return stable_substep(rhs, state, known, voltages)
 
     def _variable(self, symbol, default=False):
         expression = symbol.get_declaring_expression()
