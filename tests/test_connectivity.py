@@ -1,6 +1,7 @@
 import numpy as np
+import pytest
 
-from trisim.connectivity import random_indegree
+from trisim.connectivity import fixed_indegree, random_indegree
 
 
 def indegrees(targets, n_post):
@@ -31,3 +32,25 @@ def test_same_seed_same_network():
     c = random_indegree(300, 200, 0.05, 1.0, np.random.default_rng(6))
     assert all(np.array_equal(x, y) for x, y in zip(a, b))
     assert not np.array_equal(a[0], c[0])
+
+
+def test_fixed_indegree_without_self_connections():
+    rng = np.random.default_rng(3)
+    sources, targets = fixed_indegree(50, 50, 40, rng, allow_self=False)
+    assert np.array_equal(indegrees(targets, 50), np.full(50, 40))
+    assert not np.any(sources == targets)
+    assert sources.min() == 0 and sources.max() == 49  # every other cell can be drawn
+    pairs = targets * 50 + sources
+    assert np.unique(pairs).size < pairs.size  # with replacement: 40 of 49 gives multapses
+
+
+def test_fixed_indegree_uniform_over_the_other_cells():
+    rng = np.random.default_rng(4)
+    sources, targets = fixed_indegree(4, 4, 30000, rng, allow_self=False)
+    counts = np.bincount(sources[targets == 1], minlength=4)
+    assert counts[1] == 0 and np.all(np.abs(counts[[0, 2, 3]] / 30000 - 1 / 3) < 0.02)
+
+
+def test_fixed_indegree_needs_a_source():
+    with pytest.raises(ValueError, match="without self-connections"):
+        fixed_indegree(1, 1, 3, np.random.default_rng(0), allow_self=False)
