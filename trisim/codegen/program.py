@@ -446,7 +446,8 @@ def integration_statements(integration):
     """
     out = [Local(f"nml_exact_{v}", e) for v, e in integration.analytic]
     moving = [v for v in integration.numeric if integration.rhs[v] != "0"]
-    if moving:
+    exact = {v for v, _ in integration.analytic}
+    if moving and not set(moving) <= exact:  # else the exact values replace all it would do
         body = []
 
         def at(stage):  # the state at an RK stage: moving variables replaced by their stage value
