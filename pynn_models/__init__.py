@@ -4,7 +4,11 @@ A model module declares ``DESCRIPTION`` (one line), ``Parameters`` (a
 :class:`trisim.config.Strict` model: every key with its type, default and unit), ``TRACES`` (the
 state variables recorded from a few cells) and ``build(sim, parameters, simulation, rng)``,
 which creates the network on the backend ``sim`` and returns its populations by name. Its
-default config is ``configs/<name>.yaml``.
+default config is ``configs/<name>.yaml``. Optionally, ``VALIDATION_STATISTICS`` is what
+``trisim validate`` compares besides the default statistics.
+
+Settings of one circuit that differ only in config values are models of their own name (each
+with its config) sharing one module: :data:`MODULES` maps them to it.
 """
 
 import importlib
@@ -12,14 +16,17 @@ from importlib import resources
 
 from ..errors import unknown_name
 
-MODELS = ("coba_stp",)
+MODELS = ("coba_stp", "cb1_v1", "cb1_v2m", "cb1_v2m_ko")
+
+#: Models whose module has another name: settings of one circuit.
+MODULES = {"cb1_v1": "cb1", "cb1_v2m": "cb1", "cb1_v2m_ko": "cb1"}
 
 
 def get(name):
     """Return the model module called ``name``."""
     if name not in MODELS:
         raise unknown_name("model", name, MODELS)
-    return importlib.import_module(f"{__name__}.{name}")
+    return importlib.import_module(f"{__name__}.{MODULES.get(name, name)}")
 
 
 def default_config(name):
