@@ -104,6 +104,39 @@ def command_conformance(args):
         print(path)
 
 
+def command_cb1(args):
+    from .runners import cb1
+    progress = _runs_progress_bar_done()
+    common = {"out_dir": args.out, "overrides": args.set, "scale": args.scale,
+              "duration": args.duration, "jobs": args.jobs, "progress": progress}
+    if args.experiment == "summary":
+        paths = cb1.summary(args.out)
+    elif args.experiment == "scan":
+        paths = cb1.scan(args.settings, args.backends or "nest",
+                         cb1.parse_seeds(args.input_seeds), cb1.parse_amplitudes(args.amplitudes),
+                         **common)
+    else:
+        paths = cb1.experiment(args.experiment, args.settings,
+                               args.backends or "nest,neuron,brian2", args.seeds, **common)
+    for path in paths:
+        print(path)
+
+
+def _runs_progress_bar_done():
+    """A tqdm bar told (done, total) runs when stderr is a terminal, else None."""
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+    bar = None
+
+    def update(done, total):
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="run", desc="runs", leave=False)
+        bar.update(done - bar.n)
+    return update
+
+
 def command_models(args):
     for name in pynn_models.MODELS:
         print(f"{name:12s} {pynn_models.get(name).DESCRIPTION}")
@@ -229,6 +262,43 @@ def build_parser():
     conformance.add_argument("--dt", default="0.1,0.05,0.025", metavar="MS,MS,...")
     conformance.add_argument("--out", default="out/conformance", metavar="DIR")
     conformance.set_defaults(handler=command_conformance)
+
+    cb1 = commands.add_parser(
+        "cb1", help="seed 001's experiments on its settings V1, V2M, V2M-CB1-KO",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Run one of seed 001's published experiments on the settings cb1_v1,\n"
+        "cb1_v2m and cb1_v2m_ko (each setting x backend x seed in its own process, reusing\n"
+        "runs in OUT/runs whose measures were taken with the same config); write\n"
+        "OUT/cb1_<experiment>.json (measures per run, mean and s.d. against the published\n"
+        "values, the published ordering) and figures.",
+        epilog="""experiments:
+  spontaneous   3 s without input: rates and L4 mean Vm over 200-3000 ms
+  time-varying  30 s of random input events onto L4: the same, and the STTC of L2/3 pairs
+  gain          40 pulses from 0 to 8 Hz: L4 and L2/3 input-output curves, relative gain
+  scan          time-varying for input seeds x largest event amplitudes (one backend by
+                default): STTC per setting, paired t-tests between settings
+  summary       the published summary figure from the experiments already in OUT""")
+    cb1.add_argument("experiment", choices=["spontaneous", "time-varying", "gain", "scan",
+                                            "summary"])
+    cb1.add_argument("--settings", default="cb1_v1,cb1_v2m,cb1_v2m_ko", metavar="S1,S2,...")
+    cb1.add_argument("--backends", metavar="B1,B2,...",
+                     help="default: nest,neuron,brian2 (scan: nest)")
+    cb1.add_argument("--seeds", type=int, default=1, metavar="N",
+                     help="network seeds per setting and backend: the config's and the N-1 "
+                     "after it (default 1)")
+    cb1.add_argument("--input-seeds", default="20-39", metavar="SEEDS",
+                     help="scan: input seeds, e.g. 20-39 or 20,21 (default 20-39, published)")
+    cb1.add_argument("--amplitudes", metavar="HZ,HZ,...",
+                     default="3,3.333,3.667,4,4.333,4.667,5",
+                     help="scan: largest event amplitudes in Hz (default: published 3-5 Hz)")
+    cb1.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                     help="override a config value for every run")
+    cb1.add_argument("--scale", type=float, help="population sizes relative to the published")
+    cb1.add_argument("--duration", type=float, metavar="MS",
+                     help="simulated time (default: the experiment's)")
+    cb1.add_argument("--jobs", type=int, default=1, metavar="N", help="runs at a time")
+    cb1.add_argument("--out", default="out/cb1", metavar="DIR")
+    cb1.set_defaults(handler=command_cb1)
 
     models = commands.add_parser("models", help="list the available models",
                                  description="List the available models.")
