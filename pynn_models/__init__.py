@@ -4,8 +4,9 @@ A model module declares ``DESCRIPTION`` (one line), ``Parameters`` (a
 :class:`trisim.config.Strict` model: every key with its type, default and unit), ``TRACES`` (the
 state variables recorded from a few cells) and ``build(sim, parameters, simulation, rng)``,
 which creates the network on the backend ``sim`` and returns its populations by name. Its
-default config is ``configs/<name>.yaml``. Optionally, ``VALIDATION_STATISTICS`` is what
-``trisim validate`` compares besides the default statistics.
+default config is ``configs/<name>.yaml``. Optionally, ``summarize(block, parameters)`` returns
+the model's own statistics of a run (JSON-ready), which ``trisim run`` adds to the summary, and
+``VALIDATION_STATISTICS`` what ``trisim validate`` compares besides the default statistics.
 
 Settings of one circuit that differ only in config values are models of their own name (each
 with its config) sharing one module: :data:`MODULES` maps them to it.
@@ -16,7 +17,7 @@ from importlib import resources
 
 from ..errors import unknown_name
 
-MODELS = ("coba_stp", "cb1_v1", "cb1_v2m", "cb1_v2m_ko")
+MODELS = ("coba_stp", "wang_buzsaki", "cb1_v1", "cb1_v2m", "cb1_v2m_ko")
 
 #: Models whose module has another name: settings of one circuit.
 MODULES = {"cb1_v1": "cb1", "cb1_v2m": "cb1", "cb1_v2m_ko": "cb1"}

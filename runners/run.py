@@ -93,7 +93,10 @@ def run(model_name, backend_name, out_dir, config_path=None, overrides=(), seed=
         "threads": cfg.simulation.threads,
         "populations": summarize_populations(block),
         **times,
+        "config": cfg.as_dict(),
     }
+    if hasattr(model, "summarize"):
+        summary["model_statistics"] = model.summarize(block, cfg.parameters)
     nix_path = output.write_block(block, Path(out_dir) / f"{stem}.nix")
     summary_path = output.write_json(summary, Path(out_dir) / f"{stem}.summary.json")
     return nix_path, summary_path

@@ -15,17 +15,29 @@ from trisim.runners import conformance
 DT = 0.1
 
 
-@pytest.mark.parametrize("model", conformance.SHIPPED)
-def test_backends_agree_spike_for_spike(model):
-    path = conformance.shipped_path(model)
+# trisim's own neurons (nestml/), each with its drive and inputs on every port
+OWN = [path for path in conformance.default_models() if path.parent.name == "nestml"]
+
+
+def assert_backends_agree(path):
     results = {b: conformance.run_cell(path, b, DT, "spikes", duration=300.0)
                for b in conformance.BACKENDS}
     assert len(results["nest"]["spike_times_ms"]) > 2, "the drive must make the cell fire"
     for backend in ("neuron", "brian2"):
         row = conformance.compare(results["nest"], results[backend])
-        assert row["same_count"], f"{model} on {backend}: {row}"
-        assert row["max_spike_dt_ms"] <= DT + 1e-9, f"{model} on {backend}: {row}"
-        assert row["rms_v_mv"] < 0.05, f"{model} on {backend}: {row}"
+        assert row["same_count"], f"{path.stem} on {backend}: {row}"
+        assert row["max_spike_dt_ms"] <= DT + 1e-9, f"{path.stem} on {backend}: {row}"
+        assert row["rms_v_mv"] < 0.05, f"{path.stem} on {backend}: {row}"
+
+
+@pytest.mark.parametrize("model", conformance.SHIPPED)
+def test_backends_agree_spike_for_spike(model):
+    assert_backends_agree(conformance.shipped_path(model))
+
+
+@pytest.mark.parametrize("path", OWN, ids=lambda path: path.stem)
+def test_own_neurons_agree_spike_for_spike(path):
+    assert_backends_agree(path)
 
 
 def cell(*args):

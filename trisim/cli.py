@@ -104,6 +104,32 @@ def command_conformance(args):
         print(path)
 
 
+def command_fi(args):
+    from .quiet import quiet_stdout
+    from .runners import fi
+    with quiet_stdout():  # simulators print banners; stdout is the result
+        json_path, png_path, table = fi.run(args.model, args.backend, args.out)
+    for line in fi.summary_lines(table):
+        print(line)
+    print(json_path)
+    print(png_path)
+
+
+def command_derive(args):
+    from .runners import derive
+    for path in derive.derive(args.model, args.out):
+        print(path)
+
+
+def command_sweep(args):
+    from .runners import sweep
+    json_path, png_path, _ = sweep.sweep(args.model, args.key, args.values, args.backend,
+                                         args.out, args.config, args.set, args.seeds,
+                                         args.scale, args.duration, args.jobs)
+    print(json_path)
+    print(png_path)
+
+
 def command_cb1(args):
     from .runners import cb1
     progress = _runs_progress_bar_done()
@@ -262,6 +288,46 @@ def build_parser():
     conformance.add_argument("--dt", default="0.1,0.05,0.025", metavar="MS,MS,...")
     conformance.add_argument("--out", default="out/conformance", metavar="DIR")
     conformance.set_defaults(handler=command_conformance)
+
+    fi = commands.add_parser(
+        "fi", help="a model's single-cell f-I curves against their targets",
+        description="Simulate the single-cell f-I curves MODEL declares (one cell per current, "
+        "all in one simulation) on one backend; print each curve's rates and how many points "
+        "are within tolerance of the targets; write OUT/<MODEL>_fi_<backend>.json and .png.")
+    fi.add_argument("model", help="model name (see 'trisim models')")
+    fi.add_argument("--backend", required=True, choices=sorted(BACKENDS))
+    fi.add_argument("--out", default="out/fi", metavar="DIR")
+    fi.set_defaults(handler=command_fi)
+
+    derive = commands.add_parser(
+        "derive", help="recompute a model's derived parameters from the published equations",
+        description="Recompute what MODEL's approximations were fitted to, from the published "
+        "equations, and write the fit and a figure of the match into OUT (wang_buzsaki: the "
+        "event-triggered GABA conductance against the voltage-driven synapse).")
+    derive.add_argument("model", help="model name (see 'trisim models')")
+    derive.add_argument("--out", default="out/derive", metavar="DIR")
+    derive.set_defaults(handler=command_derive)
+
+    sweep = commands.add_parser(
+        "sweep", help="run a model over the values of one config key",
+        description="Run MODEL on one backend for each VALUE of config KEY (each value x seed "
+        "in its own process, reusing runs in OUT with the same config) and plot its "
+        "statistics against the value: OUT/<MODEL>_sweep_<KEY>_<backend>.json and .png.")
+    sweep.add_argument("model", help="model name (see 'trisim models')")
+    sweep.add_argument("key", help="a key of the config's simulation or parameters section")
+    sweep.add_argument("values", nargs="+", metavar="VALUE",
+                       help="values with their unit, e.g. '0.5 uA/cm**2' '1 uA/cm**2'")
+    sweep.add_argument("--backend", required=True, choices=sorted(BACKENDS))
+    sweep.add_argument("--config", help="YAML config (default: the model's own)")
+    sweep.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                       help="override another config value for every run")
+    sweep.add_argument("--seeds", type=int, default=1, metavar="N",
+                       help="seeds per value: the config's seed and the N-1 after it")
+    sweep.add_argument("--scale", type=float, help="population sizes relative to the published")
+    sweep.add_argument("--duration", type=float, metavar="MS", help="simulated time in ms")
+    sweep.add_argument("--jobs", type=int, default=1, metavar="N", help="runs at a time")
+    sweep.add_argument("--out", default="out/sweep", metavar="DIR")
+    sweep.set_defaults(handler=command_sweep)
 
     cb1 = commands.add_parser(
         "cb1", help="seed 001's experiments on its settings V1, V2M, V2M-CB1-KO",

@@ -1,0 +1,21 @@
+"""``trisim derive``: recompute, from the published equations, what a model's parameters were
+derived from, with figures of the match.
+
+A model that approximates part of its publication (e.g. an event-triggered synapse standing for
+a voltage-driven one) declares ``derive(out_dir)``, which writes its derivation and returns the
+paths.
+"""
+
+from .. import output, pynn_models
+from ..errors import ConfigError
+
+
+def derive(model_name, out_dir):
+    """Write ``model_name``'s derivations into ``out_dir``; return the written paths."""
+    model = pynn_models.get(model_name)
+    if not hasattr(model, "derive"):
+        with_derivations = [name for name in pynn_models.MODELS
+                            if hasattr(pynn_models.get(name), "derive")]
+        raise ConfigError(f"model {model_name!r} derives no parameters; models that do: "
+                          f"{', '.join(with_derivations) or 'none'}")
+    return model.derive(output.writable_directory(out_dir))
