@@ -65,24 +65,36 @@ class Recorder(pyNN.brian2.recording.Recorder):
     __doc__ = pyNN.brian2.recording.Recorder.__doc__
 
     def _finalize(self):
-        """One StateMonitor for all the signals of a population that share cells and interval.
+        """One StateMonitor per set of signals recorded from the same cells, on the network's
+        clock when it samples every time step.
 
-        pyNN.brian2 makes one monitor per variable, and every monitor is a code object called
-        at every time step: seed 002's v, gsyn_exc and gsyn_inh of two populations are six.
+        pyNN.brian2 makes one monitor per variable, each with a clock of its own: every
+        monitor is a code object called at every step (seed 002's v, gsyn_exc and gsyn_inh of
+        two populations are six), and a network with several clocks takes Brian2's slower
+        multi-clock loop, which works out at every step which clocks are due.
         """
         signals = [v for v in self.recorded if v.name != "spikes" and v.name not in self._devices]
-        cells = {frozenset(self.recorded[v]) for v in signals}
-        if len(signals) > 1 and len(cells) == 1:
-            translations = self.population.celltype.state_variable_translations
-            indices = np.sort(np.fromiter(cells.pop(), dtype=int)) - self.population.first_id
+        if not signals:
+            return super()._finalize()
+        by_cells = {}
+        for variable in signals:
+            by_cells.setdefault(frozenset(self.recorded[variable]), []).append(variable)
+        translations = self.population.celltype.state_variable_translations
+        network = simulator.state.network
+        if np.isclose(self.sampling_interval, simulator.state.dt):
+            timing = {"clock": network.clock}
+        else:
+            timing = {"dt": self.sampling_interval * brian2.ms}
+        for cells, variables in by_cells.items():
+            indices = np.sort(np.fromiter(cells, dtype=int)) - self.population.first_id
             monitor = brian2.StateMonitor(
                 self.population.brian2_group,
-                [translations[v.name]["translated_name"] for v in signals],
-                record=indices, when="end", dt=self.sampling_interval * brian2.ms)
-            simulator.state.network.add(monitor)
-            for variable in signals:
+                [translations[v.name]["translated_name"] for v in variables],
+                record=indices, when="end", **timing)
+            network.add(monitor)
+            for variable in variables:
                 self._devices[variable.name] = monitor
-        super()._finalize()
+        super()._finalize()  # the spike monitor
 
 
 class Population(pyNN.brian2.Population):
