@@ -7,6 +7,7 @@ generated under a name that includes its cache key, so two versions of a model c
 installed in one NEST process.
 """
 
+import hashlib
 import os
 import re
 import stat
@@ -43,11 +44,15 @@ def nest_config():
     """
     import nest
     from importlib import metadata
-    prefix = cache.root().parent / "nest-config"
+    include = Path(nest.__file__).parent / "include" / "nest"
+    mpi_includes = _mpi_includes()
+    # one script per NEST installation: environments with and without MPI (make setup-mpi)
+    # share the model cache, and a build must never read another installation's headers
+    installation = hashlib.sha256(f"{include}\0{mpi_includes}".encode()).hexdigest()[:16]
+    prefix = cache.root().parent / "nest-config" / installation
     script = prefix / "bin" / "nest-config"
     text = _NEST_CONFIG.format(prefix=prefix, version=metadata.version("nest-simulator"),
-                               include=Path(nest.__file__).parent / "include" / "nest",
-                               mpi_includes=_mpi_includes())
+                               include=include, mpi_includes=mpi_includes)
     if not script.is_file() or script.read_text() != text:
         script.parent.mkdir(parents=True, exist_ok=True)
         temporary = script.with_suffix(f".tmp{os.getpid()}")
