@@ -17,7 +17,7 @@ from importlib import resources
 
 from ..errors import unknown_name
 
-MODELS = ("coba_stp", "wang_buzsaki", "cb1_v1", "cb1_v2m", "cb1_v2m_ko")
+MODELS = ("coba_stp", "wang_buzsaki", "striatum", "cb1_v1", "cb1_v2m", "cb1_v2m_ko")
 
 #: Models whose module has another name: settings of one circuit.
 MODULES = {"cb1_v1": "cb1", "cb1_v2m": "cb1", "cb1_v2m_ko": "cb1"}

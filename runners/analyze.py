@@ -1,9 +1,11 @@
 """``trisim analyze``: Elephant statistics and plots of one saved run."""
 
+import json
 from pathlib import Path
 
-from .. import output
+from .. import output, pynn_models
 from ..analysis import plots, statistics
+from ..errors import TrisimError
 
 
 def _plain(value):
@@ -12,7 +14,8 @@ def _plain(value):
 
 
 def analyze(nix_path, out_dir=None):
-    """Write ``<stem>.analysis.json``, ``<stem>.raster.png`` and ``<stem>.rates.png``.
+    """Write ``<stem>.analysis.json``, ``<stem>.raster.png``, ``<stem>.rates.png`` and, for a
+    model that draws its own figure of a run, ``<stem>.model.png``.
 
     ``out_dir`` defaults to the directory of ``nix_path``. Returns the written paths.
     """
@@ -25,10 +28,28 @@ def analyze(nix_path, out_dir=None):
     report["source"] = {"file": str(nix_path), "populations": sorted(by_population),
                         **{key: _plain(block.annotations.get(key)) for key in
                            ("model", "backend", "seed", "simulator_version", "trisim_version")}}
-    return [
+    paths = [
         output.write_json(report, out_dir / f"{stem}.analysis.json"),
         output.write_atomically(out_dir / f"{stem}.raster.png",
                                 lambda tmp: plots.plot_raster_with_rate(block, tmp)),
         output.write_atomically(out_dir / f"{stem}.rates.png",
                                 lambda tmp: plots.plot_rate_histogram(block, tmp)),
     ]
+    model_plot = _model_plot(block)
+    if model_plot is not None:
+        paths.append(output.write_atomically(out_dir / f"{stem}.model.png", model_plot))
+    return paths
+
+
+def _model_plot(block):
+    """``write(path)`` drawing the model's own figure of the run (a model module's
+    ``plot(block, parameters, path)``, with the parameters the run recorded), or None."""
+    name = _plain(block.annotations.get("model"))
+    try:
+        model = pynn_models.get(str(name))
+        parameters = model.Parameters(**json.loads(block.annotations["config"])["parameters"])
+    except (TrisimError, KeyError, TypeError, ValueError):
+        return None  # not one of our models, or a run without its config
+    if not hasattr(model, "plot"):
+        return None
+    return lambda path: model.plot(block, parameters, path)

@@ -30,7 +30,8 @@ DURATION = 500.0  # ms
 STIMULI = {"iaf_psc_exp": (400.0, 0.05), "iaf_cond_exp": (400.0, 0.005),
            "iaf_cond_alpha": (400.0, 0.005), "aeif_cond_exp": (800.0, 0.005),
            "izhikevich": (5.0, 2.0), "hh_cond_exp_traub": (400.0, 0.005),
-           "wb_cond_exp": (100.0, 0.005), "wang_buzsaki": (100.0, 0.001)}
+           "wb_cond_exp": (100.0, 0.005), "wang_buzsaki": (100.0, 0.001),
+           "striatal_msn": (500.0, 0.001), "striatal_fsi": (800.0, 0.001)}
 DEFAULT_STIMULUS = (400.0, None)  # None: one unit of the port's NESTML weight unit
 INPUT_TIMES = "20,22,24,26,28,30,150,152,154,156,300,301,302"
 
