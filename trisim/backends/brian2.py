@@ -96,6 +96,17 @@ class Recorder(pyNN.brian2.recording.Recorder):
                 self._devices[variable.name] = monitor
         super()._finalize()  # the spike monitor
 
+    def _get_all_signals(self, variable, ids, clear=False):
+        """As pyNN.brian2's, but a NESTML cell's signals in the model's units, as NEST and
+        NEURON record them: pyNN.brian2 undoes the cell type's translation, which for NESTML
+        cells goes from PyNN's units to the model's (a pA current came back in nA)."""
+        values, times = super()._get_all_signals(variable, ids, clear)
+        celltype = self.population.celltype
+        if getattr(celltype, "nestml_step_semantics", False):
+            translation = celltype.state_variable_translations[variable.name]
+            values = values * translation["forward_transform"](**{variable.name: 1.0})
+        return values, times
+
 
 class Population(pyNN.brian2.Population):
     __doc__ = pyNN.brian2.Population.__doc__
