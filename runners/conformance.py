@@ -1,10 +1,19 @@
-"""``trisim conformance``: every NESTML neuron on every backend, compared spike by spike.
+"""``trisim conformance``: every NESTML neuron and synapse on every backend, compared with NEST.
 
-Each model runs with ``trisim cell`` in its own process per backend (NEST and NEURON keep
+Each neuron runs with ``trisim cell`` in its own process per backend (NEST and NEURON keep
 global state), under a current step and under spike trains on every port, at each time step
 asked for. NEST (NESTML's own target) is the reference; for each other backend the table
 gives whether the spike counts are equal, the largest spike-time difference and the RMS
 difference of the membrane potential.
+
+Each synapse (``nestml/*_synapse.nestml``) runs the fixed spike pattern of
+:mod:`trisim.runners.synapse_probe`, in its own process per backend too: for a plastic weight,
+the weight after each presynaptic spike; for a synapse whose weight does not change, what it
+transmits at each presynaptic spike, in units of its weight. The synapse rows give whether the
+numbers of events are equal (postsynaptic spikes of a plastic synapse, transmissions
+otherwise) and the largest absolute and relative differences of those values. Stochastic
+release draws from each backend's own random stream, so its rows compare the fraction of
+spikes released at p = 0.3 instead, and count releases at p = 1 and p = 0 exactly.
 """
 
 import json
@@ -15,8 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import output
+from .. import nestml, output
 from ..errors import NestmlError
+from . import synapse_probe
 
 BACKENDS = ("nest", "neuron", "brian2")
 REFERENCE = "nest"
@@ -51,10 +61,25 @@ def default_models():
     return own + [shipped_path(name) for name in SHIPPED]
 
 
+def synapse_models():
+    """Paths of trisim's own synapses (nestml/*_synapse.nestml)."""
+    return sorted((Path(__file__).parents[1] / "nestml").glob("*_synapse.nestml"))
+
+
+def is_synapse(path):
+    return Path(path).stem.endswith("_synapse")
+
+
 def resolve(models):
-    """Model arguments (paths, or names of shipped models) as paths."""
-    return [Path(m) if m.endswith(".nestml") else shipped_path(m.removesuffix("_neuron"))
-            for m in models] or default_models()
+    """Model arguments (paths, names of shipped neurons or of trisim's synapses) as paths;
+    without any, every neuron and synapse."""
+    def one(model):
+        if model.endswith(".nestml"):
+            return Path(model)
+        if is_synapse(model):
+            return nestml.path(model)
+        return shipped_path(model.removesuffix("_neuron"))
+    return [one(m) for m in models] or default_models() + synapse_models()
 
 
 def _ports(path):
@@ -107,6 +132,114 @@ def suite(models, dts, stimuli=("current", "spikes"), progress=None):
     return rows
 
 
+# -- synapses -------------------------------------------------------------------------------
+RELEASE_COMPARED = 0  # index in RELEASE_P of the probability whose transmitted fraction is compared
+
+
+def run_synapse(path, backend, dt):
+    """One synapse probe run (see :mod:`synapse_probe`), in a fresh process; returns
+    ``{"values": [...], "events": N}`` (stochastic release: its probe's result)."""
+    model = Path(path).stem
+    if model in synapse_probe.PLASTIC_PARAMETERS:
+        arguments = ["plasticity", backend, model, dt]
+    elif model in synapse_probe.TRANSMISSION:
+        arguments = ["transmission", backend, model, dt]
+    elif model == "stochastic_release_synapse":
+        arguments = ["stochastic_release", backend, synapse_probe.RELEASE_SEED, dt]
+    else:
+        raise NestmlError(f"{path}: no spike pattern for this synapse in trisim conformance; "
+                          f"synapses: {', '.join(p.stem for p in synapse_models())}")
+    command = [sys.executable, "-m", "trisim.runners.synapse_probe", *map(str, arguments)]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        message = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        raise NestmlError(f"{path} on {backend}: {message}")
+    data = json.loads(result.stdout.strip().splitlines()[-1])
+    if arguments[0] == "plasticity":
+        return {"values": data["weights"], "events": len(data["post"])}
+    if arguments[0] == "transmission":
+        return {"values": data["efficacy"], "events": len(data["t"])}
+    return data
+
+
+def compare_trajectories(reference, other):
+    """Whether the event counts are equal, and the largest absolute and relative (to the
+    reference's largest magnitude) differences of the values, over the values both have."""
+    a, b = np.asarray(reference["values"], float), np.asarray(other["values"], float)
+    n = min(a.size, b.size)
+    largest = float(np.max(np.abs(a[:n] - b[:n]))) if n else 0.0
+    scale = float(np.max(np.abs(a))) if a.size else 0.0
+    return {"events": int(reference["events"]), "events_other": int(other["events"]),
+            "same_events": bool(reference["events"] == other["events"] and a.size == b.size),
+            "values": int(a.size), "max_abs_diff": largest,
+            "max_rel_diff": largest / scale if scale > 0 else largest}
+
+
+def compare_releases(reference, other):
+    """Stochastic release: the counts at p = 1 and p = 0 exactly, the fraction released at
+    RELEASE_P[RELEASE_COMPARED] (its difference, and that over its standard error)."""
+    counts = [[len(s) for s in r["released_spikes"]] for r in (reference, other)]
+    n = reference["n_spikes"]
+    k = RELEASE_COMPARED
+    fractions = [c[k] / n for c in counts]
+    pooled = (counts[0][k] + counts[1][k]) / (2 * n)
+    error = np.sqrt(2 * pooled * (1 - pooled) / n) if 0 < pooled < 1 else 0.0
+    difference = abs(fractions[1] - fractions[0])
+    exact = [i for i in range(len(synapse_probe.RELEASE_P)) if i != k]
+    return {"events": counts[0][k], "events_other": counts[1][k],
+            "same_events": all(counts[0][i] == counts[1][i] for i in exact),
+            "values": n, "max_abs_diff": difference, "max_rel_diff": difference,
+            "fraction": fractions[0], "fraction_other": fractions[1],
+            "z": difference / error if error else 0.0,
+            "same_releases": reference["released_spikes"][k] == other["released_spikes"][k]}
+
+
+COMPARED = {"plasticity": "weight after each presynaptic spike; events: postsynaptic spikes",
+            "transmission": "transmitted efficacy (units of w) per presynaptic spike; "
+                            "events: transmissions",
+            "release": "fraction released at p = {p} of {n} spikes (events); counts at "
+                       "p = 1 and 0 exact"}
+
+
+def synapse_suite(models, dts, progress=None):
+    """Run every synapse x dt on every backend; return the comparison rows."""
+    rows = []
+    for path in models:
+        model = Path(path).stem
+        kind = ("plasticity" if model in synapse_probe.PLASTIC_PARAMETERS else
+                "transmission" if model in synapse_probe.TRANSMISSION else "release")
+        for dt in dts:
+            results = {b: run_synapse(path, b, dt) for b in BACKENDS}
+            for backend in BACKENDS:
+                if backend == REFERENCE:
+                    continue
+                compare_one = compare_releases if kind == "release" else compare_trajectories
+                row = compare_one(results[REFERENCE], results[backend])
+                compared = COMPARED[kind].format(p=synapse_probe.RELEASE_P[RELEASE_COMPARED],
+                                                 n=row["values"])
+                if kind == "release":
+                    compared += (": identical releases (same random stream)"
+                                 if row["same_releases"] else
+                                 f": {row['fraction']:.3f} vs {row['fraction_other']:.3f}, "
+                                 f"|z| = {row['z']:.2f} (each backend's own random stream)")
+                rows.append({"model": model, "dt_ms": dt, "backend": backend, "kind": kind,
+                             "compared": compared, **row})
+                if progress:
+                    progress(rows[-1])
+    return rows
+
+
+def synapse_markdown(rows):
+    lines = ["| synapse | dt (ms) | backend | compared | events (NEST / other) | equal events | "
+             "largest difference | relative |", "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['model']} | {r['dt_ms']} | {r['backend']} | {r['compared']} | "
+                     f"{r['events']} / {r['events_other']} | "
+                     f"{'yes' if r['same_events'] else 'NO'} | {r['max_abs_diff']:.3g} | "
+                     f"{r['max_rel_diff']:.3g} |")
+    return "\n".join(lines) + "\n"
+
+
 def markdown(rows):
     lines = ["| model | dt (ms) | stimulus | backend | spikes (NEST) | equal count | "
              "max spike dt (ms) | RMS dV (mV) |", "|---|---|---|---|---|---|---|---|"]
@@ -117,22 +250,35 @@ def markdown(rows):
     return "\n".join(lines) + "\n"
 
 
-def plot(rows, path):
-    """Largest spike-time difference versus dt, one line per model and backend."""
-    from matplotlib.figure import Figure
-    figure = Figure(figsize=(7, 4.5))
-    axes = figure.add_subplot()
-    keys = sorted({(r["model"], r["backend"]) for r in rows})
-    for model, backend in keys:
-        points = sorted((r["dt_ms"], max(r["max_spike_dt_ms"], 1e-7)) for r in rows
-                        if (r["model"], r["backend"]) == (model, backend))
-        dts, worst = zip(*[(dt, max(v for d, v in points if d == dt)) for dt in
-                           sorted({d for d, _ in points})])
-        axes.loglog(dts, worst, marker="o", label=f"{model} ({backend})")
+def _curves(axes, rows, key, floor, styles=None):
+    """One line per model and backend: the worst ``key`` at each dt (``floor`` for 0)."""
+    for model, backend in sorted({(r["model"], r["backend"]) for r in rows}):
+        points = [(r["dt_ms"], max(r[key], floor)) for r in rows
+                  if (r["model"], r["backend"]) == (model, backend)]
+        dts = sorted({d for d, _ in points})
+        worst = [max(v for d, v in points if d == dt) for dt in dts]
+        style = (styles or {}).get(model, "-")
+        axes.loglog(dts, worst, style, marker="o", label=f"{model} ({backend})")
+    if rows:
+        axes.legend(fontsize=6, ncol=2)
+    else:
+        axes.text(0.5, 0.5, "none run", ha="center", va="center", transform=axes.transAxes)
     axes.set_xlabel("time step (ms)")
-    axes.set_ylabel("largest spike-time difference to NEST (ms); 1e-7 = none")
-    axes.set_title("NESTML neurons: NEURON and Brian2 against NEST")
-    axes.legend(fontsize=6, ncol=2)
+
+
+def plot(rows, path, synapse_rows=()):
+    """Largest spike-time difference (neurons) and largest relative difference of the
+    compared synaptic values (synapses) versus dt, one line per model and backend."""
+    from matplotlib.figure import Figure
+    figure = Figure(figsize=(12, 4.5))
+    neurons, synapses = figure.subplots(1, 2)
+    _curves(neurons, rows, "max_spike_dt_ms", 1e-7)
+    neurons.set_ylabel("largest spike-time difference to NEST (ms); 1e-7 = none")
+    neurons.set_title("NESTML neurons: NEURON and Brian2 against NEST")
+    _curves(synapses, list(synapse_rows), "max_rel_diff", 1e-17,
+            styles={"stochastic_release_synapse": "--"})
+    synapses.set_ylabel("largest relative difference to NEST; 1e-17 = none")
+    synapses.set_title("NESTML synapses (dashed: released fraction)")
     figure.tight_layout()
     figure.savefig(path, format="png", dpi=120)
 
@@ -141,9 +287,13 @@ def run(models, dts, out_dir, progress=None):
     """Run the suite and write ``conformance.json``, ``conformance.md`` and ``conformance.png``."""
     paths = resolve(models)
     out_dir = output.writable_directory(out_dir)
-    rows = suite(paths, dts, progress=progress)
-    return [output.write_json({"reference": REFERENCE, "duration_ms": DURATION, "rows": rows},
-                              out_dir / "conformance.json"),
+    rows = suite([p for p in paths if not is_synapse(p)], dts, progress=progress)
+    synapse_rows = synapse_suite([p for p in paths if is_synapse(p)], dts, progress=progress)
+    tables = "\n".join(table(r) for table, r in ((markdown, rows),
+                                                  (synapse_markdown, synapse_rows)) if r)
+    return [output.write_json({"reference": REFERENCE, "duration_ms": DURATION, "rows": rows,
+                               "synapse_rows": synapse_rows}, out_dir / "conformance.json"),
             output.write_atomically(out_dir / "conformance.md",
-                                    lambda tmp: Path(tmp).write_text(markdown(rows))),
-            output.write_atomically(out_dir / "conformance.png", lambda tmp: plot(rows, tmp))]
+                                    lambda tmp: Path(tmp).write_text(tables)),
+            output.write_atomically(out_dir / "conformance.png",
+                                    lambda tmp: plot(rows, tmp, synapse_rows))]

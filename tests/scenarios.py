@@ -9,9 +9,7 @@ import sys
 import numpy as np
 
 from trisim import backends, nestml
-
-STP = {"U": 0.6, "tau_rec": 500.0, "tau_facil": 300.3}
-STP_SPIKES = [10.0, 30.0, 50.0, 70.0, 300.0, 320.0, 900.0]
+from trisim.runners.synapse_probe import STP, STP_SPIKES  # the conformance suite's pattern
 
 
 def stp_efficacies(backend_name):

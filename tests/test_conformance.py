@@ -11,7 +11,8 @@ import sys
 import numpy as np
 import pytest
 
-from trisim.runners import conformance
+from trisim import nestml
+from trisim.runners import conformance, synapse_probe
 
 DT = 0.1
 
@@ -92,3 +93,40 @@ def test_cell_bad_input(args, culprit):
     result = cell("--backend", "neuron", "--duration", "10", *args)
     assert result.returncode == 2 and result.stdout == ""
     assert culprit in result.stderr and "Traceback" not in result.stderr
+
+
+# -- synapses: one synapse, one dt, the probe's short pattern ------------------------------
+
+def test_a_perturbed_trajectory_is_reported_as_different():
+    reference = {"values": [0.005, 0.0045, 0.0052], "events": 9}
+    assert conformance.compare_trajectories(reference, reference)["max_abs_diff"] == 0
+    perturbed = {"values": [0.005, 0.0045 * (1 + 1e-6), 0.0052], "events": 9}
+    row = conformance.compare_trajectories(reference, perturbed)
+    assert row["same_events"] and row["max_rel_diff"] > 1e-7
+    shorter = conformance.compare_trajectories(reference, {"values": [0.005], "events": 8})
+    assert not shorter["same_events"] and shorter["events_other"] == 8
+
+
+def test_releases_compare_counts_exactly_and_the_fraction_by_its_error():
+    n = 100
+    reference = {"n_spikes": n, "released_spikes": [list(range(30)), list(range(n)), []]}
+    other = {"n_spikes": n, "released_spikes": [list(range(1, 34)), list(range(n)), []]}
+    row = conformance.compare_releases(reference, other)
+    assert row["same_events"] and not row["same_releases"]
+    assert row["max_abs_diff"] == pytest.approx(0.03) and 0 < row["z"] < 1
+    other["released_spikes"][1] = list(range(n - 1))  # p = 1 missed a spike
+    assert not conformance.compare_releases(reference, other)["same_events"]
+
+
+def test_synapse_rows_agree_across_backends(tmp_path):
+    """The weight trajectory of a plastic synapse on NEURON and Brian2 equals NEST's."""
+    path = nestml.path("stdp_pair_synapse")
+    assert conformance.resolve(["stdp_pair_synapse"]) == [path]
+    rows = conformance.synapse_suite([path], [DT])
+    assert [r["backend"] for r in rows] == ["neuron", "brian2"]
+    for row in rows:
+        assert row["same_events"] and row["events"] >= 9, row  # the drive makes it fire
+        assert row["values"] == len(synapse_probe.PLASTIC_PRE)
+        assert row["max_rel_diff"] < 1e-9, row
+    table = conformance.synapse_markdown(rows)
+    assert table.count("| stdp_pair_synapse | 0.1 |") == 2 and "| NO |" not in table

@@ -10,13 +10,13 @@ import pytest
 import numpy as np
 from scipy import stats
 
-from trisim import backends, codegen
+from trisim import backends, codegen, nestml
 from trisim.errors import NestmlError
+from trisim.runners.synapse_probe import (PLASTIC_DELAY, PLASTIC_PARAMETERS, PLASTIC_PRE,
+                                          RELEASE_P, RELEASE_WEIGHT)
 
 SCENARIOS = Path(__file__).with_name("synapse_scenarios.py")
-sys.path.insert(0, str(SCENARIOS.parent))
-from synapse_scenarios import (PLASTIC_DELAY, PLASTIC_PARAMETERS, PLASTIC_PRE,  # noqa: E402
-                               RELEASE_P, RELEASE_WEIGHT, STOCHASTIC)
+STOCHASTIC = nestml.path("stochastic_release_synapse")
 
 
 def run_scenario(name, backend, *arguments):

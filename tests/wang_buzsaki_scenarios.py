@@ -9,8 +9,7 @@ import sys
 import numpy as np
 
 from trisim import backends, nestml
-
-GABA_SPIKES = [10.0, 15.0, 18.0, 19.0, 60.0, 90.0, 92.0]
+from trisim.runners.synapse_probe import GABA_SPIKES  # the conformance suite's pattern
 GABA_WEIGHT = 0.001  # uS
 GABA_DELAY = 1.0
 

@@ -97,9 +97,14 @@ def command_conformance(args):
         raise ConfigError(f"--dt {args.dt!r}: expected time steps in ms, e.g. 0.1,0.05") from None
 
     def report(row):
-        print(f"{row['model']} dt={row['dt_ms']} {row['stimulus']} {row['backend']}: "
-              f"{'equal' if row['same_count'] else 'DIFFERENT'} spike counts, "
-              f"max spike dt {row['max_spike_dt_ms']:.3g} ms", file=sys.stderr)
+        if "same_count" in row:  # a neuron
+            print(f"{row['model']} dt={row['dt_ms']} {row['stimulus']} {row['backend']}: "
+                  f"{'equal' if row['same_count'] else 'DIFFERENT'} spike counts, "
+                  f"max spike dt {row['max_spike_dt_ms']:.3g} ms", file=sys.stderr)
+        else:  # a synapse
+            print(f"{row['model']} dt={row['dt_ms']} {row['backend']}: "
+                  f"{'equal' if row['same_events'] else 'DIFFERENT'} event counts, "
+                  f"largest difference {row['max_abs_diff']:.3g}", file=sys.stderr)
     for path in conformance.run(args.models, dts, args.out, progress=report):
         print(path)
 
@@ -278,13 +283,15 @@ def build_parser():
     validate.set_defaults(handler=command_validate)
 
     conformance = commands.add_parser(
-        "conformance", help="NESTML neurons on all backends, compared with NEST",
+        "conformance", help="NESTML neurons and synapses on all backends, compared with NEST",
         description="Run NESTML neurons (trisim's nestml/ and NESTML's shipped iaf_psc_exp, "
         "iaf_cond_exp, iaf_cond_alpha, aeif_cond_exp, izhikevich, hh_cond_exp_traub, "
-        "wb_cond_exp) under a current step and input spike trains on NEST, NEURON and Brian2 "
-        "at each time step; write conformance.json, .md and .png.")
+        "wb_cond_exp) under a current step and input spike trains, and trisim's NESTML "
+        "synapses (nestml/*_synapse.nestml) under a fixed spike pattern, on NEST, NEURON and "
+        "Brian2 at each time step; write conformance.json, .md and .png.")
     conformance.add_argument("models", nargs="*", metavar="MODEL",
-                             help=".nestml files or shipped model names (default: all)")
+                             help=".nestml files, shipped neuron names or trisim synapse "
+                             "names (default: all)")
     conformance.add_argument("--dt", default="0.1,0.05,0.025", metavar="MS,MS,...")
     conformance.add_argument("--out", default="out/conformance", metavar="DIR")
     conformance.set_defaults(handler=command_conformance)
