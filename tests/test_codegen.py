@@ -62,10 +62,27 @@ def test_iaf_cond_exp_program(shipped):
     assert {p.weight_unit.name for p in built.spike_ports} == {"nS"}
     assert {v.name: v.value for v in built.parameters}["C_m"] == 250.0
     assert {v.name: v.value for v in built.state}["V_m"] == -70.0  # E_L
-    update, *_, on_condition = built.step
+    update, *_, on_condition, consumed = built.step
     assert isinstance(update, program.If)  # refractory or not: two integrations
     assert all(isinstance(body[0], program.Integrate) for _, body in update.branches)
     assert isinstance(on_condition.branches[0][1][-1], program.Emit)
+    # the continuous input holds one step's current sources, as NEST's buffer does
+    assert consumed == program.Assign("I_stim", "=", "0")
+    assert program.current_port(built).name == "I_stim"
+    assert program.current_port(built).unit.pynn_to_nestml == 1000.0  # nA -> pA
+
+
+def test_current_port_is_the_first_continuous_port_if_it_is_a_current():
+    def ports(*names_units):
+        return program.Program(
+            name="m", source="m.nestml", parameters=[], state=[], internals=[], spike_ports=[],
+            continuous_ports=[program.Port(n, unit=units.Unit(n, s, d, ()))
+                              for n, s, d in names_units],
+            recordable_inlines={}, step=[], uses_numeric=False)
+    pa, mv = (1e-12, (0, 0, 1, 0)), (1e-3, (0, 1, 0, 0))
+    assert program.current_port(ports(("I_a", *pa), ("I_b", *pa))).name == "I_a"
+    assert program.current_port(ports(("V_in", *mv), ("I_b", *pa))) is None  # NEST: port 0
+    assert program.current_port(ports()) is None
 
 
 def test_izhikevich_port_takes_millivolts(shipped):

@@ -96,6 +96,54 @@ class IndexConnector(FromListConnector):
             return self._per_target_connect(projection)
 
 
+CURRENT_SOURCES = ("DCSource", "StepCurrentSource", "ACSource", "NoisyCurrentSource")
+
+
+def nestml_current_ports(cells):
+    """{cell type: current port} of the NESTML cell types among ``cells`` (IDs, a Population,
+    PopulationView or Assembly), raising for one that has no current input.
+
+    Raises
+    ------
+    NestmlError
+        If a NESTML cell type has no continuous current input port (naming its file).
+    """
+    from ..codegen import celltype
+    cell_types = {}
+    for cell in cells:
+        cell_type = cell.celltype
+        if getattr(cell_type, "nestml_source", None) and cell_type not in cell_types:
+            cell_types[cell_type] = celltype.current_input(cell_type)
+    return cell_types
+
+
+class CheckedInjection:
+    """Current-source mixin: injecting into a NESTML cell without a current port is an error
+    (the backend's own source would either fail obscurely or drive nothing)."""
+
+    def inject_into(self, cells, *args, **kwargs):
+        nestml_current_ports(cells)
+        return super().inject_into(cells, *args, **kwargs)
+
+
+_current_source_types = {}
+
+
+def current_source_types(pynn_module, mixin):
+    """PyNN's current sources of ``pynn_module`` with ``mixin`` first in their bases.
+
+    They keep PyNN's class names (pyNN.nest tells ACSource by its name).
+    """
+    key = (pynn_module.__name__, mixin)
+    if key not in _current_source_types:
+        _current_source_types[key] = {
+            name: type(name, (mixin, getattr(pynn_module, name)),
+                       {"__doc__": getattr(pynn_module, name).__doc__,
+                        "__module__": mixin.__module__})
+            for name in CURRENT_SOURCES}
+    return _current_source_types[key]
+
+
 class Backend:
     """One simulator, seen through its PyNN backend.
 
@@ -106,8 +154,15 @@ class Backend:
     pynn_module = None
     distribution = None  # the installed package whose version is the simulator's
 
+    # how this backend's current sources reach NESTML cells (see current_source_types)
+    current_source_mixin = CheckedInjection
+
     def __init__(self):
         self.pynn = importlib.import_module(self.pynn_module)
+        # sim.DCSource & co.: PyNN's, checking (and, where needed, routing) NESTML targets
+        for name, source_type in current_source_types(self.pynn,
+                                                      self.current_source_mixin).items():
+            setattr(self, name, source_type)
 
     def __getattr__(self, attribute):
         return getattr(self.pynn, attribute)

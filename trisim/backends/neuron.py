@@ -290,6 +290,34 @@ class Projection(pyNN.neuron.Projection):
                 connection.nc.delay -= advance
 
 
+class NestmlInjection(common.CheckedInjection):
+    """Current-source mixin: PyNN's current sources drive NESTML cells through their model.
+
+    pyNN.neuron puts an ``h.IClamp`` into the cell's section, which for a NESTML cell is a
+    placeholder the model never reads. For NESTML cells this takes the cell's own electrode
+    instead (``Cell.current_clamp``: a generated point process with IClamp's ``delay``,
+    ``dur``, ``amp`` and ``i``, which adds its current to the model's current port before each
+    step) and keeps pyNN.neuron's bookkeeping, so that pyNN.neuron sets it up for each run
+    (DC pulses, or amplitudes played from a Vector) and records it like an IClamp.
+    Other cells get pyNN.neuron's IClamp.
+    """
+
+    def inject_into(self, cells, location=None):
+        common.nestml_current_ports(cells)
+        nestml = [c for c in cells if getattr(c.celltype, "nestml_source", None)]
+        if nestml and location is not None:
+            raise BackendError("a NESTML cell is a point: inject a current into it without "
+                               "a location")
+        if len(nestml) < len(cells):
+            others = [c for c in cells if not getattr(c.celltype, "nestml_source", None)]
+            super().inject_into(others, location)
+        for cell in nestml:
+            if cell.local and cell not in self._h_iclamps:
+                self.cell_list.append(cell)
+                self._h_iclamps[cell].append(cell._cell.current_clamp())
+                self._devices.extend(self._h_iclamps[cell])
+
+
 class NeuronBackend(common.Backend):
     name = "neuron"
     pynn_module = "pyNN.neuron"
@@ -297,6 +325,7 @@ class NeuronBackend(common.Backend):
     Projection = Projection
     supports_mpi = True  # ParallelContext; MPI is started on import (see the top of this module)
     mpi_hint = "NEURON needs an MPI library at run time (make setup-mpi)"
+    current_source_mixin = NestmlInjection
 
     def setup(self, dt, seed, threads=1):
         super().setup(dt, seed, threads)

@@ -9,7 +9,10 @@ units, because PyNN's synapse code adds weights with units to them; the step div
 port's weight unit. Brian2's abstract code has no ``if``: a branch's assignments are
 predicated on its condition, which is evaluated once before any branch runs, so the branches
 stay mutually exclusive. A spike sets a flag that Brian2's threshold sees at the start of the
-next step, so it is stamped at the end of the step that produced it, as on NEST.
+next step, so it is stamped at the end of the step that produced it, as on NEST. A model with
+a current port (:func:`trisim.codegen.program.current_port`) also has ``i_inj``, which
+pyNN.brian2's current sources set at the start of each step; the step adds it, converted to
+the port's unit, to the port.
 """
 
 import json
@@ -23,6 +26,7 @@ from . import program as prog
 
 SIMULATOR_DISTRIBUTION = "Brian2"
 SPIKE_FLAG = "nml_spike"
+CURRENT_INPUT = "i_inj"  # pyNN.brian2's current sources add to this variable (in amperes)
 _IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*\b")
 _SUBSTEPS_BEGIN, _SUBSTEPS_END = "# nml_substeps_begin", "# nml_substeps_end"
 _FUNCTIONS = {"min": "nml_min", "max": "nml_max", "expm1": "nml_expm1", "ln": "log"}
@@ -141,6 +145,10 @@ def _guarded(expression, mask):
 def code(program):
     """The Brian2 model equations and step code of ``program``, and its unit constants."""
     printer = _Printer(program)
+    current = prog.current_port(program)
+    if current is not None:  # what pyNN.brian2's current sources inject, for this step
+        printer.namespace_units[_unit_name(current.unit)] = current.unit
+        printer.lines.append(f"{current.name} += {CURRENT_INPUT} / {_unit_name(current.unit)}")
     for variable in program.internals:  # cheap, and always current with the parameters
         printer.assign(variable.name, printer.expression(variable.expression), None)
     printer.statements(prog.lower(program.step))
@@ -151,6 +159,8 @@ def code(program):
     equations += [f"{name} = {printer.expression(text)} : 1"  # recordable inlines, as numbers
                   for name, text in program.recordable_inlines.items()]
     equations.append(f"{SPIKE_FLAG} : 1")
+    if current is not None:
+        equations.append(f"{CURRENT_INPUT} : amp")
     return "\n".join(equations), "\n".join(printer.lines), printer.namespace_units
 
 

@@ -4,8 +4,10 @@ The point process holds the model's variables and runs the model's step
 (:mod:`trisim.codegen.program`) once per NEURON time step; its section is a placeholder.
 Spikes leave through ``net_event`` (a WATCH on a flag the step sets) and arrive through one
 small port process per spike port, which adds each weight (converted from PyNN's unit to the
-port's NESTML unit) to the model's buffer for the next step. Fixed time step only: the step
-is explicit, as in NEST.
+port's NESTML unit) to the model's buffer for the next step. PyNN's current sources drive the
+model's current port through a generated electrode process with IClamp's interface
+(``<mechanism>_current``), which adds its current to the port before each step. Fixed time
+step only: the step is explicit, as in NEST.
 """
 
 import io
@@ -95,8 +97,13 @@ def sources(program, mechanism):
                    range_variables=[prog.SUBSTEPS] + [v.name for v in program.parameters] + assigned[:-1],
                    locals=prog.locals_of(step) + ["nml_i"], substeps=prog.SUBSTEPS,
                    body="\n".join(_statements(step, 4)))
-    return {f"{mechanism}.mod": render("neuron.mod.jinja2", **context),
-            f"{mechanism}_port.mod": render("neuron_port.mod.jinja2", mechanism=mechanism)}
+    files = {f"{mechanism}.mod": render("neuron.mod.jinja2", **context),
+             f"{mechanism}_port.mod": render("neuron_port.mod.jinja2", mechanism=mechanism)}
+    current = prog.current_port(program)
+    if current is not None:
+        files[f"{mechanism}_current.mod"] = render("neuron_current.mod.jinja2",
+                                                   mechanism=mechanism, port=current)
+    return files
 
 
 def build(program, directory, mechanism):
@@ -131,6 +138,7 @@ def _cell_class(program, mechanism):
     from neuron import h
 
     scales = {v.name: v.unit.pynn_to_nestml for v in program.state}
+    current = prog.current_port(program)
 
     class Cell:
         def __init__(self, **parameters):
@@ -157,6 +165,15 @@ def _cell_class(program, mechanism):
             # overwrite these values with the model's defaults; apply them after instead
             self._initializer = h.FInitializeHandler(1, self._apply_initial_values)
 
+        def current_clamp(self):
+            """A new electrode driving the model's current port (what pyNN.neuron's current
+            sources use instead of an IClamp, see trisim.backends.neuron). Models without a
+            current port have no electrode (celltype.current_input tells them apart)."""
+            clamp = getattr(h, f"{mechanism}_current")(self.section(0.5))
+            clamp.scale = current.unit.pynn_to_nestml
+            h.setpointer(getattr(self.process, f"_ref_{current.name}"), "port", clamp)
+            return clamp
+
         def memb_init(self):
             pass  # see _apply_initial_values
 
@@ -165,8 +182,10 @@ def _cell_class(program, mechanism):
             for name, value in self.initial_values.items():
                 setattr(self.process, name, value * scales[name])
 
-    for variable in program.parameters + program.continuous_ports:
+    for variable in program.parameters:
         setattr(Cell, variable.name, _process_property(variable.name))
+    if current is None:
+        del Cell.current_clamp
     return Cell
 
 

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from . import units
 from .frontend import fail_at
 
-# Names a target reserves (NMODL: v t dt i area celsius diam; Brian2: t dt i N xi lastspike...).
+# Names a target reserves (NMODL: v t dt i area celsius diam; Brian2: t dt i N xi lastspike...;
+# i_inj: the current pyNN.brian2's current sources inject).
 RESERVED = {"v", "t", "dt", "i", "area", "celsius", "diam", "L", "N", "xi", "lastspike",
-            "not_refractory", "e", "pi", "inf", "exp", "rand", "randn", "int", "float"}
+            "not_refractory", "e", "pi", "inf", "exp", "rand", "randn", "int", "float", "i_inj"}
 TIME_STEP = "nml_dt"  # the simulation time step in ms, supplied by each target
 # random numbers, printed as calls each target supplies: uniform on [0, 1), standard normal
 UNIFORM, NORMAL = "nml_uniform()", "nml_normal()"
@@ -192,6 +193,23 @@ def build(analysis):
     return _Builder(analysis).program()
 
 
+CURRENT = (0, 0, 1, 0)  # the dimension of a current in units.Unit
+
+
+def current_port(program):
+    """The continuous input port PyNN's current sources drive, or None if there is none.
+
+    It is the first continuous port the model declares, if its unit is a current: NESTML's
+    NEST target delivers a CurrentEvent to the continuous port numbered by the connection's
+    receptor type, and PyNN's current sources connect with receptor type 0, i.e. the first
+    declared continuous port. Every target uses the same port.
+    """
+    ports = program.continuous_ports
+    if ports and ports[0].unit is not None and ports[0].unit.dimension == CURRENT:
+        return ports[0]
+    return None
+
+
 def save(program, path):
     """Write what a built model needs at run time (all but the step, which is compiled in)."""
     data = dataclasses.asdict(dataclasses.replace(program, step=[]))
@@ -342,6 +360,12 @@ class _Builder:
         for block in model.get_on_condition_blocks():
             statements.append(If([(self.expr(block.get_cond_expr()),
                                    self._body(block.get_stmts_body()))]))
+        # continuous inputs hold what the targets added for this step (current sources), as
+        # NEST's per-step buffer value does; the next step starts from nothing
+        for block in model.get_input_blocks():
+            for port in block.get_input_ports():
+                if port.is_continuous():
+                    statements.append(Assign(legal_name(port.get_name()), "=", "0"))
         return statements
 
     def _body(self, body):
