@@ -192,8 +192,9 @@ def _plan(model_name, backends, seeds, out_dir, expected, jobs):
 def read_blocks(paths, jobs, unreadable_ok=False):
     """Read NIX files ``jobs`` at a time, each in a worker process.
 
-    Neo's NixIO needs about a minute for a full-scale run (metadata of every spike train) and
-    h5py holds one lock, so threads would not help. Returns ``{path: Block}``; an unreadable
+    Neo's NixIO spends its time on each object's metadata (about a minute for a full-scale file
+    with one spike train per cell, as written before trisim stored one per population) and h5py
+    holds one lock, so threads would not help. Returns ``{path: Block}``; an unreadable
     file raises :class:`InputFileError`, or gives None with ``unreadable_ok``.
     """
     paths = list(paths)

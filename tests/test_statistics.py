@@ -7,13 +7,13 @@ import neo
 import numpy as np
 import pytest
 import quantities as pq
-from neo.io import NixIO
 
 from trisim.analysis.statistics import (_sample_pairs, analyze_block, correlation_coefficients,
                                         cv_isi, firing_rates, lv_isi, population_rate,
                                         population_rate_psd, spiketrains_by_population,
                                         sttc_sample, summarize_populations)
 from trisim.errors import InputFileError
+from trisim.output import read_block, write_block
 
 
 def spiketrain(times_ms, duration_ms, **annotations):
@@ -53,11 +53,12 @@ def test_populations_fall_back_to_annotations_without_groups(synthetic_block):
 
 
 def test_populations_survive_a_nix_round_trip(synthetic_block, tmp_path):
-    with NixIO(str(tmp_path / "run.nix"), mode="ow") as io:
-        io.write_block(synthetic_block)
-    with NixIO(str(tmp_path / "run.nix"), mode="ro") as io:
-        populations = spiketrains_by_population(io.read_block())
+    write_block(synthetic_block, tmp_path / "run.nix")
+    populations = spiketrains_by_population(read_block(tmp_path / "run.nix"))
     assert {name: len(trains) for name, trains in populations.items()} == {"E": 80, "I": 20}
+    expected = spiketrains_by_population(synthetic_block)
+    assert all(np.array_equal(a.magnitude, b.magnitude)
+               for name in expected for a, b in zip(populations[name], expected[name]))
 
 
 def test_spiketrain_without_population_raises(synthetic_block):

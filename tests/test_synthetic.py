@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 import quantities as pq
-from neo.io import NixIO
 from scipy import stats
 
 from trisim.analysis.synthetic import (event_starts, linear_track_position, replay_block,
                                        sequence_spikes)
+from trisim.output import read_block, write_block
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +36,14 @@ def test_block_is_laid_out_like_a_trisim_run(block):
 
 
 def test_block_survives_a_nix_round_trip(block, tmp_path):
-    with NixIO(str(tmp_path / "synthetic.nix"), mode="ow") as io:
-        io.write_block(block)
-    with NixIO(str(tmp_path / "synthetic.nix"), mode="ro") as io:
-        again = io.read_block()
+    write_block(block, tmp_path / "synthetic.nix")
+    again = read_block(tmp_path / "synthetic.nix")
     assert [len(train) for train in again.segments[0].spiketrains] == [
         len(train) for train in block.segments[0].spiketrains]
     assert list(again.segments[0].epochs[0].labels) == list(block.segments[0].epochs[0].labels)
+    assert [(group.name, [train.annotations["source_index"] for train in group.spiketrains])
+            for group in again.groups] == [(group.name, list(range(len(group.spiketrains))))
+                                           for group in block.groups]
 
 
 def test_same_seed_same_data_other_seed_other_data(block):

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import neo
 import numpy as np
+from neo.core.spiketrainlist import SpikeTrainList
 from neo.io import NixIO
 
 from .errors import InputFileError, OutputError
@@ -86,6 +87,242 @@ def collect_block(populations, annotations):
     return block
 
 
+# Spike trains in the file.
+#
+# A run records thousands of cells with a few spikes each. Neo's NixIO stores every SpikeTrain as
+# a MultiTag, a DataArray, a metadata section and one property per annotation, so writing and
+# reading one train per cell took minutes at full scale, much longer than the simulation. The file
+# therefore holds one multiplexed SpikeTrain per population and segment: every spike of the
+# population in time order, the array annotation CELL giving each spike's cell (its position among
+# the population's cells), and as annotations the number of cells (CELLS, so that silent cells are
+# kept), the per-cell annotations that differ between cells as arrays (their names listed in
+# PER_CELL, e.g. source_index and channel_id) and those shared by all cells as they are (e.g.
+# source_population). read_block, or per_cell_spiketrains on a Block read with plain Neo, gives
+# back one SpikeTrain per cell with its annotations, in cell order and in the same Groups.
+# Cells that cannot share a train without losing something (waveforms, differing t_stop,
+# non-scalar annotations, a Group holding only some of them...) are written one train each.
+CELL = "cell"
+CELLS = "trisim_cells"
+PER_CELL = "trisim_per_cell_annotations"
+CELL_NAME = "trisim_cell_name"  # a cell's SpikeTrain.name, kept among the per-cell annotations
+_RESERVED = {CELL, CELLS, PER_CELL, CELL_NAME, "nix_name"}  # nix_name: NixIO's own, per object
+_MISSING = object()
+
+
+def _as_list(value):
+    """An annotation written as a list: NixIO gives a one-element list back as its element."""
+    return list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value]
+
+
+def _scalar_kind(value):
+    """numpy's kind of a scalar annotation value ("U", "b", "i", "u", "f"), or None."""
+    if not isinstance(value, (str, bool, int, float, np.generic)):
+        return None
+    kind = np.asarray(value).dtype.kind
+    return kind if kind in "Ubiuf" else None
+
+
+def _cell_annotations(trains):
+    """``(shared, per_cell)`` annotations of the cells ``trains``, or None if they cannot be
+    stored in one train: every cell must have the same keys, each a scalar of one kind."""
+    keys = set(trains[0].annotations) - {"nix_name"}
+    fields = {}
+    for key in keys:
+        if key in _RESERVED:
+            return None
+        values = [train.annotations.get(key, _MISSING) for train in trains]
+        if len({_scalar_kind(value) if value is not _MISSING else None for value in values}
+               ) != 1 or _scalar_kind(values[0]) is None:
+            return None
+        fields[key] = values
+    if any(set(train.annotations) - {"nix_name"} != keys for train in trains):
+        return None
+    names = [train.name for train in trains]
+    if all(isinstance(name, str) for name in names):
+        fields[CELL_NAME] = names
+    elif any(name is not None for name in names):
+        return None
+    shared = {key: values[0] for key, values in fields.items()
+              if all(value == values[0] for value in values)}
+    per_cell = {key: np.asarray(values) for key, values in fields.items() if key not in shared}
+    return shared, per_cell
+
+
+def _multiplexed(trains, population):
+    """One SpikeTrain holding the spikes of ``trains`` (one population's cells, in cell order),
+    or None if something of theirs would not survive (waveforms, array annotations, differing
+    units or times, non-scalar annotations, unsorted spikes)."""
+    first = trains[0]
+    units = first.dimensionality.string
+    for train in trains:
+        if (not isinstance(train, neo.SpikeTrain) or train.waveforms is not None
+                or len(train.array_annotations) or train.description is not None
+                or train.file_origin is not None or train.dimensionality.string != units
+                or train.t_start != first.t_start or train.t_stop != first.t_stop
+                or np.any(np.diff(train.magnitude) < 0)):
+            return None
+    annotations = _cell_annotations(trains)
+    if annotations is None:
+        return None
+    shared, per_cell = annotations
+    # SpikeTrainList.multiplexed would give the same arrays, but its ids are the channel_id
+    # annotations when they are Python ints and positions otherwise, in cell rather than time order
+    times = np.concatenate([train.magnitude for train in trains])
+    cells = np.repeat(np.arange(len(trains)), [len(train) for train in trains])
+    order = np.argsort(times, kind="stable")  # stable: a cell's spikes keep their order
+    return neo.SpikeTrain(times[order], units=first.units, t_start=first.t_start,
+                          t_stop=first.t_stop, name=population,
+                          array_annotations={CELL: cells[order]},
+                          **shared, **per_cell, **{CELLS: len(trains), PER_CELL: list(per_cell)})
+
+
+def _groups(groups):
+    """``groups`` and the groups nested in them, depth first."""
+    for group in groups:
+        yield group
+        yield from _groups(group.groups)
+
+
+def _same_run_in_groups(run, positions):
+    """Whether each group holds all of ``run`` consecutively and in order, or none of it.
+
+    ``positions`` has, per group, a dict from train id to its place in the group, or None for a
+    train the group holds more than once.
+    """
+    for position in positions:
+        places = [position.get(id(train), -1) for train in run]  # -1: not in this group
+        if places == [-1] * len(run):
+            continue
+        start = places[0]
+        if start is None or start < 0 or places != list(range(start, start + len(run))):
+            return False
+    return True
+
+
+def _population_runs(trains):
+    """``trains`` split into runs of consecutive trains of one source_population (or None)."""
+    runs = []
+    for train in trains:
+        population = train.annotations.get("source_population")
+        if not isinstance(population, str):
+            population = None
+        if runs and population is not None and runs[-1][0] == population:
+            runs[-1][1].append(train)
+        else:
+            runs.append((population, [train]))
+    return runs
+
+
+def _container_like(container):
+    """An empty container of ``container``'s type with its attributes and annotations."""
+    attributes = {attr[0]: getattr(container, attr[0], None)
+                  for attr in container._recommended_attrs}
+    if isinstance(container, neo.Group):
+        attributes["allowed_types"] = container.allowed_types
+    annotations = {k: v for k, v in container.annotations.items() if k not in attributes}
+    return type(container)(**attributes, **annotations)
+
+
+def _file_layout(block):
+    """A new Block with ``block``'s contents but one multiplexed SpikeTrain per population and
+    segment where it round-trips (see CELL); other objects are ``block``'s own."""
+    positions = []
+    for group in _groups(block.groups):
+        position = {}
+        for i, train in enumerate(group.spiketrains):
+            position[id(train)] = None if id(train) in position else i
+        positions.append(position)
+    replacement = {}  # id of an original train: its multiplexed train, or None if folded into one
+    for segment in block.segments:
+        for population, run in _population_runs(segment.spiketrains):
+            if (population is None or any(id(train) in replacement for train in run)
+                    or not _same_run_in_groups(run, positions)):
+                continue
+            train = _multiplexed(run, population)
+            if train is not None:
+                replacement.update({id(cell): None for cell in run})
+                replacement[id(run[0])] = train
+
+    def fill(new, old, spiketrains):
+        trains = [replacement.get(id(train), train) for train in spiketrains]
+        # a SpikeTrainList, not a list: extending checks each train against every other one
+        new.spiketrains = SpikeTrainList(
+            items=[train for train in trains if train is not None],
+            parent=new if isinstance(new, neo.Segment) else None)
+        for name in old._data_child_containers:
+            if name != "spiketrains":
+                getattr(new, name).extend(getattr(old, name))
+
+    def copy_groups(new_parent, old_groups):
+        for old in old_groups:
+            new = _container_like(old)
+            fill(new, old, old.spiketrains)
+            copy_groups(new, old.groups)
+            new_parent.groups.append(new)
+
+    written = _container_like(block)
+    for old in block.segments:
+        new = _container_like(old)
+        fill(new, old, old.spiketrains)
+        written.segments.append(new)
+    copy_groups(written, block.groups)
+    return written
+
+
+def per_cell_spiketrains(block):
+    """Replace, in place, each multiplexed SpikeTrain of ``block`` (as written by
+    :func:`write_block`, see CELL) by its cells' SpikeTrains, in the segment and in its groups.
+
+    Use it on a Block read from a trisim file with plain ``neo.io.NixIO``; :func:`read_block` calls
+    it. Other spike trains are left as they are. Returns ``block``.
+    """
+    cells_of = {}
+    for segment in block.segments:
+        if any(CELLS in train.annotations for train in segment.spiketrains):
+            trains = []
+            for train in segment.spiketrains:
+                if CELLS in train.annotations:
+                    cells_of[id(train)] = _cells(train, segment)
+                trains.extend(cells_of.get(id(train), [train]))
+            segment.spiketrains = SpikeTrainList(items=trains, parent=segment)
+    for group in _groups(block.groups):
+        if any(id(train) in cells_of for train in group.spiketrains):
+            group.spiketrains = SpikeTrainList(items=[
+                cell for train in group.spiketrains for cell in cells_of.get(id(train), [train])])
+    return block
+
+
+def _cells(train, segment):
+    """The per-cell SpikeTrains of one multiplexed ``train`` of ``segment``, in cell order."""
+    annotations = {key: value for key, value in train.annotations.items()
+                   if key not in (CELLS, PER_CELL, "nix_name")}
+    n_cells = int(train.annotations[CELLS])
+    for key in _as_list(train.annotations.get(PER_CELL, [])):
+        values = _as_list(train.annotations[key])
+        if len(values) != n_cells:
+            raise InputFileError(f"spike train {train.name!r}: {len(values)} values of {key!r} "
+                                 f"for {n_cells} cells")
+        annotations[key] = values
+    names = annotations.pop(CELL_NAME, None)
+    channel_ids = annotations.get("channel_id", _MISSING)
+    cell_of_spike = np.asarray(train.array_annotations.get(CELL, []), dtype=int).reshape(-1)
+    trains = SpikeTrainList.from_spike_time_array(
+        train.times, cell_of_spike, np.arange(n_cells), t_stop=train.t_stop,
+        t_start=train.t_start, **annotations)
+    trains.segment = segment
+    cells = list(trains)
+    for i, cell in enumerate(cells):
+        # from_spike_time_array sets channel_id to the cell's position: put back the cell's own
+        if channel_ids is _MISSING:
+            del cell.annotations["channel_id"]
+        else:
+            cell.annotations["channel_id"] = (channel_ids[i] if isinstance(channel_ids, list)
+                                              else channel_ids)
+        if names is not None:
+            cell.name = names[i] if isinstance(names, list) else names
+    return cells
+
+
 def writable_directory(path):
     """Create ``path`` if needed and check that files can be created in it."""
     path = Path(path)
@@ -112,14 +349,32 @@ def write_atomically(path, write):
 
 
 def write_block(block, path):
-    """Write ``block`` to the NIX file ``path`` atomically."""
+    """Write ``block`` to the NIX file ``path`` atomically, one SpikeTrain per population (see
+    CELL). ``block`` is left as it was."""
+    # the written Block shares signals, epochs and other objects with ``block``: adding one to a
+    # Segment sets its ``segment`` and NixIO annotates each with its nix_name, so both are undone
+    objects = {id(obj): obj for container in [*block.segments, *_groups(block.groups)]
+               for obj in container.data_children}
+    saved = [(obj, obj.annotations.get("nix_name", _MISSING), getattr(obj, "segment", _MISSING))
+             for obj in objects.values()]
+
     def write(temporary):
         io = NixIO(str(temporary), mode="ow")
         try:
-            io.write_block(block)
+            io.write_block(written)
         finally:
             io.close()
-    return write_atomically(path, write)
+    try:
+        written = _file_layout(block)
+        return write_atomically(path, write)
+    finally:
+        for obj, nix_name, segment in saved:
+            if nix_name is _MISSING:
+                obj.annotations.pop("nix_name", None)
+            else:
+                obj.annotations["nix_name"] = nix_name
+            if segment is not _MISSING:
+                obj.segment = segment
 
 
 def write_json(data, path):
@@ -129,7 +384,8 @@ def write_json(data, path):
 
 
 def read_block(path):
-    """Read the one Block of a NIX file written by trisim."""
+    """Read the one Block of a NIX file written by trisim, with one SpikeTrain per cell (see
+    :func:`per_cell_spiketrains`; files holding per-cell trains are read as they are)."""
     path = Path(path)
     if not path.is_file():
         raise InputFileError(f"{path}: no such file")
@@ -143,4 +399,4 @@ def read_block(path):
         raise InputFileError(f"{path}: not a readable NIX file ({type(exc).__name__})") from None
     if not blocks:
         raise InputFileError(f"{path}: holds no Neo Block")
-    return blocks[0]
+    return per_cell_spiketrains(blocks[0])

@@ -1,0 +1,108 @@
+"""trisim.output's NIX layout: one SpikeTrain per population in the file, per-cell trains read."""
+
+import neo
+import numpy as np
+import pytest
+import quantities as pq
+from neo.io import NixIO
+
+from trisim.output import per_cell_spiketrains, read_block, write_block
+
+
+def cell(times, population, index, t_stop=500.0, **annotations):
+    return neo.SpikeTrain(times, units="ms", t_start=0 * pq.ms, t_stop=t_stop * pq.ms,
+                          source_population=population, source_index=index,
+                          channel_id=100 * (population == "I") + index, **annotations)
+
+
+@pytest.fixture
+def block():
+    """Two segments' worth of layout in one: E (4 cells, one silent, one with many spikes), I (1
+    cell), a one-spike population, signals, an epoch, and a train of no population."""
+    rng = np.random.default_rng(3)
+    block = neo.Block(name="model", seed=3, config="{}")
+    segment = neo.Segment(name="run")
+    block.segments.append(segment)
+    populations = {
+        "E": [cell([1.0, 7.5, 7.5], "E", 0), cell([], "E", 1),
+              cell(np.sort(rng.uniform(0, 500, 400)), "E", 2), cell([499.9], "E", 3)],
+        "I": [cell([2.0, 3.0], "I", 0, kind="basket")],
+        "single": [neo.SpikeTrain([0.25], units="s", t_start=0.1 * pq.s, t_stop=1 * pq.s,
+                                  name="only", source_population="single", source_index=0)],
+    }
+    for name, trains in populations.items():
+        v = neo.AnalogSignal(rng.normal(size=(50, 2)), units="mV", sampling_period=1 * pq.ms,
+                             name=f"{name}.v", source_population=name)
+        segment.spiketrains.extend(trains)
+        segment.analogsignals.append(v)
+        block.groups.append(neo.Group(trains + [v], name=name))
+    segment.spiketrains.append(neo.SpikeTrain([3.0], units="ms", t_stop=10 * pq.ms, label="x"))
+    segment.epochs.append(neo.Epoch([1.0] * pq.s, durations=[0.5] * pq.s, labels=["rest"],
+                                    name="events"))
+    return block
+
+
+def without_nix_name(annotations):
+    return {key: value for key, value in annotations.items() if key != "nix_name"}
+
+
+def assert_same_trains(got, expected):
+    assert len(got) == len(expected)
+    for a, b in zip(got, expected):
+        assert a.units == b.units and a.t_start == b.t_start and a.t_stop == b.t_stop
+        np.testing.assert_array_equal(a.magnitude, b.magnitude)
+        assert (a.name or None) == (b.name or None)  # NixIO reads a train without name as ""
+        assert without_nix_name(a.annotations) == without_nix_name(b.annotations)
+
+
+def test_round_trip_gives_the_per_cell_trains_and_groups(block, tmp_path):
+    write_block(block, tmp_path / "run.nix")
+    again = read_block(tmp_path / "run.nix")
+    segment, original = again.segments[0], block.segments[0]
+    assert_same_trains(segment.spiketrains, original.spiketrains)
+    assert all(train.segment is segment for train in segment.spiketrains)
+    assert [group.name for group in again.groups] == ["E", "I", "single"]
+    for group, expected in zip(again.groups, block.groups):
+        assert_same_trains(group.spiketrains, expected.spiketrains)
+        in_segment = {id(train) for train in segment.spiketrains}
+        assert all(id(train) in in_segment for train in group.spiketrains)
+        assert [signal.name for signal in group.analogsignals] == [expected.analogsignals[0].name]
+    assert list(segment.epochs[0].labels) == ["rest"]
+    assert again.annotations["seed"] == 3
+
+
+def test_the_file_holds_one_spiketrain_per_population(block, tmp_path):
+    write_block(block, tmp_path / "run.nix")
+    with NixIO(str(tmp_path / "run.nix"), mode="ro") as io:
+        plain = io.read_block()
+    trains = plain.segments[0].spiketrains
+    assert [train.name for train in trains] == ["E", "I", "single", ""]
+    e = trains[0]
+    assert len(e) == 404 and np.all(np.diff(e.magnitude) >= 0)
+    assert e.annotations["trisim_cells"] == 4 and e.annotations["source_population"] == "E"
+    assert list(e.annotations["source_index"]) == [0, 1, 2, 3]
+    assert np.bincount(e.array_annotations["cell"], minlength=4).tolist() == [3, 0, 400, 1]
+    assert [len(group.spiketrains) for group in plain.groups] == [1, 1, 1]
+    assert_same_trains(per_cell_spiketrains(plain).segments[0].spiketrains,
+                       block.segments[0].spiketrains)
+
+
+def test_write_leaves_the_block_untouched(block, tmp_path):
+    objects = [block, *block.segments, *block.groups, *block.segments[0].data_children]
+    before = [(obj, dict(obj.annotations), getattr(obj, "segment", None)) for obj in objects]
+    trains = [list(map(id, container.spiketrains))
+              for container in [*block.segments, *block.groups]]
+    write_block(block, tmp_path / "run.nix")
+    assert [(obj, dict(obj.annotations), getattr(obj, "segment", None))
+            for obj in objects] == before
+    assert [list(map(id, container.spiketrains))
+            for container in [*block.segments, *block.groups]] == trains
+    assert all(train.segment is block.segments[0] for train in block.segments[0].spiketrains)
+
+
+def test_per_cell_files_are_read_as_they_are(block, tmp_path):
+    with NixIO(str(tmp_path / "old.nix"), mode="ow") as io:
+        io.write_block(block)
+    again = read_block(tmp_path / "old.nix")
+    assert len(again.segments[0].spiketrains) == 7
+    assert_same_trains(again.segments[0].spiketrains, block.segments[0].spiketrains)
