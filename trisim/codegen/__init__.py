@@ -94,7 +94,7 @@ def cell_type(path, backend, synapses=()):
             if synapse.post_port:
                 paired.append((str(synapse_path), synapse, native))
     directory, native_name = built(path, backend, paired=tuple(paired))
-    arguments = (program.load(directory / "program.json"), directory, native_name)
+    arguments = (_from(path, program.load(directory / "program.json")), directory, native_name)
     if paired:
         return target.cell_type(*arguments, paired=paired)
     return target.cell_type(*arguments)
@@ -103,7 +103,15 @@ def cell_type(path, backend, synapses=()):
 def _synapse_program(path, backend):
     from . import synapse
     directory, native_name = built(path, backend, kind="synapse")
-    return synapse.load(directory / "synapse.json"), directory, native_name
+    return _from(path, synapse.load(directory / "synapse.json")), directory, native_name
+
+
+def _from(path, analysed):
+    """``analysed`` naming ``path`` as its source: the cache is keyed by the text, so an entry
+    may have been built from the same text in another file (another checkout), and messages
+    must name the user's file."""
+    analysed.source = str(path)
+    return analysed
 
 
 def synapse_type(path, backend):
