@@ -10,8 +10,6 @@ value enters it.
 from dataclasses import dataclass
 from fractions import Fraction
 
-import astropy.units as u
-
 # PyNN's base units, as SI scale factors
 _PYNN_SCALE = {"time": 1e-3, "voltage": 1e-3, "current": 1e-9, "length": 1e-6}
 _PYNN_NAMES = {
@@ -68,6 +66,8 @@ def from_astropy(unit):
 
 def of_type_symbol(type_symbol):
     """The :class:`Unit` of a NESTML type symbol (real, integer, boolean: dimensionless)."""
+    import astropy.units as u  # here, not above: a model loaded from the cache needs no
+    # astropy, whose import costs ~0.4 s per process
     unit = getattr(getattr(type_symbol, "unit", None), "unit", None)
     if unit is None or unit == u.dimensionless_unscaled:
         return DIMENSIONLESS
