@@ -1,13 +1,29 @@
 """Brian2 through pyNN.brian2, with connections made in one call per projection."""
 
-import brian2
-import numpy as np
-import pyNN.brian2
-import pyNN.brian2.recording
-from pyNN.brian2 import simulator
+import logging
 
-from ..errors import BackendError
-from . import common
+
+class _NoCacheSizeNotice(logging.Filter):
+    """Brian2 reports on stderr, while it is imported, that its compiled-code cache has grown
+    past 1 GB. trisim's commands promise one line on stderr for an error, and the notice is
+    no news to a trisim user (the cache is what makes later runs fast), so it is dropped."""
+
+    def filter(self, record):
+        return not record.getMessage().startswith("Cache size for target")
+
+
+# before the import, which checks the cache; Brian2 logs from its package module as
+# "brian2.brian2" (its own names get the "brian2." prefix)
+logging.getLogger("brian2.brian2").addFilter(_NoCacheSizeNotice())
+
+import brian2  # noqa: E402
+import numpy as np  # noqa: E402
+import pyNN.brian2  # noqa: E402
+import pyNN.brian2.recording  # noqa: E402
+from pyNN.brian2 import simulator  # noqa: E402
+
+from ..errors import BackendError  # noqa: E402
+from . import common  # noqa: E402
 
 
 class Projection(pyNN.brian2.Projection):
