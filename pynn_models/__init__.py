@@ -30,6 +30,18 @@ def get(name):
     return importlib.import_module(f"{__name__}.{MODULES.get(name, name)}")
 
 
+def get_providing(name, hook, what):
+    """The model module ``name``, checked to define ``hook`` (an optional part such as
+    ``fi_curves``); otherwise a ConfigError naming the models that do provide ``what``."""
+    from ..errors import ConfigError
+    model = get(name)
+    if not hasattr(model, hook):
+        providing = [other for other in MODELS if hasattr(get(other), hook)]
+        raise ConfigError(f"model {name!r} {what}; models that do: "
+                          f"{', '.join(providing) or 'none'}")
+    return model
+
+
 def default_config(name):
     """Path of the model's default config file."""
     return resources.files("trisim.configs").joinpath(f"{name}.yaml")

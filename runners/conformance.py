@@ -229,25 +229,30 @@ def synapse_suite(models, dts, progress=None):
     return rows
 
 
+def _table(header, lines):
+    """A Markdown table: ``header`` (column names) and one list of cell texts per row."""
+    rows = [header, ["---"] * len(header), *lines]
+    return "".join("| " + " | ".join(map(str, row)) + " |\n" for row in rows)
+
+
+def _yes(flag):
+    return "yes" if flag else "NO"
+
+
 def synapse_markdown(rows):
-    lines = ["| synapse | dt (ms) | backend | compared | events (NEST / other) | equal events | "
-             "largest difference | relative |", "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['model']} | {r['dt_ms']} | {r['backend']} | {r['compared']} | "
-                     f"{r['events']} / {r['events_other']} | "
-                     f"{'yes' if r['same_events'] else 'NO'} | {r['max_abs_diff']:.3g} | "
-                     f"{r['max_rel_diff']:.3g} |")
-    return "\n".join(lines) + "\n"
+    return _table(["synapse", "dt (ms)", "backend", "compared", "events (NEST / other)",
+                   "equal events", "largest difference", "relative"],
+                  [[r["model"], r["dt_ms"], r["backend"], r["compared"],
+                    f"{r['events']} / {r['events_other']}", _yes(r["same_events"]),
+                    f"{r['max_abs_diff']:.3g}", f"{r['max_rel_diff']:.3g}"] for r in rows])
 
 
 def markdown(rows):
-    lines = ["| model | dt (ms) | stimulus | backend | spikes (NEST) | equal count | "
-             "max spike dt (ms) | RMS dV (mV) |", "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        lines.append(f"| {r['model']} | {r['dt_ms']} | {r['stimulus']} | {r['backend']} | "
-                     f"{r['spikes']} | {'yes' if r['same_count'] else 'NO'} | "
-                     f"{r['max_spike_dt_ms']:.3g} | {r['rms_v_mv']:.2g} |")
-    return "\n".join(lines) + "\n"
+    return _table(["model", "dt (ms)", "stimulus", "backend", "spikes (NEST)", "equal count",
+                   "max spike dt (ms)", "RMS dV (mV)"],
+                  [[r["model"], r["dt_ms"], r["stimulus"], r["backend"], r["spikes"],
+                    _yes(r["same_count"]), f"{r['max_spike_dt_ms']:.3g}",
+                    f"{r['rms_v_mv']:.2g}"] for r in rows])
 
 
 def _curves(axes, rows, key, floor, styles=None):

@@ -7,15 +7,9 @@ paths.
 """
 
 from .. import output, pynn_models
-from ..errors import ConfigError
 
 
 def derive(model_name, out_dir):
     """Write ``model_name``'s derivations into ``out_dir``; return the written paths."""
-    model = pynn_models.get(model_name)
-    if not hasattr(model, "derive"):
-        with_derivations = [name for name in pynn_models.MODELS
-                            if hasattr(pynn_models.get(name), "derive")]
-        raise ConfigError(f"model {model_name!r} derives no parameters; models that do: "
-                          f"{', '.join(with_derivations) or 'none'}")
+    model = pynn_models.get_providing(model_name, "derive", "derives no parameters")
     return model.derive(output.writable_directory(out_dir))

@@ -14,18 +14,11 @@ import quantities as pq
 
 from .. import backends, nestml, output, pynn_models
 from ..analysis import fi
-from ..errors import ConfigError
 
 
 def fi_model(model_name):
     """The model module, after checking that it declares f-I curves."""
-    model = pynn_models.get(model_name)
-    if not hasattr(model, "fi_curves"):
-        with_curves = [name for name in pynn_models.MODELS
-                       if hasattr(pynn_models.get(name), "fi_curves")]
-        raise ConfigError(f"model {model_name!r} declares no f-I curves; models that do: "
-                          f"{', '.join(with_curves) or 'none'}")
-    return model
+    return pynn_models.get_providing(model_name, "fi_curves", "declares no f-I curves")
 
 
 def simulate(curves, backend_name, dt, duration, count_from):
