@@ -21,11 +21,17 @@ with the cell counts, so the density and in-degrees stay those of the full cube.
 
 Cortical input: every cell has ``n_ctx`` afferents of its own, each Poisson at ``ctx_rate``
 (the seed's 20 Hz), stepping to ``step_rate`` (90 Hz) for ``step_duration`` (20 ms) from
-``step_start``; each afferent spike opens AMPA (0.6 nS) and NMDA (0.3 nS) conductances (the
-seed's G table). 50 afferents give 1000 spikes/s at baseline, inside the 850-1350 spikes/s of
-the Humphries et al. fit. Spike times are drawn in numpy from the run's seed (``trisim.inputs``;
-at most one spike per step per train, ``ctx_trains`` trains per cell sharing the afferents),
-so every backend gets the same input.
+``step_start``. Each afferent spike opens AMPA and NMDA conductances of the synapses the MSN
+cells were fitted with (Humphries et al. 2009, ModelDB 128818: a spike adds PSP / tau, with
+PSP 6.869 nS ms for AMPA and half of it for NMDA, so 1.145 nS AMPA and 0.0215 nS NMDA). The
+fit drove one cell with 84 cortical and 84 GABA Poisson afferents at 850-1350 spikes/s in
+all; 34 afferents at 20 Hz give 680 spikes/s, the cortical half of the fit's top rate, and the
+network itself supplies the GABA half. The seed's own Ctx-MSN values (0.6 nS AMPA, 0.3 nS
+NMDA, no 1/tau) are not used: with NMDA's 160 ms they put 13 times AMPA's charge on NMDA, so
+that D1's NMDA gain (x 3.8 at phi1 0.44) multiplies the dSPN rate by four instead of the
+fit's 1.7. Spike times are drawn in numpy from the run's seed (``trisim.inputs``; at most one
+spike per step per train, ``ctx_trains`` trains per cell sharing the afferents), so every
+backend gets the same input.
 """
 
 import numpy as np
@@ -72,9 +78,9 @@ class Parameters(Strict):
     g_fsi_ispn: quantity("uS") = 0.00375
     g_fsi_fsi: quantity("uS") = 0.00075
     delay: quantity("ms") = 1.0
-    g_ctx_ampa: quantity("uS") = 0.0006
-    g_ctx_nmda: quantity("uS") = 0.0003
-    n_ctx: int = 40
+    g_ctx_ampa: quantity("uS") = 0.0011448
+    g_ctx_nmda: quantity("uS") = 0.00002146
+    n_ctx: int = 34
     ctx_trains: int = 10
     ctx_rate: quantity("Hz") = 20.0
     step_rate: quantity("Hz") = 90.0
