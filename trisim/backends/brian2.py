@@ -20,10 +20,20 @@ import brian2  # noqa: E402
 import numpy as np  # noqa: E402
 import pyNN.brian2  # noqa: E402
 import pyNN.brian2.recording  # noqa: E402
+from brian2.codegen.runtime.cython_rt.extension_manager import (  # noqa: E402
+    cython_extension_manager)
 from pyNN.brian2 import simulator  # noqa: E402
 
 from ..errors import BackendError  # noqa: E402
 from . import common  # noqa: E402
+
+# Brian2 looks up the file suffix of compiled modules once, lazily, in an ``except
+# AttributeError`` branch that loads setuptools' plugins; one of them (pathspec, through
+# scikit-build-core) keeps in its globals the ImportErrors it meets, and with them, as their
+# context, that AttributeError and every frame on the stack at the time. Left to the first
+# connect, those frames held seed 002's first Projection and so the whole network after
+# release() (110 MB). Looked up here, they hold only this import.
+cython_extension_manager.so_ext
 
 
 class Projection(pyNN.brian2.Projection):
