@@ -283,7 +283,7 @@ def synapse_code(synapse):
     from . import synapse as syn
     variables = synapse.parameters + synapse.state
     equations = [f"{v.name} : 1" for v in variables]
-    equations += [f"{syn.LAST_EVENT} : 1", f"{SYNAPSE_DELAY} : 1"]
+    equations += [f"{syn.LAST_EVENT} : 1"] * synapse.timed + [f"{SYNAPSE_DELAY} : 1"]
     clashing = [n for n in synapse.connection_variables if n.endswith(("_pre", "_post"))]
     if clashing:  # Brian2 reads these suffixes as the pre-/postsynaptic cell's variables
         raise NestmlError(f"{synapse.source}: on Brian2, synapse variables may not end in "
@@ -319,7 +319,6 @@ def synapse_type(synapse, directory, native_name):
     import brian2
     from pyNN.brian2.simulator import state
     from pyNN.standardmodels import StandardSynapseType, build_translations
-    from . import synapse as syn
 
     generated = json.loads((directory / CODE_FILE).read_text())
     state_names = {v.name for v in synapse.state}
@@ -374,8 +373,7 @@ def synapse_type(synapse, directory, native_name):
                 synapses.namespace = {}
             synapses.namespace.update(_functions())
             delay = synapses.delay[:] / brian2.ms  # D, as delivered
-            setattr(synapses, SYNAPSE_DELAY, delay)
-            setattr(synapses, syn.LAST_EVENT, 0.0)
+            setattr(synapses, SYNAPSE_DELAY, delay)  # (the last event time starts at 0)
             for name, expression in initial.items():
                 setattr(synapses, name, expression)
             if generated["on_post"] is not None:

@@ -196,9 +196,10 @@ def _process_property(name):
 
 # -- synapses --------------------------------------------------------------------------------
 def synapse_arguments(synapse):
-    """The NET_RECEIVE arguments of a synapse: its variables, the last event time, the kind."""
+    """The NET_RECEIVE arguments of a synapse: its variables, the last event time (if the
+    event code reads it), the kind."""
     from .synapse import LAST_EVENT
-    return synapse.connection_variables + [LAST_EVENT, SYNAPSE_KIND]
+    return synapse.connection_variables + [LAST_EVENT] * synapse.timed + [SYNAPSE_KIND]
 
 
 def synapse_source(synapse, mechanism):
@@ -220,7 +221,7 @@ def synapse_source(synapse, mechanism):
         loop_kind=looped[SYNAPSE_KIND], locals=[n for n in dict.fromkeys(names)
                                                   if n not in arguments],
         initial=[(v.name, nmodl(v.expression)) for v in synapse.state
-                 if v.name != synapse.weight],
+                 if v.name != synapse.weight] + [(syn.LAST_EVENT, "0")] * synapse.timed,
         on_pre="\n".join(_statements(on_pre, 8, emit)),
         on_post="\n".join(_statements(on_post, 16, emit)) if synapse.post_port else "")
 
@@ -259,7 +260,7 @@ def synapse_type(synapse, directory, mechanism):
     load_mechanisms(str(directory))
     arguments = synapse_arguments(synapse)
     fields = {("weight" if name == synapse.weight else name): index
-              for index, name in enumerate(arguments[:-2])}
+              for index, name in enumerate(synapse.connection_variables)}
 
     class NestmlSynapse(BaseSynapse, StandardSynapseType):
         __doc__ = f"NESTML synapse {synapse.name} ({synapse.source}) on NEURON."

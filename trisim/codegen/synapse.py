@@ -31,7 +31,7 @@ from . import units
 from .frontend import fail_at
 
 EVENT_TIME = prog.legal_name("t")  # the model time T of the event being processed
-LAST_EVENT = "nml_tlast"  # per connection: T of the previous event
+LAST_EVENT = "nml_tlast"  # per connection, if read (SynapseProgram.timed): previous T
 INTERVAL = prog.legal_name("__h")  # T - LAST_EVENT, NESTML's __h
 WEIGHT_VARIABLE = "w"  # NESTML's default name of a synapse's weight
 
@@ -55,6 +55,12 @@ class SynapseProgram:
     def connection_variables(self):
         """Names of the per-connection values, parameters first."""
         return [v.name for v in self.parameters + self.state]
+
+    @property
+    def timed(self):
+        """Whether the event code reads the interval since the previous event, so that
+        targets keep :data:`LAST_EVENT` per connection."""
+        return any(isinstance(s, prog.Assign) and s.target == LAST_EVENT for s in self.on_pre)
 
 
 def build(analysis):
@@ -81,15 +87,18 @@ def build(analysis):
     advance = []
     for block in model.get_update_blocks():
         advance += prog.lower(builder._body(block.get_stmts_body()))
+    received = {port: builder._body(block.get_stmts_body()) for port, block in blocks.items()}
+    # the previous event's time is kept per connection only if some code reads the interval
+    timed = bool(moving) or _reads(advance + [s for b in received.values() for s in b],
+                                   INTERVAL)
 
     def event(port):
-        body = [prog.Local(INTERVAL, f"{EVENT_TIME} - {LAST_EVENT}")]
+        body = [prog.Local(INTERVAL, f"{EVENT_TIME} - {LAST_EVENT}")] if timed else []
         body += [prog.Local(v.name, v.expression) for v in internals if v.name in moving]
         body += advance
-        body.append(prog.Assign(LAST_EVENT, "=", EVENT_TIME))
-        if port in blocks:
-            body += builder._body(blocks[port].get_stmts_body())
-        return body
+        if timed:
+            body.append(prog.Assign(LAST_EVENT, "=", EVENT_TIME))
+        return body + received.get(port, [])
 
     on_pre = event(pre_port)
     if not any(isinstance(s, prog.Emit) for s in _flatten(on_pre)):
@@ -152,6 +161,18 @@ def _depends_on(variables, name):
         if any(_uses(variable.expression, d) for d in dependent):
             dependent.add(variable.name)
     return dependent - {name}
+
+
+def _reads(statements, name):
+    """Whether an expression or condition in ``statements`` uses ``name``."""
+    for statement in _flatten(statements):
+        if isinstance(statement, prog.If):
+            texts = [condition for condition, _ in statement.branches]
+        else:
+            texts = [getattr(statement, "expression", None), getattr(statement, "weight", None)]
+        if any(_uses(text, name) for text in texts):
+            return True
+    return False
 
 
 def _uses(expression, name):
