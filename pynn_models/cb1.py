@@ -195,8 +195,8 @@ def build(sim, parameters, simulation, rng):
     rates = {"AffExcBG": np.full(steps, p.F_AffExcBG),
              "AffExcTV": input_rate(p, step_starts, simulation.duration)}
     for rate in rates.values():
-        # no spike in the first step: pyNN.nest's spike sources emit one step early, and a
-        # spike at time 0 is refused by NEST
+        # no spike in the first step: kept so that a seed draws the trains it always has (a
+        # first-step spike was once impossible on NEST)
         rate[:1] = 0.0
     for afferent in AFFERENTS:
         for post, target in populations.items():

@@ -99,6 +99,28 @@ def array_connect(backend_name, per_target=True):
     return result
 
 
+def spike_arrival(backend_name):
+    """Time from each input spike to its conductance onset, in ms (one source and cell per
+    spike), for spikes at the ends of steps as trisim.inputs draws them: (k + 1) * dt, floats
+    some of which lie a rounding error past a step boundary."""
+    sim = backends.load(backend_name)
+    dt, delay = 0.1, 0.1
+    sim.setup(dt, 1)
+    times = (np.arange(1, 200) + 1) * dt
+    source = sim.Population(times.size, sim.SpikeSourceArray(
+        spike_times=[[t] for t in times]))
+    target = sim.Population(times.size, sim.IF_cond_exp(v_thresh=1000.0))
+    index = np.arange(times.size)
+    sim.Projection(source, target, sim.IndexConnector(index, index),
+                   sim.StaticSynapse(weight=0.001, delay=delay), receptor_type="excitatory")
+    target.record("gsyn_exc")
+    sim.run(times[-1] + 1.0)
+    g = target.get_data().segments[0].filter(name="gsyn_exc")[0]
+    onsets = g.times.magnitude[np.argmax(np.asarray(g.magnitude) > 0, axis=0)]
+    sim.end()
+    return np.round(onsets - times, 6).tolist()
+
+
 def current_source(backend_name):
     """Spike counts of a silent cell before and while a DC source drives it (trisim's Brian2
     backend switches off pyNN.brian2's per-step current update only when there is no source)."""
@@ -115,7 +137,8 @@ def current_source(backend_name):
             "after": int(np.sum(times > 205.0))}
 
 
-SCENARIOS = {"stp_efficacies": stp_efficacies, "current_source": current_source, "array_connect": array_connect,
+SCENARIOS = {"stp_efficacies": stp_efficacies, "current_source": current_source,
+             "spike_arrival": spike_arrival, "array_connect": array_connect,
              "array_connect_mpi": lambda backend: array_connect(backend, per_target=False)}
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ import nest
 import numpy as np
 import pyNN.nest
 from pyNN import errors
+from pyNN.standardmodels import build_translations
 
 from ..errors import BackendError
 from . import common
@@ -154,6 +155,24 @@ class Projection(pyNN.nest.Projection):
             self.receptor_type = port
 
 
+class SpikeSourceArray(pyNN.nest.SpikeSourceArray):
+    """PyNN's spike source as NEST's ``spike_train_injector``: one node per train, whose
+    spike at time t reaches its targets at t + delay.
+
+    pyNN.nest relays each train from a ``spike_generator`` device through a
+    ``parrot_neuron_ps``: with one train per target (seed 001's afferents) that made NEST's
+    runs 1.6 times as long, and its precise times put a spike whose time lies a rounding error
+    past a step boundary (such as 3 * 0.1 ms) one step late. Off-grid times move to the end of
+    their step, where that relay delivered them to grid-based cells.
+    """
+
+    translations = build_translations(("spike_times", "spike_times"))
+    nest_name = {"on_grid": "spike_train_injector", "off_grid": "spike_train_injector"}
+    extra_parameters = {"allow_offgrid_times": True}
+    uses_parrot = False
+    always_local = False  # a node on one process, not a device on each
+
+
 class Population(common.GlobalInitialValues, pyNN.nest.Population):
     __doc__ = pyNN.nest.Population.__doc__
 
@@ -169,6 +188,7 @@ class NestBackend(common.Backend):
     distribution = "nest-simulator"
     Projection = Projection
     Population = Population
+    SpikeSourceArray = SpikeSourceArray
 
     supports_mpi = True
     supports_threads = True
