@@ -1,8 +1,10 @@
-"""Single-cell f-I curves: what a model declares, the rates of a run, and the figure.
+"""Single-cell input-output curves: what a model declares, the rates of a run, the figure.
 
 A model module may declare ``fi_curves()``: a list of :class:`FICurve`, each a cell type of
-the model with its parameters, the currents to apply and, where the publication gives them,
-the rates to reproduce. ``trisim fi MODEL`` simulates them (one cell per current) and compares.
+the model with its parameters, the inputs to apply and, where the publication gives them, the
+rates to reproduce. An input is a constant current (an f-I curve) or, for a curve with a
+:class:`PoissonDrive`, a total rate of afferent spikes (an f-f curve, as synaptic fits are
+published). ``trisim fi MODEL`` simulates them and compares.
 """
 
 from dataclasses import dataclass, field
@@ -15,8 +17,30 @@ from trisim.analysis.statistics import _check_positive_quantity, _checked_spiket
 
 
 @dataclass
+class PoissonDrive:
+    """Independent Poisson afferents onto each cell, all at one rate.
+
+    Parameters
+    ----------
+    groups : list of (int, dict)
+        Per group of afferents: how many, and the weight (PyNN units) each spike has on each
+        spike port it reaches, e.g. ``(84, {"ampa_spikes": 0.0011, "nmda_spikes": 2e-5})`` for
+        cortical synapses with an AMPA and an NMDA component.
+    cells_per_input : int, optional
+        Cells simulated at each input rate; the curve gives their mean rate.
+    """
+
+    groups: list
+    cells_per_input: int = 10
+
+    def afferents(self):
+        """Afferents per cell: an input of R spikes/s is R / afferents Hz each."""
+        return sum(count for count, _ in self.groups)
+
+
+@dataclass
 class FICurve:
-    """One f-I curve of one cell type.
+    """One input-output curve of one cell type: f-I, or f-f with a ``drive``.
 
     Parameters
     ----------
@@ -26,29 +50,38 @@ class FICurve:
         NESTML neuron of ``nestml/`` (file stem).
     parameters : dict
         Cell parameters in PyNN units, besides the current.
-    currents_pa : list of float
-        Constant currents (the cell's ``I_e``), one cell each.
+    inputs : list of float
+        Constant currents in pA (the cell's ``I_e``, one cell each) or, with a ``drive``,
+        total afferent spikes per second.
     targets_hz : list of float or None, optional
-        Rates to reproduce, one per current (None: no target at that current).
+        Rates to reproduce, one per input (None: no target at that input).
     tolerance : float or list of float, optional
-        Largest relative difference from a target that passes, per current or for all.
+        Largest relative difference from a target that passes, per input or for all.
     source : str, optional
         Where the targets come from.
+    drive : PoissonDrive, optional
+        The afferents that carry the input rates, for an f-f curve.
     """
 
     label: str
     cell: str
     parameters: dict
-    currents_pa: list
+    inputs: list
     targets_hz: list = None
     tolerance: object = 0.1
     source: str = ""
     initial_values: dict = field(default_factory=dict)
+    drive: PoissonDrive = None
+
+    @property
+    def input_key(self):
+        """The name of an input in tables (with its unit)."""
+        return "current_pa" if self.drive is None else "input_hz"
 
     def tolerances(self):
-        """The tolerance at each current."""
+        """The tolerance at each input."""
         if np.ndim(self.tolerance) == 0:
-            return [float(self.tolerance)] * len(self.currents_pa)
+            return [float(self.tolerance)] * len(self.inputs)
         return [float(t) for t in self.tolerance]
 
 
@@ -73,12 +106,12 @@ def rates_in_window(spiketrains, count_from):
 
 
 def compare(curve, rates):
-    """One JSON-ready row per current: rate, target, relative difference, within tolerance."""
-    targets = curve.targets_hz or [None] * len(curve.currents_pa)
+    """One JSON-ready row per input: rate, target, relative difference, within tolerance."""
+    targets = curve.targets_hz or [None] * len(curve.inputs)
     rows = []
-    for current, rate, target, tolerance in zip(curve.currents_pa, rates, targets,
-                                                curve.tolerances()):
-        row = {"current_pa": current, "rate_hz": float(rate), "target_hz": target}
+    for value, rate, target, tolerance in zip(curve.inputs, rates, targets,
+                                              curve.tolerances()):
+        row = {curve.input_key: value, "rate_hz": float(rate), "target_hz": target}
         if target is not None:
             difference = (rate - target) / target if target else rate
             row.update(relative_difference=float(difference), tolerance=tolerance,
@@ -87,26 +120,35 @@ def compare(curve, rates):
     return rows
 
 
+#: Unit and axis label of each kind of input.
+INPUT_UNITS = {"current_pa": "pA", "input_hz": "spikes/s"}
+INPUT_LABELS = {"current_pa": "current (pA)", "input_hz": "afferent input (spikes/s)"}
+
+
 def plot_fi(results, title, path):
-    """Rates (lines) against targets (open circles with the tolerance), one colour a curve.
+    """Rates (lines) against targets (open circles with the tolerance), one colour a curve,
+    one panel per kind of input (current, afferent rate).
 
     ``results`` is ``{label: rows}`` with rows as :func:`compare` returns them.
     """
-    figure = Figure(figsize=(7, 4.5), layout="constrained")
-    axes = figure.add_subplot()
+    kinds = [key for key in INPUT_LABELS if any(key in rows[0] for rows in results.values())]
+    figure = Figure(figsize=(7 * len(kinds), 4.5), layout="constrained")
+    panels = dict(zip(kinds, np.atleast_1d(figure.subplots(1, len(kinds)))))
     for number, (label, rows) in enumerate(results.items()):
         colour = f"C{number}"
-        currents = [row["current_pa"] for row in rows]
-        axes.plot(currents, [row["rate_hz"] for row in rows], "-o", color=colour,
-                  markersize=3, label=label)
+        key = next(key for key in kinds if key in rows[0])
+        axes = panels[key]
+        axes.plot([row[key] for row in rows], [row["rate_hz"] for row in rows], "-o",
+                  color=colour, markersize=3, label=label)
         targeted = [row for row in rows if row["target_hz"] is not None]
         if targeted:
             targets = np.array([row["target_hz"] for row in targeted])
             spread = targets * np.array([row["tolerance"] for row in targeted])
-            axes.errorbar([row["current_pa"] for row in targeted], targets, yerr=spread,
+            axes.errorbar([row[key] for row in targeted], targets, yerr=spread,
                           fmt="o", mfc="none", color=colour, capsize=3)
-    axes.set_xlabel("current (pA)")
-    axes.set_ylabel("firing rate (Hz)")
-    axes.set_title(title + "\nlines: simulated; open circles: targets with tolerance")
-    axes.legend(fontsize=8)
+    for key, axes in panels.items():
+        axes.set_xlabel(INPUT_LABELS[key])
+        axes.set_ylabel("firing rate (Hz)")
+        axes.legend(fontsize=8)
+    figure.suptitle(title + "\nlines: simulated; open circles: targets with tolerance")
     figure.savefig(path, format="png", dpi=110)

@@ -1,9 +1,11 @@
-"""``trisim fi``: a model's single-cell f-I curves on one backend, against their targets.
+"""``trisim fi``: a model's single-cell input-output curves on one backend, against targets.
 
 The model declares ``fi_curves()`` (a list of :class:`trisim.analysis.fi.FICurve`) and
 ``FI_SETTINGS`` (time step, duration and the time from which spikes are counted, in ms). Every
-curve is one population of the curve's cell type, one cell per current, and all curves run in
-one simulation. The rates and their targets go to ``<model>_fi_<backend>.json`` and
+curve is one population of the curve's cell type: one cell per current for an f-I curve,
+``cells_per_input`` cells per input rate for an f-f curve, whose Poisson afferents are drawn in
+numpy from one seed (``trisim.inputs``), so every backend gets the same spikes. All curves run
+in one simulation. The rates and their targets go to ``<model>_fi_<backend>.json`` and
 ``<model>_fi_<backend>.png``.
 """
 
@@ -11,9 +13,15 @@ from pathlib import Path
 
 import numpy as np
 import quantities as pq
+from pyNN.parameters import Sequence
 
 from .. import backends, nestml, output, pynn_models
 from ..analysis import fi
+from ..inputs import step_spike_times
+
+#: Afferents of a group merged into one spike train (at most one spike per step and train;
+#: at 10 Hz and 0.1 ms, 8 afferents lose 0.4% of their spikes to that).
+AFFERENTS_PER_TRAIN = 8
 
 
 def fi_model(model_name):
@@ -21,31 +29,63 @@ def fi_model(model_name):
     return pynn_models.get_providing(model_name, "fi_curves", "declares no f-I curves")
 
 
+def connect_drive(sim, curve, population, dt, duration, rng):
+    """Poisson afferents of ``curve.drive`` onto ``population``, cell ``i`` at input
+    ``curve.inputs[i // cells_per_input]``."""
+    drive = curve.drive
+    steps = int(round(duration / dt))
+    cell_inputs = np.repeat(curve.inputs, drive.cells_per_input) / drive.afferents()  # Hz each
+    for number, (count, weights) in enumerate(drive.groups):
+        per_train = np.diff(np.linspace(0, count, -(-count // AFFERENTS_PER_TRAIN) + 1).round())
+        trains, targets = [], []
+        for cell, rate in enumerate(cell_inputs):
+            for afferents in per_train:
+                trains += step_spike_times(np.full(steps, rate * afferents), 1, dt, rng)
+                targets.append(cell)
+        source = sim.Population(len(trains), sim.SpikeSourceArray(
+            spike_times=[Sequence(train) for train in trains]),
+            label=f"{curve.label} afferents {number}")
+        connector = sim.IndexConnector(np.arange(len(trains)), np.asarray(targets))
+        for port, weight in weights.items():
+            sim.Projection(source, population, connector,
+                           sim.StaticSynapse(weight=weight, delay=dt), receptor_type=port)
+
+
 def simulate(curves, backend_name, dt, duration, count_from):
-    """Rates (Hz, counted from ``count_from`` ms) of every curve's cells, ``{label: array}``."""
+    """Rates (Hz, counted from ``count_from`` ms) of every curve, one per input, ``{label:
+    array}``."""
     sim = backends.load(backend_name)
     sim.setup(dt, seed=1)
+    rng = np.random.default_rng(1)
     # NESTML types first: NEST loads their modules only into an empty network
     cell_types = {curve.cell: sim.nestml_cell_type(nestml.path(curve.cell)) for curve in curves}
     populations = {}
     for curve in curves:
-        parameters = dict(curve.parameters, I_e=np.asarray(curve.currents_pa) / 1000.0)  # nA
-        population = sim.Population(len(curve.currents_pa), cell_types[curve.cell](**parameters),
-                                     label=curve.label)
+        if curve.drive is None:
+            parameters = dict(curve.parameters, I_e=np.asarray(curve.inputs) / 1000.0)  # nA
+            size = len(curve.inputs)
+        else:
+            parameters, size = curve.parameters, len(curve.inputs) * curve.drive.cells_per_input
+        population = sim.Population(size, cell_types[curve.cell](**parameters),
+                                    label=curve.label)
         if curve.initial_values:
             population.initialize(**curve.initial_values)
+        if curve.drive is not None:
+            connect_drive(sim, curve, population, dt, duration, rng)
         population.record("spikes")
         populations[curve.label] = population
     sim.run(duration)
-    rates = {label: fi.rates_in_window(population.get_data().segments[0].spiketrains,
-                                       count_from * pq.ms)
-             for label, population in populations.items()}
+    rates = {}
+    for curve in curves:
+        cells = fi.rates_in_window(populations[curve.label].get_data().segments[0].spiketrains,
+                                   count_from * pq.ms)
+        rates[curve.label] = cells.reshape(len(curve.inputs), -1).mean(axis=1)
     sim.end()
     return rates
 
 
 def run(model_name, backend_name, out_dir):
-    """Simulate the model's f-I curves on one backend; write the JSON table and the figure.
+    """Simulate the model's input-output curves on one backend; write the JSON table and the figure.
 
     Returns the two paths and the table.
     """
@@ -61,7 +101,8 @@ def run(model_name, backend_name, out_dir):
              "dt_ms": settings["dt"], "duration_ms": settings["duration"],
              "counted_from_ms": settings["count_from"],
              "curves": [{"label": curve.label, "cell": curve.cell, "source": curve.source,
-                         "parameters": curve.parameters, "points": results[curve.label]}
+                         "parameters": curve.parameters, "input": curve.input_key,
+                         "points": results[curve.label]}
                         for curve in curves]}
     stem = f"{model_name}_fi_{backend_name}"
     title = (f"{model_name} on {backend_name}: single cells, rate from "
@@ -83,6 +124,6 @@ def summary_lines(table):
             worst = max(judged, key=lambda p: abs(p["relative_difference"]))
             line += (f"; {sum(p['within_tolerance'] for p in judged)} of {len(judged)} within "
                      f"tolerance (worst {worst['relative_difference']:+.1%} at "
-                     f"{worst['current_pa']:g} pA)")
+                     f"{worst[curve['input']]:g} {fi.INPUT_UNITS[curve['input']]})")
         lines.append(line)
     return lines

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import quantities as pq
 
-from trisim.analysis.fi import FICurve, compare, plot_fi, rates_in_window
+from trisim.analysis.fi import FICurve, PoissonDrive, compare, plot_fi, rates_in_window
 
 
 def test_rates_count_only_the_window():
@@ -35,3 +35,17 @@ def test_figure_is_a_png(tmp_path):
     curve = FICurve("cell", "some_neuron", {}, [100.0, 200.0], targets_hz=[5.0, 10.0])
     plot_fi({"cell": compare(curve, [5.1, 9.5])}, "title", tmp_path / "fi.png")
     assert matplotlib.image.imread(tmp_path / "fi.png").shape[2] in (3, 4)
+
+
+def test_synaptic_curve_is_keyed_by_afferent_rate_and_plotted_beside_currents(tmp_path):
+    drive = PoissonDrive([(84, {"ampa_spikes": 0.001}), (16, {"gaba_spikes": 0.002})])
+    assert drive.afferents() == 100
+    synaptic = FICurve("cell, synaptic", "some_neuron", {}, [500.0, 1000.0],
+                       targets_hz=[None, 8.0], drive=drive)
+    rows = compare(synaptic, [2.0, 9.0])
+    assert synaptic.input_key == "input_hz" and rows[1]["input_hz"] == 1000.0
+    assert rows[1]["within_tolerance"] is False  # 12.5% off, tolerance 10%
+    current = FICurve("cell", "some_neuron", {}, [100.0], targets_hz=[5.0])
+    plot_fi({"cell": compare(current, [5.0]), "cell, synaptic": rows}, "t", tmp_path / "f.png")
+    # two panels side by side: twice as wide as one
+    assert matplotlib.image.imread(tmp_path / "f.png").shape[1] > 1.8 * 7 * 110 * 0.95

@@ -35,8 +35,8 @@ def fi_tables(tmp_path_factory):
 
 
 def rates(table):
-    """{curve label: {current: rate}}."""
-    return {curve["label"]: {p["current_pa"]: p["rate_hz"] for p in curve["points"]}
+    """{curve label: {input (current or afferent rate): rate}}."""
+    return {curve["label"]: {p[curve["input"]]: p["rate_hz"] for p in curve["points"]}
             for curve in table["curves"]}
 
 
@@ -44,11 +44,23 @@ def rates(table):
 def test_single_cell_fi_meets_the_targets(fi_tables, backend):
     judged = [(curve["label"], point) for curve in fi_tables[backend]["curves"]
               for point in curve["points"] if point["target_hz"] is not None]
-    assert len(judged) == 13
+    assert len(judged) == 16  # 13 currents, 3 synaptic inputs
     failing = [(label, point) for label, point in judged if not point["within_tolerance"]]
     assert not failing, failing
     # above rheobase the tolerance is the tight one
-    assert all(point["tolerance"] <= 0.1 for _, point in judged if point["current_pa"] >= 300)
+    assert all(point["tolerance"] <= 0.1 for _, point in judged
+               if point.get("current_pa", 0) >= 300)
+
+
+def test_synaptic_input_and_dopamine_as_in_the_fit(fi_tables):
+    measured = rates(fi_tables["nest"])
+    msn = measured["MSN, synaptic"]
+    d1, d2 = measured["dSPN, D1 0.44, synaptic"], measured["iSPN, D2 0.8, synaptic"]
+    assert all(np.diff(list(msn.values())) > 0)  # more input, more output
+    top = max(msn)
+    # the fit: x 1.7 under D1 0.44, x 0.66 under D2 0.8
+    assert d1[top] / msn[top] == pytest.approx(17.3 / 10.2, abs=0.35)
+    assert d2[top] / msn[top] == pytest.approx(6.7 / 10.2, abs=0.15)
 
 
 def test_dopamine_shifts_single_cells_as_published(fi_tables):
