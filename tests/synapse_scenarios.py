@@ -26,7 +26,43 @@ def initial_values(backend_name):
     return np.asarray(cells.get_data().segments[0].analogsignals[0].magnitude)[0].tolist()
 
 
-SCENARIOS = {**synapse_probe.SCENARIOS, "initial_values": initial_values}
+def per_connection_parameters(backend_name):
+    """One spike through three Tsodyks-Markram connections with U given per connection and
+    tau_rec the same for all: each cell's conductance jump (in weights), the values read back,
+    and on Brian2 which parameters are stored once and what setting differing values to one
+    of those says."""
+    from trisim import nestml
+    from trisim.errors import BackendError
+    sim = backends.load(backend_name)
+    dt, weight, tau_syn = 0.1, 0.001, 5.0
+    sim.setup(dt, 1)
+    synapse = sim.nestml_synapse_type(nestml.path("tsodyks_markram_synapse"))
+    source = sim.Population(1, sim.SpikeSourceArray(spike_times=[5.0]))
+    cells = sim.Population(3, sim.IF_cond_exp(v_thresh=1000.0, tau_syn_E=tau_syn))
+    projection = sim.Projection(
+        source, cells, sim.IndexConnector([0, 0, 0], [0, 1, 2]),
+        synapse(weight=weight, delay=dt, U=np.array([0.2, 0.5, 0.8]), tau_rec=300.0),
+        receptor_type="excitatory")
+    cells.record("gsyn_exc")
+    sim.run(8.0)
+    g = np.asarray(cells.get_data().segments[0].analogsignals[0].magnitude)
+    result = {"jumps": (np.max(g[1:] - g[:-1] * np.exp(-dt / tau_syn), axis=0) / weight).tolist(),
+              "read": [[float(x) for x in row]
+                       for row in sorted(projection.get(["U", "tau_rec"], format="list",
+                                                     with_address=False))]}
+    if backend_name == "brian2":
+        variables = projection._brian2_synapses[0][0].variables
+        result["stored_once"] = {name: bool(variables[name].scalar) for name in ("U", "tau_rec")}
+        try:
+            projection.set(tau_rec=sim.RandomDistribution("uniform", (100.0, 200.0)))
+        except BackendError as error:
+            result["set_error"] = str(error)
+    sim.end()
+    return result
+
+
+SCENARIOS = {**synapse_probe.SCENARIOS, "initial_values": initial_values,
+             "per_connection_parameters": per_connection_parameters}
 
 if __name__ == "__main__":
     name, backend_name, *arguments = sys.argv[1:]

@@ -41,6 +41,18 @@ def test_stochastic_release_transmits_each_spike_with_its_probability(backend):
     assert run_scenario("stochastic_release", backend, 7)["released"] == first["released"]
 
 
+@pytest.mark.parametrize("backend", sorted(backends.BACKENDS))
+def test_synapse_parameters_given_per_connection_apply_per_connection(backend):
+    result = run_scenario("per_connection_parameters", backend)
+    # the first spike transmits U * weight, seen at most one decaying step late
+    for jump, u in zip(result["jumps"], (0.2, 0.5, 0.8)):
+        assert u * np.exp(-0.1 / 5.0) * 0.999 <= jump <= u * 1.001
+    np.testing.assert_allclose(result["read"], [[0.2, 300.0], [0.5, 300.0], [0.8, 300.0]])
+    if backend == "brian2":  # a parameter the same for every connection is stored once
+        assert result["stored_once"] == {"U": False, "tau_rec": True}
+        assert result["set_error"].startswith("on Brian2, tau_rec was the same")
+
+
 def test_synapse_and_cell_files_are_told_apart(shipped):
     with pytest.raises(NestmlError, match="synapse model; use synapse_type"):
         codegen.cell_type(STOCHASTIC, "brian2")

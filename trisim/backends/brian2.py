@@ -23,6 +23,7 @@ import pyNN.brian2.recording  # noqa: E402
 from brian2.codegen.runtime.cython_rt.extension_manager import (  # noqa: E402
     cython_extension_manager)
 from pyNN.brian2 import simulator  # noqa: E402
+from pyNN.parameters import LazyArray, ParameterSpace  # noqa: E402
 
 from ..errors import BackendError  # noqa: E402
 from . import common  # noqa: E402
@@ -78,6 +79,7 @@ class Projection(pyNN.brian2.Projection):
         self._n_connections += sources.size
         parameters.pop("dendritic_delay_fraction", None)
         parameters.update(self.synapse_type.initial_conditions)
+        self._set_stored_once(parameters)
         for name, value in parameters.items():
             if np.ndim(value):
                 value = value[order]
@@ -85,6 +87,54 @@ class Projection(pyNN.brian2.Projection):
                 step = simulator.state.dt * brian2.ms
                 value = np.round(value / step) * step
             getattr(synapses, name)[first:] = value
+
+    def _stored_once(self, names):
+        """Those of ``names`` that the Synapses store once, not per connection: a NESTML
+        synapse's parameters that were homogeneous when the projection was created (see
+        trisim.codegen.brian2.synapse_type)."""
+        variables = self._brian2_synapses[0][0].variables
+        return [name for name in names if name in variables and variables[name].scalar]
+
+    def _set_stored_once(self, parameters):
+        """Set the values stored once, taking them out of ``parameters`` (connection values
+        by name: a dict, or Projection.set's ParameterSpace)."""
+        for name in self._stored_once(list(parameters.keys())):
+            value = parameters.pop(name)
+            if isinstance(value, LazyArray):
+                value = value.evaluate(simplify=True)
+            if np.ptp(value):
+                raise BackendError(
+                    f"on Brian2, {name} was the same for every connection of projection "
+                    f"{self.label!r} when it was created, so it is stored once; give values "
+                    "that differ between connections when creating the Projection")
+            for by_post in self._brian2_synapses.values():
+                for synapses in by_post.values():
+                    if len(synapses):  # Brian2 sets nothing before the first connection
+                        setattr(synapses, name, np.ravel(value)[0])
+
+    def _convergent_connect(self, presynaptic_indices, postsynaptic_index, **parameters):
+        once = {name: parameters.pop(name) for name in self._stored_once(list(parameters))}
+        super()._convergent_connect(presynaptic_indices, postsynaptic_index, **parameters)
+        self._set_stored_once(once)
+
+    def _set_attributes(self, parameter_space):
+        self._set_stored_once(parameter_space)
+        if list(parameter_space.keys()):
+            super()._set_attributes(parameter_space)
+
+    def _get_attributes_as_list(self, attribute_names):
+        """As pyNN.brian2's, with a value stored once repeated for every connection."""
+        once = self._stored_once(attribute_names)
+        if not once:
+            return super()._get_attributes_as_list(attribute_names)
+        synapses = self._brian2_synapses[0][0]
+        values = self.synapse_type.reverse_translate(ParameterSpace(
+            {name: getattr(synapses, name)[:] for name in once}, shape=(1,)))
+        values.evaluate()
+        stored = super()._get_attributes_as_list
+        columns = [np.full(len(synapses), values[name][0]) if name in once
+                   else [row[0] for row in stored([name])] for name in attribute_names]
+        return list(zip(*columns))
 
 
 class Recorder(pyNN.brian2.recording.Recorder):

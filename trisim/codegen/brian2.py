@@ -250,7 +250,7 @@ def cell_type(program, directory, native_name):
 
 
 # -- synapses --------------------------------------------------------------------------------
-SYNAPSE_DELAY = "nml_delay"  # per synapse: the presynaptic pathway's delay, in ms
+SYNAPSE_DELAY = "nml_delay"  # the presynaptic pathway's delay in ms (shared if homogeneous)
 _RANDOM = {"nml_uniform": "rand", "nml_normal": "randn"}
 
 
@@ -279,11 +279,19 @@ class _SynapsePrinter(_Printer):
 
 
 def synapse_code(synapse):
-    """The Brian2 model equations and on_pre/on_post code of a synapse program."""
+    """The Brian2 variables and on_pre/on_post code of a synapse program.
+
+    ``variables`` are the per-connection variables; ``fixed`` are those of them that a
+    projection may store once (see :func:`synapse_type`): the parameters no event changes,
+    and the delay.
+    """
     from . import synapse as syn
-    variables = synapse.parameters + synapse.state
-    equations = [f"{v.name} : 1" for v in variables]
-    equations += [f"{syn.LAST_EVENT} : 1"] * synapse.timed + [f"{SYNAPSE_DELAY} : 1"]
+    variables = synapse.connection_variables + [syn.LAST_EVENT] * synapse.timed
+    variables.append(SYNAPSE_DELAY)
+    assigned = {s.target for s in syn._flatten(synapse.on_pre + synapse.on_post)
+                if isinstance(s, prog.Assign)}
+    fixed = [v.name for v in synapse.parameters
+             if v.name not in assigned and v.name != synapse.weight] + [SYNAPSE_DELAY]
     clashing = [n for n in synapse.connection_variables if n.endswith(("_pre", "_post"))]
     if clashing:  # Brian2 reads these suffixes as the pre-/postsynaptic cell's variables
         raise NestmlError(f"{synapse.source}: on Brian2, synapse variables may not end in "
@@ -305,7 +313,8 @@ def synapse_code(synapse):
         printer.statements(statements)
         return "\n".join(printer.lines)
 
-    return {"equations": renamed("\n".join(equations)), "on_pre": renamed(event(synapse.on_pre)),
+    return {"variables": [renamed(name) for name in variables], "fixed": fixed,
+            "on_pre": renamed(event(synapse.on_pre)),
             "on_post": renamed(event(synapse.on_post)) if synapse.post_port else None}
 
 
@@ -334,8 +343,6 @@ def synapse_type(synapse, directory, native_name):
         default_parameters = dict(
             {"weight": _default(synapse, synapse.weight), "delay": None},
             **{v.name: v.value for v in synapse.parameters if v.name != synapse.weight})
-        eqs = generated["equations"]
-        post = None
         initial_conditions = {}  # set from the model's expressions after connecting
         _weight_scale = 1.0
 
@@ -345,6 +352,23 @@ def synapse_type(synapse, directory, native_name):
                 ("weight", "weight"), ("delay", "delay", brian2.ms),
                 *[(v.name, v.name, v.unit.pynn_to_nestml) for v in synapse.parameters
                   if v.name != synapse.weight])
+
+        @property
+        def eqs(self):
+            """The Synapses' variables, for the projection being created: a fixed variable
+            that is homogeneous there is stored once (shared), not per connection (at seed
+            002's size, 10 MB less each)."""
+            once = self.stored_once()
+            return "\n".join(f"{name} : 1" + " (shared)" * (name in once)
+                             for name in generated["variables"])
+
+        def stored_once(self):
+            """Names of the fixed variables whose value is the same for every connection."""
+            homogeneous = {name for name in self.parameter_space.keys()
+                           if self.parameter_space[name].is_homogeneous}
+            if "delay" in homogeneous:
+                homogeneous.add(SYNAPSE_DELAY)
+            return homogeneous.intersection(generated["fixed"])
 
         @property
         def pre(self):
@@ -373,6 +397,8 @@ def synapse_type(synapse, directory, native_name):
                 synapses.namespace = {}
             synapses.namespace.update(_functions())
             delay = synapses.delay[:] / brian2.ms  # D, as delivered
+            if synapses.variables[SYNAPSE_DELAY].scalar:  # all equal
+                delay = delay[0]
             setattr(synapses, SYNAPSE_DELAY, delay)  # (the last event time starts at 0)
             for name, expression in initial.items():
                 setattr(synapses, name, expression)
