@@ -335,7 +335,16 @@ def synapse_type(synapse, directory, native_name):
     # numbers "may depend on the order of execution"; Cython runs synapses one at a time, in
     # order, which is the semantics of NESTML's event code.
     brian2.BrianLogger.suppress_name("brian2.codegen.generators.base")
-    initial = {v.name: v.expression.replace(synapse.weight, "weight") for v in synapse.state
+
+    def initial_value(expression):
+        """A number as a number: for an expression, Brian2 generates and loads code."""
+        try:
+            return float(expression)
+        except ValueError:
+            return _IDENTIFIER.sub(lambda m: "weight" if m.group() == synapse.weight
+                                   else m.group(), expression)
+
+    initial = {v.name: initial_value(v.expression) for v in synapse.state
                if v.name != synapse.weight}
 
     class NestmlSynapse(StandardSynapseType):
@@ -400,8 +409,8 @@ def synapse_type(synapse, directory, native_name):
             if synapses.variables[SYNAPSE_DELAY].scalar:  # all equal
                 delay = delay[0]
             setattr(synapses, SYNAPSE_DELAY, delay)  # (the last event time starts at 0)
-            for name, expression in initial.items():
-                setattr(synapses, name, expression)
+            for name, value in initial.items():
+                setattr(synapses, name, value)
             if generated["on_post"] is not None:
                 # a postsynaptic spike is an event after the full delay d = D + advance,
                 # measured from presynaptic arrival: at t_post + D + d, before arrivals
