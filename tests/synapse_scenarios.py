@@ -61,8 +61,66 @@ def per_connection_parameters(backend_name):
     return result
 
 
+def delays_set_after_creation(backend_name):
+    """When one spike at 5 ms reaches a NESTML cell through a connection created with a 3 ms
+    delay, and through one created with 1 ms and then set to 3 ms (Projection.set): by a
+    Tsodyks-Markram synapse (cells 0, 1) and a static one (cells 2, 3). Also the delays read
+    back, and the errors for what a backend refuses: on NEURON, new delays on a synapse with a
+    postsynaptic port (pair STDP);
+    on Brian2, differing delays on a projection created with one delay, and a synapse with a
+    variable of the cell's (U)."""
+    from trisim import nestml
+    from trisim.errors import BackendError
+    sim = backends.load(backend_name)
+    sim.setup(0.1, 1)
+    synapse = sim.nestml_synapse_type(nestml.path("tsodyks_markram_synapse"))
+    cell = sim.nestml_cell_type(nestml.path("wang_buzsaki_neuron"))
+    izhikevich = sim.nestml_cell_type(nestml.path("striatal_msn_neuron"))
+    source = sim.Population(1, sim.SpikeSourceArray(spike_times=[5.0]))
+    cells = sim.Population(5, cell())  # the last has no input: the others leave it on arrival
+    result = {}
+    for first, kind in ((0, synapse), (2, sim.StaticSynapse)):
+        sim.Projection(source, cells, sim.IndexConnector([0], [first]),
+                       kind(weight=0.001, delay=3.0), receptor_type="gaba_spikes")
+        later = sim.Projection(source, cells, sim.IndexConnector([0], [first + 1]),
+                               kind(weight=0.001, delay=1.0), receptor_type="gaba_spikes")
+        try:
+            later.set(delay=3.0)
+        except BackendError as error:
+            result["set_error"] = str(error)
+        result.setdefault("delays", []).append(float(np.nanmax(later.get("delay",
+                                                                         format="array"))))
+    cells.record("V_m")
+    sim.run(12.0)
+    signal = cells.get_data().segments[0].analogsignals[0]
+    times, v = signal.times.rescale("ms").magnitude, signal.magnitude.T
+    result["arrivals"] = [float(times[np.argmax(v[cell] != v[4])]) for cell in range(4)]
+    if backend_name == "neuron":
+        stdp = sim.nestml_synapse_type(nestml.path("stdp_pair_synapse"))
+        try:
+            sim.Projection(source, cells, sim.IndexConnector([0], [0]), stdp(delay=1.0),
+                           receptor_type="gaba_spikes").set(delay=3.0)
+        except BackendError as error:
+            result["set_error"] = str(error)
+    if backend_name == "brian2":
+        both = sim.Projection(source, cells, sim.IndexConnector([0, 0], [0, 1]),
+                              synapse(weight=0.001, delay=1.0), receptor_type="gaba_spikes")
+        try:
+            both.set(delay=np.array([[1.0, 2.0, 3.0, 4.0, 5.0]]))
+        except BackendError as error:
+            result["set_error"] = str(error)
+        try:
+            sim.Projection(source, sim.Population(1, izhikevich()), sim.IndexConnector([0], [0]),
+                           synapse(weight=0.001, delay=1.0), receptor_type="ampa_spikes")
+        except BackendError as error:
+            result["name_error"] = str(error)
+    sim.end()
+    return result
+
+
 SCENARIOS = {**synapse_probe.SCENARIOS, "initial_values": initial_values,
-             "per_connection_parameters": per_connection_parameters}
+             "per_connection_parameters": per_connection_parameters,
+             "delays_set_after_creation": delays_set_after_creation}
 
 if __name__ == "__main__":
     name, backend_name, *arguments = sys.argv[1:]

@@ -40,8 +40,11 @@ cython_extension_manager.so_ext
 class Projection(pyNN.brian2.Projection):
     __doc__ = pyNN.brian2.Projection.__doc__
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, presynaptic_neurons, postsynaptic_neurons, connector, synapse_type=None,
+                 *args, **kwargs):
+        _check_names(synapse_type, postsynaptic_neurons)
+        super().__init__(presynaptic_neurons, postsynaptic_neurons, connector, synapse_type,
+                         *args, **kwargs)
         advance = 0.0
         if getattr(self.post.celltype, "nestml_step_semantics", False):
             # NESTML's step semantics (as NEST runs them) apply an input arriving at time t in
@@ -49,14 +52,21 @@ class Projection(pyNN.brian2.Projection):
             # emits it and processes arrivals before the end-of-step update, one step later.
             # Delivering one step early restores NEST's timing (delays read back shorter by dt).
             advance = simulator.state.dt
-            for by_post in self._brian2_synapses.values():
-                for synapses in by_post.values():
-                    synapses.delay[:] = synapses.delay[:] - advance * brian2.ms
+        self._delay_advance = advance
+        self._advance_delays()
         connected = getattr(self.synapse_type, "connected", None)  # NESTML synapses
         if connected is not None:
-            for by_post in self._brian2_synapses.values():
-                for synapses in by_post.values():
-                    connected(synapses, advance)
+            for synapses in self._all_synapses():
+                connected(synapses, advance)
+
+    def _all_synapses(self):
+        return [synapses for by_post in self._brian2_synapses.values()
+                for synapses in by_post.values()]
+
+    def _advance_delays(self):
+        if self._delay_advance:
+            for synapses in self._all_synapses():
+                synapses.delay[:] = synapses.delay[:] - self._delay_advance * brian2.ms
 
     def _connect_index_arrays(self, sources, targets, **parameters):
         """Make all connections with one ``Synapses.connect`` and vectorised assignments.
@@ -114,10 +124,9 @@ class Projection(pyNN.brian2.Projection):
                     f"on Brian2, {name} was the same for every connection of projection "
                     f"{self.label!r} when it was created, so it is stored once; give values "
                     "that differ between connections when creating the Projection")
-            for by_post in self._brian2_synapses.values():
-                for synapses in by_post.values():
-                    if len(synapses):  # Brian2 sets nothing before the first connection
-                        setattr(synapses, name, np.ravel(value)[0])
+            for synapses in self._all_synapses():
+                if len(synapses):  # Brian2 sets nothing before the first connection
+                    setattr(synapses, name, np.ravel(value)[0])
 
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, **parameters):
         once = {name: parameters.pop(name) for name in self._stored_once(list(parameters))}
@@ -126,8 +135,15 @@ class Projection(pyNN.brian2.Projection):
 
     def _set_attributes(self, parameter_space):
         self._set_stored_once(parameter_space)
-        if list(parameter_space.keys()):
+        names = list(parameter_space.keys())
+        if names:
             super()._set_attributes(parameter_space)
+        if "delay" in names:  # new delays need what creation did to the first ones
+            self._advance_delays()
+            delays_set = getattr(self.synapse_type, "delays_set", None)  # NESTML synapses
+            if delays_set is not None:
+                for synapses in self._all_synapses():
+                    delays_set(synapses, self._delay_advance)
 
     def _get_attributes_as_list(self, attribute_names):
         """As pyNN.brian2's, with a value stored once repeated for every connection."""
@@ -142,6 +158,20 @@ class Projection(pyNN.brian2.Projection):
         columns = [np.full(len(synapses), values[name][0]) if name in once
                    else [row[0] for row in stored([name])] for name in attribute_names]
         return list(zip(*columns))
+
+
+def _check_names(synapse_type, post):
+    """Refuse a NESTML synapse whose variables share names with the postsynaptic cell's: in
+    Brian2 a synapse's code reads the postsynaptic cell's variables by their bare names, so
+    it cannot have both (Brian2's own error names neither model)."""
+    names = getattr(synapse_type, "brian2_variables", ())
+    group = getattr(getattr(post, "parent", post), "brian2_group", None)  # views: the parent's
+    shared = sorted(set(names) & set(group.variables)) if names and group is not None else []
+    if shared:
+        raise BackendError(
+            f"on Brian2, synapse {type(synapse_type).__name__} and cell "
+            f"{type(post.celltype).__name__} both have variable(s) {', '.join(shared)}; "
+            "rename them in one of the .nestml files")
 
 
 class Recorder(pyNN.brian2.recording.Recorder):

@@ -262,6 +262,12 @@ class Projection(pyNN.neuron.Projection):
             return NotImplemented
 
     def _set_attributes(self, parameter_space):
+        delays = "delay" in parameter_space.keys()
+        if delays and getattr(self.synapse_type, "has_post_port", False):
+            raise BackendError(
+                f"on NEURON, the delays of {type(self.synapse_type).__name__} connections are "
+                "fixed when the projection is created (the target's spikes reach each "
+                "connection after its delay); give the delays when creating the Projection")
         if self._stream_netcons:
             # columns of the local targets only, as pyNN.neuron evaluates them
             values = deepcopy(parameter_space)
@@ -276,6 +282,11 @@ class Projection(pyNN.neuron.Projection):
                 for nc, item in zip(self._stream_netcons, picked.tolist()):
                     setattr(_StreamConnection(None, None, nc, fields), name, item)
         super()._set_attributes(parameter_space)
+        if delays and self._advance():  # new delays need the advance the first ones got
+            connections = [c.nc for group in self._connections.values()
+                           for targets in group.values() for c in targets]
+            for nc in self._stream_netcons + connections:
+                nc.delay -= self._advance()
 
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, **parameters):
         if getattr(self.synapse_type, "nestml_synapse", False):

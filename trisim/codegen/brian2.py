@@ -20,7 +20,7 @@ import re
 
 import numpy as np
 
-from ..errors import NestmlError
+from ..errors import BackendError, NestmlError
 from . import celltype
 from . import program as prog
 
@@ -405,20 +405,33 @@ def synapse_type(synapse, directory, native_name):
             if synapses.namespace is None:
                 synapses.namespace = {}
             synapses.namespace.update(_functions())
-            delay = synapses.delay[:] / brian2.ms  # D, as delivered
-            if synapses.variables[SYNAPSE_DELAY].scalar:  # all equal
-                delay = delay[0]
-            setattr(synapses, SYNAPSE_DELAY, delay)  # (the last event time starts at 0)
+            self.delays_set(synapses, delay_advance)  # (the last event time starts at 0)
             for name, value in initial.items():
                 setattr(synapses, name, value)
+            if generated["on_post"] is not None:
+                synapses.post.order = synapses.pre.order - 1
+
+        def delays_set(self, synapses, delay_advance):
+            """Derive from the delays of ``synapses`` (as delivered) the synapse's own copy
+            of them and the delay of its postsynaptic events: at creation, and again when
+            Projection.set changes the delays."""
+            delay = synapses.delay[:] / brian2.ms  # D, as delivered
+            if synapses.variables[SYNAPSE_DELAY].scalar:  # all equal at creation
+                if np.ptp(delay):
+                    raise BackendError(
+                        f"on Brian2, the delays of {synapse.name} connections were the same "
+                        "for every connection when the projection was created, so they are "
+                        "stored once; give differing delays when creating the Projection")
+                delay = delay[0]
+            setattr(synapses, SYNAPSE_DELAY, delay)
             if generated["on_post"] is not None:
                 # a postsynaptic spike is an event after the full delay d = D + advance,
                 # measured from presynaptic arrival: at t_post + D + d, before arrivals
                 synapses.post.delay = (2 * delay + delay_advance) * brian2.ms
-                synapses.post.order = synapses.pre.order - 1
 
     NestmlSynapse.__name__ = synapse.name
     NestmlSynapse.nestml_synapse = True
+    NestmlSynapse.brian2_variables = tuple(generated["variables"])
     NestmlSynapse.state_variables = tuple(sorted(state_names))
     return NestmlSynapse
 
