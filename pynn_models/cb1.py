@@ -30,14 +30,13 @@ from typing import Literal
 import numpy as np
 import quantities as pq
 from pydantic import Field
-from pyNN.parameters import Sequence
 
 from .. import nestml
 from ..analysis.statistics import sttc_sample
 from ..analysis.validation import SAMPLE, Statistic, same_cells
 from ..config import Strict, quantity
 from ..connectivity import fixed_indegree
-from ..inputs import step_spike_times
+from ..inputs import connect_trains, step_spike_times
 
 DESCRIPTION = "L4-L2/3 circuit, CB1 release probability; V1 / V2M / KO (Zerlaut et al.)"
 TRACES = ("v", "gsyn_exc", "gsyn_inh")
@@ -205,13 +204,8 @@ def build(sim, parameters, simulation, rng):
                 continue
             trains = step_spike_times(n_inputs * rates[afferent], target.size, simulation.dt,
                                       rng)
-            source = sim.Population(target.size, sim.SpikeSourceArray(
-                spike_times=[Sequence(train) for train in trains]),
-                label=f"{afferent}->{post}")
-            index = np.arange(target.size)
-            sim.Projection(source, target, sim.IndexConnector(index, index),
-                           sim.StaticSynapse(weight=p.Q_e, delay=p.delay),
-                           receptor_type="excitatory", label=f"{afferent}->{post}")
+            connect_trains(sim, trains, target, np.arange(target.size),
+                           {"excitatory": p.Q_e}, p.delay, f"{afferent}->{post}")
     return populations
 
 

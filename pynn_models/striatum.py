@@ -36,13 +36,12 @@ backend gets the same input.
 
 import numpy as np
 import quantities as pq
-from pyNN.parameters import Sequence
 
 from .. import nestml
 from ..analysis.fi import FICurve, PoissonDrive
 from ..analysis.statistics import spiketrains_by_population
 from ..config import Strict, quantity
-from ..inputs import step_spike_times
+from ..inputs import connect_trains, step_spike_times
 
 DESCRIPTION = "Striatal microcircuit, 1327 dSPN/iSPN + 40 FSI, cortical step, dopamine (seed 004)"
 TRACES = ("V_m",)
@@ -152,14 +151,9 @@ def build(sim, parameters, simulation, rng):
     rate = cortical_rate(p, steps, simulation.dt) * p.n_ctx / p.ctx_trains
     for name, target in populations.items():
         trains = step_spike_times(rate, target.size * p.ctx_trains, simulation.dt, rng)
-        source = sim.Population(len(trains), sim.SpikeSourceArray(
-            spike_times=[Sequence(train) for train in trains]), label=f"ctx->{name}")
-        sources = np.arange(len(trains))
-        targets = sources // p.ctx_trains
-        for receptor, weight in (("ampa_spikes", p.g_ctx_ampa), ("nmda_spikes", p.g_ctx_nmda)):
-            sim.Projection(source, target, sim.IndexConnector(sources, targets),
-                           sim.StaticSynapse(weight=weight, delay=simulation.dt),
-                           receptor_type=receptor, label=f"ctx->{name} {receptor}")
+        connect_trains(sim, trains, target, np.arange(len(trains)) // p.ctx_trains,
+                       {"ampa_spikes": p.g_ctx_ampa, "nmda_spikes": p.g_ctx_nmda},
+                       simulation.dt, f"ctx->{name}")
     return populations
 
 

@@ -13,11 +13,10 @@ from pathlib import Path
 
 import numpy as np
 import quantities as pq
-from pyNN.parameters import Sequence
 
 from .. import backends, nestml, output, pynn_models
 from ..analysis import fi
-from ..inputs import step_spike_times
+from ..inputs import connect_trains, step_spike_times
 
 #: Afferents of a group merged into one spike train (at most one spike per step and train;
 #: at 10 Hz and 0.1 ms, 8 afferents lose 0.4% of their spikes to that).
@@ -42,13 +41,8 @@ def connect_drive(sim, curve, population, dt, duration, rng):
             for afferents in per_train:
                 trains += step_spike_times(np.full(steps, rate * afferents), 1, dt, rng)
                 targets.append(cell)
-        source = sim.Population(len(trains), sim.SpikeSourceArray(
-            spike_times=[Sequence(train) for train in trains]),
-            label=f"{curve.label} afferents {number}")
-        connector = sim.IndexConnector(np.arange(len(trains)), np.asarray(targets))
-        for port, weight in weights.items():
-            sim.Projection(source, population, connector,
-                           sim.StaticSynapse(weight=weight, delay=dt), receptor_type=port)
+        connect_trains(sim, trains, population, targets, weights, dt,
+                       f"{curve.label} afferents {number}")
 
 
 def simulate(curves, backend_name, dt, duration, count_from):

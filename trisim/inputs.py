@@ -73,3 +73,18 @@ def step_spike_times(rate_hz, n_trains, dt, rng):
                 steps = steps[rng.random(steps.size) < accept[steps]]
             trains.append((steps + 1) * dt)
     return trains
+
+
+def connect_trains(sim, trains, population, targets, weights, delay, label):
+    """Drive ``population`` with spike ``trains`` (from :func:`step_spike_times`): train ``i``
+    onto cell ``targets[i]``, each spike reaching every receptor of ``weights`` (``{receptor
+    type: weight}``, PyNN units) after ``delay`` ms. One ``SpikeSourceArray`` population,
+    labelled ``label``, and one static Projection per receptor."""
+    from pyNN.parameters import Sequence
+    source = sim.Population(len(trains), sim.SpikeSourceArray(
+        spike_times=[Sequence(train) for train in trains]), label=label)
+    connector = sim.IndexConnector(np.arange(len(trains)), np.asarray(targets))
+    for receptor, weight in weights.items():
+        sim.Projection(source, population, connector,
+                       sim.StaticSynapse(weight=weight, delay=delay), receptor_type=receptor,
+                       label=label if len(weights) == 1 else f"{label} {receptor}")
