@@ -223,10 +223,11 @@ def _curve(label, cell, parameters, currents, targets):
 #: 4 ms: 1.227 nS), all at one rate, 850-1350 spikes/s in all; rates counted as for f-I.
 FIT_AFFERENTS, G_FIT_GABA = 84, 0.0012266
 FIT_INPUTS = [850.0, 1000.0, 1100.0, 1200.0, 1350.0]
-#: The fit's targets at 1350 spikes/s (models.md): the compartmental model's rates. The
-#: published reduced model, run with its own code (20 cells, 4 s), gives 11.7 / 16.7 / 7.4 Hz
-#: there (+14% / -3% / +11%): its own fit error, hence the tolerance.
+#: The fit's targets at 1350 spikes/s (models.md): the compartmental model's rates.
 FIT_TARGETS = {"none": 10.2, "D1": 17.3, "D2": 6.7}
+#: The published reduced model there, run with its own code (20 cells, 4 s): +14% / -3% / +11%
+#: from the targets, its own fit error, hence the tolerance.
+FIT_REDUCED_MODEL = {"none": 11.7, "D1": 16.7, "D2": 7.4}
 FIT_TOLERANCE = 0.25
 
 
