@@ -112,21 +112,26 @@ class Projection(pyNN.brian2.Projection):
         variables = self._brian2_synapses[0][0].variables
         return [name for name in names if name in variables and variables[name].scalar]
 
+    def _one_value(self, value, subject):
+        """The one value of ``value`` (array or LazyArray) for a quantity stored once; a
+        BackendError naming ``subject`` (e.g. "tau_rec was") if connections' values differ."""
+        if isinstance(value, LazyArray):
+            value = value.evaluate(simplify=True)
+        if np.ptp(value):
+            raise BackendError(
+                f"on Brian2, {subject} the same for every connection of projection "
+                f"{self.label!r} when it was created, so one value is stored; give values "
+                "that differ between connections when creating the Projection")
+        return np.ravel(value)[0]
+
     def _set_stored_once(self, parameters):
         """Set the values stored once, taking them out of ``parameters`` (connection values
         by name: a dict, or Projection.set's ParameterSpace)."""
         for name in self._stored_once(list(parameters.keys())):
-            value = parameters.pop(name)
-            if isinstance(value, LazyArray):
-                value = value.evaluate(simplify=True)
-            if np.ptp(value):
-                raise BackendError(
-                    f"on Brian2, {name} was the same for every connection of projection "
-                    f"{self.label!r} when it was created, so it is stored once; give values "
-                    "that differ between connections when creating the Projection")
+            value = self._one_value(parameters.pop(name), f"{name} was")
             for synapses in self._all_synapses():
                 if len(synapses):  # Brian2 sets nothing before the first connection
-                    setattr(synapses, name, np.ravel(value)[0])
+                    setattr(synapses, name, value)
 
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, **parameters):
         once = {name: parameters.pop(name) for name in self._stored_once(list(parameters))}
@@ -134,11 +139,15 @@ class Projection(pyNN.brian2.Projection):
         self._set_stored_once(once)
 
     def _set_attributes(self, parameter_space):
+        delays = "delay" in parameter_space.keys()
+        stored_delay = getattr(self.synapse_type, "delay_variable", None)  # NESTML synapses
+        if delays and stored_delay and self._stored_once([stored_delay]):
+            self._one_value(parameter_space["delay"], "the delays of "
+                            f"{type(self.synapse_type).__name__} connections were")
         self._set_stored_once(parameter_space)
-        names = list(parameter_space.keys())
-        if names:
+        if list(parameter_space.keys()):
             super()._set_attributes(parameter_space)
-        if "delay" in names:  # new delays need what creation did to the first ones
+        if delays:  # new delays need what creation did to the first ones
             self._advance_delays()
             delays_set = getattr(self.synapse_type, "delays_set", None)  # NESTML synapses
             if delays_set is not None:

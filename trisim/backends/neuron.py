@@ -282,11 +282,12 @@ class Projection(pyNN.neuron.Projection):
                 for nc, item in zip(self._stream_netcons, picked.tolist()):
                     setattr(_StreamConnection(None, None, nc, fields), name, item)
         super()._set_attributes(parameter_space)
-        if delays and self._advance():  # new delays need the advance the first ones got
+        advance = self._advance()
+        if delays and advance:  # new delays need the advance the first ones got
             connections = [c.nc for group in self._connections.values()
                            for targets in group.values() for c in targets]
             for nc in self._stream_netcons + connections:
-                nc.delay -= self._advance()
+                nc.delay -= advance
 
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, **parameters):
         if getattr(self.synapse_type, "nestml_synapse", False):

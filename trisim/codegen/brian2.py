@@ -20,7 +20,7 @@ import re
 
 import numpy as np
 
-from ..errors import BackendError, NestmlError
+from ..errors import NestmlError
 from . import celltype
 from . import program as prog
 
@@ -278,6 +278,12 @@ class _SynapsePrinter(_Printer):
                 super().statements([statement], mask)
 
 
+def _weight_renamed(code, weight):
+    """``code`` with the synapse's weight variable ``weight`` called ``weight``, the name
+    pyNN.brian2 reads and writes connection weights under."""
+    return _IDENTIFIER.sub(lambda m: "weight" if m.group() == weight else m.group(), code)
+
+
 def synapse_code(synapse):
     """The Brian2 variables and on_pre/on_post code of a synapse program.
 
@@ -302,8 +308,7 @@ def synapse_code(synapse):
                          "'weight' (trisim's name for the weight variable w)")
 
     def renamed(code):
-        return _IDENTIFIER.sub(lambda m: "weight" if m.group() == synapse.weight
-                               else m.group(), code)
+        return _weight_renamed(code, synapse.weight)
 
     def event(statements):
         printer = _SynapsePrinter()
@@ -341,8 +346,7 @@ def synapse_type(synapse, directory, native_name):
         try:
             return float(expression)
         except ValueError:
-            return _IDENTIFIER.sub(lambda m: "weight" if m.group() == synapse.weight
-                                   else m.group(), expression)
+            return _weight_renamed(expression, synapse.weight)
 
     initial = {v.name: initial_value(v.expression) for v in synapse.state
                if v.name != synapse.weight}
@@ -416,12 +420,7 @@ def synapse_type(synapse, directory, native_name):
             of them and the delay of its postsynaptic events: at creation, and again when
             Projection.set changes the delays."""
             delay = synapses.delay[:] / brian2.ms  # D, as delivered
-            if synapses.variables[SYNAPSE_DELAY].scalar:  # all equal at creation
-                if np.ptp(delay):
-                    raise BackendError(
-                        f"on Brian2, the delays of {synapse.name} connections were the same "
-                        "for every connection when the projection was created, so they are "
-                        "stored once; give differing delays when creating the Projection")
+            if synapses.variables[SYNAPSE_DELAY].scalar:  # all equal (the Projection checks)
                 delay = delay[0]
             setattr(synapses, SYNAPSE_DELAY, delay)
             if generated["on_post"] is not None:
@@ -432,6 +431,7 @@ def synapse_type(synapse, directory, native_name):
     NestmlSynapse.__name__ = synapse.name
     NestmlSynapse.nestml_synapse = True
     NestmlSynapse.brian2_variables = tuple(generated["variables"])
+    NestmlSynapse.delay_variable = SYNAPSE_DELAY
     NestmlSynapse.state_variables = tuple(sorted(state_names))
     return NestmlSynapse
 
