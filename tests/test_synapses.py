@@ -77,6 +77,22 @@ def test_synapse_and_cell_files_are_told_apart(shipped):
         codegen.synapse_type(shipped("iaf_psc_exp"), "brian2")
 
 
+@pytest.mark.parametrize("model", ["stdp_pair_synapse", "tsodyks_markram_synapse",
+                                   "vogels_sprekeler_synapse"])
+def test_brian2_synapse_events_write_only_their_own_variables(model):
+    """A name a synapse event assigns is, to Brian2, the postsynaptic cell's variable unless
+    the synapse declares it: the event's temporaries (event time, propagators) must not
+    carry names a NESTML cell has, such as the propagator step ``nml_h``."""
+    from trisim.codegen import brian2 as target
+    program, _, _ = codegen._synapse_program(nestml.path(model), "brian2")
+    generated = target.synapse_code(program)
+    for event in filter(None, (generated["on_pre"], generated["on_post"])):
+        assigned = {line.split(" = ")[0] for line in event.splitlines() if " = " in line}
+        strays = {n for n in assigned
+                  if n not in generated["variables"] and not n.startswith("nml_syn_")}
+        assert not strays and "nml_syn_nml_t" in assigned, event
+
+
 def test_a_synapse_that_never_transmits_is_refused_with_its_line(tmp_path):
     path = tmp_path / "silent_synapse.nestml"
     path.write_text("model silent_synapse:\n"

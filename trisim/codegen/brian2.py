@@ -37,9 +37,9 @@ CODE_FILE = "brian2_code.json"
 
 def build(program, directory, native_name):
     """Print the model's Brian2 equations and step code into ``directory``."""
-    equations, step, unit_names = code(program)
+    equations, internals, step, unit_names = code(program)
     (directory / CODE_FILE).write_text(json.dumps({
-        "equations": equations, "step": step,
+        "equations": equations, "internals": internals, "step": step,
         "units": {name: [unit.si_scale, list(unit.si_powers)]
                   for name, unit in unit_names.items()}}, indent=1))
 
@@ -143,14 +143,16 @@ def _guarded(expression, mask):
 
 
 def code(program):
-    """The Brian2 model equations and step code of ``program``, and its unit constants."""
+    """The Brian2 model equations, internals code and step code of ``program``, and its unit
+    constants."""
     printer = _Printer(program)
+    for variable in program.internals:
+        printer.assign(variable.name, printer.expression(variable.expression), None)
+    internals, printer.lines = printer.lines, []
     current = prog.current_port(program)
     if current is not None:  # what pyNN.brian2's current sources inject, for this step
         printer.namespace_units[_unit_name(current.unit)] = current.unit
         printer.lines.append(f"{current.name} += {CURRENT_INPUT} / {_unit_name(current.unit)}")
-    for variable in program.internals:  # cheap, and always current with the parameters
-        printer.assign(variable.name, printer.expression(variable.expression), None)
     printer.statements(prog.lower(program.step))
     declared = (program.parameters + program.state + program.internals
                 + program.continuous_ports)
@@ -161,7 +163,8 @@ def code(program):
     equations.append(f"{SPIKE_FLAG} : 1")
     if current is not None:
         equations.append(f"{CURRENT_INPUT} : amp")
-    return "\n".join(equations), "\n".join(printer.lines), printer.namespace_units
+    return ("\n".join(equations), "\n".join(internals), "\n".join(printer.lines),
+            printer.namespace_units)
 
 
 def _repeat_substeps(code, count):
@@ -184,20 +187,20 @@ def _functions():
 
     return {
         "nml_where": make("nml_where", lambda c, a, b: np.where(c, a, b),
-                          "cdef double nml_where(bint c, double a, double b):\n"
+                          "cdef inline double nml_where(bint c, double a, double b) noexcept nogil:\n"
                           "    return a if c else b", ["boolean", "any", "any"]),
-        "nml_min": make("nml_min", np.minimum, "cdef double nml_min(double a, double b):\n"
+        "nml_min": make("nml_min", np.minimum, "cdef inline double nml_min(double a, double b) noexcept nogil:\n"
                         "    return a if a < b else b", ["any", "any"]),
-        "nml_max": make("nml_max", np.maximum, "cdef double nml_max(double a, double b):\n"
+        "nml_max": make("nml_max", np.maximum, "cdef inline double nml_max(double a, double b) noexcept nogil:\n"
                         "    return a if a > b else b", ["any", "any"]),
         "nml_div": make("nml_div", lambda a, b: np.true_divide(a, b),
                         "cimport cython\n"
                         "@cython.cdivision(True)\n"
-                        "cdef double nml_div(double a, double b):\n    return a / b",
+                        "cdef inline double nml_div(double a, double b) noexcept nogil:\n    return a / b",
                         ["any", "any"]),
         "nml_expm1": make("nml_expm1", np.expm1,
                           "from libc.math cimport expm1\n"
-                          "cdef double nml_expm1(double x):\n    return expm1(x)", ["float"]),
+                          "cdef inline double nml_expm1(double x) noexcept nogil:\n    return expm1(x)", ["float"]),
     }
 
 
@@ -229,6 +232,28 @@ def cell_type(program, directory, native_name):
             self.run_regularly(step, when="end", order=-1, name=f"{self.name}_step")
             self.add_attribute("initial_values")
             self.initial_values = {}
+            self.add_attribute("internals_code")
+            self.internals_code = None
+
+        def before_run(self, run_namespace):
+            super().before_run(run_namespace)
+            self.update_internals(run_namespace)
+
+        def update_internals(self, run_namespace):
+            """Compute the internals from the parameters once per run, as NEST does before
+            each Simulate, rather than in every step: at one exp() per cell and step they
+            were most of a conductance-based cell's step. numpy (Brian2's target for values
+            set from strings): the code runs once, so it is not worth a Cython build."""
+            if not generated["internals"]:
+                return
+            if self.internals_code is None:
+                from brian2.codegen.codeobject import create_runner_codeobj
+                from brian2.devices.device import get_device
+                self.internals_code = create_runner_codeobj(
+                    self, generated["internals"], "stateupdate", run_namespace=run_namespace,
+                    codeobj_class=get_device().code_object_class(
+                        fallback_pref="codegen.string_expression_target"))
+            self.internals_code()
 
         def initialize(self):
             for name, values in self.initial_values.items():
@@ -284,6 +309,16 @@ def _weight_renamed(code, weight):
     return _IDENTIFIER.sub(lambda m: "weight" if m.group() == weight else m.group(), code)
 
 
+def _temporaries_renamed(code, variables):
+    """``code`` with the names it only assigns to (the event time, internals, propagators)
+    prefixed with ``nml_syn_``. To Brian2 a bare name that the synapse does not declare is
+    the postsynaptic cell's variable of that name, so a temporary ``nml_h`` in a synapse
+    event would overwrite the ``nml_h`` of a NESTML cell it connects onto."""
+    temporaries = {m.group(1) for m in re.finditer(r"^(\w+) = ", code, re.M)} - set(variables)
+    return _IDENTIFIER.sub(lambda m: f"nml_syn_{m.group()}" if m.group() in temporaries
+                           else m.group(), code)
+
+
 def synapse_code(synapse):
     """The Brian2 variables and on_pre/on_post code of a synapse program.
 
@@ -308,7 +343,8 @@ def synapse_code(synapse):
                          "'weight' (trisim's name for the weight variable w)")
 
     def renamed(code):
-        return _weight_renamed(code, synapse.weight)
+        return _temporaries_renamed(_weight_renamed(code, synapse.weight),
+                                    ["weight"] + variables)
 
     def event(statements):
         printer = _SynapsePrinter()
