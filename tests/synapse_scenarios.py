@@ -26,6 +26,27 @@ def initial_values(backend_name):
     return np.asarray(cells.get_data().segments[0].analogsignals[0].magnitude)[0].tolist()
 
 
+def parameters_set_between_runs(backend_name, change="yes"):
+    """Spike times of a driven NESTML iaf_psc_exp over two runs, with its membrane and
+    synaptic time constants changed between them (``change``): the model's internals
+    (propagators) must follow, as NEST recomputes them."""
+    from trisim.runners.conformance import shipped_path
+    sim = backends.load(backend_name)
+    sim.setup(0.1, 1)
+    cell = sim.Population(1, sim.nestml_cell_type(shipped_path("iaf_psc_exp"))(I_e=0.4))
+    source = sim.Population(1, sim.SpikeSourceArray(spike_times=np.arange(5.0, 200.0, 7.0)))
+    sim.Projection(source, cell, sim.IndexConnector([0], [0]),
+                   sim.StaticSynapse(weight=0.3, delay=1.0), receptor_type="exc_spikes")
+    cell.record("spikes")
+    sim.run(100.0)
+    if change == "yes":
+        cell.set(tau_m=20.0, tau_syn_exc=1.0)
+    sim.run(100.0)
+    times = cell.get_data().segments[0].spiketrains[0].magnitude.tolist()
+    sim.end()
+    return times
+
+
 def per_connection_parameters(backend_name):
     """One spike through three Tsodyks-Markram connections with U given per connection and
     tau_rec the same for all: each cell's conductance jump (in weights), the values read back,
@@ -120,7 +141,8 @@ def delays_set_after_creation(backend_name):
 
 SCENARIOS = {**synapse_probe.SCENARIOS, "initial_values": initial_values,
              "per_connection_parameters": per_connection_parameters,
-             "delays_set_after_creation": delays_set_after_creation}
+             "delays_set_after_creation": delays_set_after_creation,
+             "parameters_set_between_runs": parameters_set_between_runs}
 
 if __name__ == "__main__":
     name, backend_name, *arguments = sys.argv[1:]

@@ -164,3 +164,14 @@ def test_plastic_weights_follow_the_rule_and_agree_across_backends(model):
 def test_initial_values_of_nestml_cells_are_applied(backend):
     first = run_scenario("initial_values", backend)
     np.testing.assert_allclose(first, [-61.5, -52.25, -66.0])  # not the model's E_L, -70
+
+
+def test_parameters_set_between_runs_act_as_on_nest():
+    """Changing a NESTML cell's time constants between runs changes its internals (the
+    propagators) on every backend, as on NEST: the same spikes, and not those of the
+    unchanged cell."""
+    unchanged = run_scenario("parameters_set_between_runs", "nest", "no")
+    spikes = {b: run_scenario("parameters_set_between_runs", b) for b in sorted(backends.BACKENDS)}
+    assert spikes["nest"][:6] == unchanged[:6] and spikes["nest"] != unchanged
+    for backend in ("neuron", "brian2"):
+        np.testing.assert_allclose(spikes[backend], spikes["nest"], atol=1e-6)

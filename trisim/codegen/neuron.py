@@ -190,8 +190,12 @@ def _cell_class(program, mechanism):
 
 
 def _process_property(name):
-    return property(lambda cell: getattr(cell.process, name),
-                    lambda cell, value: setattr(cell.process, name, value))
+    """A parameter of the cell's process; setting it recomputes the model's internals (its
+    propagators), as NEST does, so a value set between runs takes full effect."""
+    def set_value(cell, value):
+        setattr(cell.process, name, value)
+        cell.process.nml_internals()
+    return property(lambda cell: getattr(cell.process, name), set_value)
 
 
 # -- synapses --------------------------------------------------------------------------------
