@@ -20,7 +20,9 @@ import tempfile
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("results")
-STARTS = 3  # starts from one initially empty cache: the first builds, the last is cached
+# starts from one initially empty cache: the first builds, the last is cached (Brian2
+# compiles two spike-monitor code objects again at its second start)
+STARTS = 3
 
 RUN = """
 import json, sys, time
@@ -115,8 +117,8 @@ def main():
     args = parser.parse_args()
     rows = []
     for backend in ("nest", "neuron", "brian2"):
-        with tempfile.TemporaryDirectory() as cold:  # Brian2 recompiles a few objects at
-            startups = [startup_s(backend, Path(cold)) for _ in range(STARTS)]  # its 2nd start
+        with tempfile.TemporaryDirectory() as cold:
+            startups = [startup_s(backend, Path(cold)) for _ in range(STARTS)]
         first_build, cached = startups[0], startups[-1]
         builtin = best(backend, "builtin", args.scale, args.duration, args.repeat)
         nestml = best(backend, "nestml", args.scale, args.duration, args.repeat)

@@ -145,7 +145,7 @@ class Projection(pyNN.brian2.Projection):
             self._one_value(parameter_space["delay"], "the delays of "
                             f"{type(self.synapse_type).__name__} connections were")
         self._set_stored_once(parameter_space)
-        if list(parameter_space.keys()):
+        if parameter_space.keys():
             super()._set_attributes(parameter_space)
         if delays:  # new delays need what creation did to the first ones
             self._advance_delays()

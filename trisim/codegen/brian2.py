@@ -179,28 +179,30 @@ def _functions():
     from brian2 import Function
     from brian2.core.functions import DEFAULT_FUNCTIONS  # noqa: F401  (registers targets)
 
-    def make(name, python, cython, arg_types):
+    def make(name, python, arguments, body, arg_types, header=""):
+        """``body`` returns the value of C function ``name(arguments)``; inline and
+        noexcept, so that the C compiler can fold it into the step's loop (a plain cdef
+        function is a call, with an exception check, per use: most of the step's time)."""
         function = Function(python, arg_units=[1] * len(arg_types), return_unit=1,
                             arg_types=arg_types, return_type="float", stateless=True)
+        cython = (f"{header}cdef inline double {name}({arguments}) noexcept nogil:\n"
+                  f"    return {body}")
         function.implementations.add_implementation("cython", cython, name=name)
         return function
 
     return {
         "nml_where": make("nml_where", lambda c, a, b: np.where(c, a, b),
-                          "cdef inline double nml_where(bint c, double a, double b) noexcept nogil:\n"
-                          "    return a if c else b", ["boolean", "any", "any"]),
-        "nml_min": make("nml_min", np.minimum, "cdef inline double nml_min(double a, double b) noexcept nogil:\n"
-                        "    return a if a < b else b", ["any", "any"]),
-        "nml_max": make("nml_max", np.maximum, "cdef inline double nml_max(double a, double b) noexcept nogil:\n"
-                        "    return a if a > b else b", ["any", "any"]),
-        "nml_div": make("nml_div", lambda a, b: np.true_divide(a, b),
-                        "cimport cython\n"
-                        "@cython.cdivision(True)\n"
-                        "cdef inline double nml_div(double a, double b) noexcept nogil:\n    return a / b",
+                          "bint c, double a, double b", "a if c else b",
+                          ["boolean", "any", "any"]),
+        "nml_min": make("nml_min", np.minimum, "double a, double b", "a if a < b else b",
                         ["any", "any"]),
-        "nml_expm1": make("nml_expm1", np.expm1,
-                          "from libc.math cimport expm1\n"
-                          "cdef inline double nml_expm1(double x) noexcept nogil:\n    return expm1(x)", ["float"]),
+        "nml_max": make("nml_max", np.maximum, "double a, double b", "a if a > b else b",
+                        ["any", "any"]),
+        "nml_div": make("nml_div", lambda a, b: np.true_divide(a, b), "double a, double b",
+                        "a / b", ["any", "any"],
+                        header="cimport cython\n@cython.cdivision(True)\n"),
+        "nml_expm1": make("nml_expm1", np.expm1, "double x", "expm1(x)", ["float"],
+                          header="from libc.math cimport expm1\n"),
     }
 
 
