@@ -65,6 +65,15 @@ def test_sensitive_neurons_agree_on_first_spikes_and_count(path):
         np.testing.assert_allclose(times[:len(early)], early, atol=DT + 1e-9, err_msg=backend)
 
 
+def test_own_spread_is_zero_for_a_stable_cell_and_a_step_for_a_sensitive_one():
+    spreads = {}
+    for path in (conformance.shipped_path("iaf_cond_exp"), nestml.path("striatal_msn_neuron")):
+        reference = conformance.run_cell(path, "nest", DT, "current", duration=300.0)
+        spreads[path.stem], _ = conformance.own_spread(path, DT, "current", reference, 300.0)
+    assert spreads["iaf_cond_exp_neuron"] == 0
+    assert spreads["striatal_msn_neuron"] >= DT - 1e-9
+
+
 def cell(*args):
     return subprocess.run([sys.executable, "-m", "trisim.cli", "cell",
                            str(conformance.shipped_path("iaf_cond_exp")), *args],

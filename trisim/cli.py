@@ -100,7 +100,8 @@ def command_conformance(args):
         if "same_count" in row:  # a neuron
             print(f"{row['model']} dt={row['dt_ms']} {row['stimulus']} {row['backend']}: "
                   f"{'equal' if row['same_count'] else 'DIFFERENT'} spike counts, "
-                  f"max spike dt {row['max_spike_dt_ms']:.3g} ms", file=sys.stderr)
+                  f"max spike dt {row['max_spike_dt_ms']:.3g} ms (NEST's own spread "
+                  f"{row['own_spread_ms']:.3g} ms)", file=sys.stderr)
         else:  # a synapse
             print(f"{row['model']} dt={row['dt_ms']} {row['backend']}: "
                   f"{'equal' if row['same_events'] else 'DIFFERENT'} event counts, "
