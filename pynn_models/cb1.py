@@ -130,7 +130,7 @@ def input_events(parameters, duration):
         amplitudes = np.linspace(0.0, p.gain_max, p.gain_pulses)
     elif p.input == "events":
         rng = np.random.default_rng(p.input_seed)
-        times, amplitudes, last = [], [], p.event_start
+        times, amplitudes, last = [np.empty(0)], [np.empty(0)], p.event_start
         while last < duration:
             block = last + np.cumsum(p.event_width + rng.exponential(p.event_mean_interval, 200))
             times.append(block)

@@ -137,7 +137,27 @@ def current_source(backend_name):
             "after": int(np.sum(times > 205.0))}
 
 
+def spike_source_trains(backend_name):
+    """What spike sources given one train per source (one of them empty), and one train for
+    all, emit: the recorded spike times per source."""
+    from pyNN.parameters import Sequence
+    sim = backends.load(backend_name)
+    sim.setup(0.1, 1)
+    trains = [np.array([1.0, 2.5, 7.3]), np.empty(0), (np.arange(5) + 1) * 0.1 * 3]
+    each = sim.Population(len(trains), sim.SpikeSourceArray(
+        spike_times=[Sequence(train) for train in trains]))
+    shared = sim.Population(2, sim.SpikeSourceArray(spike_times=Sequence([4.0, 9.0])))
+    for population in (each, shared):
+        population.record("spikes")
+    sim.run(12.0)
+    emitted = [np.round(train.magnitude, 6).tolist() for population in (each, shared)
+               for train in population.get_data().segments[0].spiketrains]
+    sim.end()
+    return emitted
+
+
 SCENARIOS = {"stp_efficacies": stp_efficacies, "current_source": current_source,
+             "spike_source_trains": spike_source_trains,
              "spike_arrival": spike_arrival, "array_connect": array_connect,
              "array_connect_mpi": lambda backend: array_connect(backend, per_target=False)}
 

@@ -84,6 +84,12 @@ def test_every_input_spike_arrives_after_the_same_lag(backend):
     assert len(lags) == 199 and len(set(lags)) == 1 and lags[0] in (0.1, 0.2)
 
 
+@pytest.mark.parametrize("backend", sorted(backends.BACKENDS))
+def test_spike_sources_emit_the_trains_they_are_given(backend):
+    assert run_scenario("spike_source_trains", backend) == [
+        [1.0, 2.5, 7.3], [], [0.3, 0.6, 0.9, 1.2, 1.5], [4.0, 9.0], [4.0, 9.0]]
+
+
 def test_unknown_backend_lists_the_valid_ones():
     with pytest.raises(UnknownNameError, match="unknown backend 'nset'; valid: brian2, nest, neuron"):
         backends.load("nset")

@@ -44,6 +44,7 @@ def test_events_follow_the_published_process_and_depend_on_the_input_seed_only()
     assert np.array_equal(shorter, times[:shorter.size])  # the duration cuts, never redraws
     other = cb1.input_events(parameters("cb1_v1", "input=events", "input_seed=5"), 30000.0)[0]
     assert not np.array_equal(other[:5], times[:5])
+    assert cb1.input_events(p, p.event_start)[0].size == 0  # a run that ends before the first
 
 
 def test_gain_pulses_and_their_waveform():

@@ -108,6 +108,17 @@ def test_array_connect_across_processes_makes_every_connection_once(backend):
                                    rtol=1e-12, err_msg=case)
 
 
+@pytest.mark.parametrize("backend", ["nest", "neuron"])
+def test_spike_sources_across_processes_emit_the_trains_of_one(backend):
+    command = [sys.executable, str(SCENARIOS), "spike_source_trains", backend]
+    results = [subprocess.run(prefix + command, capture_output=True, text=True, timeout=600)
+               for prefix in ([], parallel.mpirun(2))]
+    for result in results:
+        assert result.returncode == 0, result.stderr[-3000:]
+    one, two = (json.loads(r.stdout.strip().splitlines()[-1]) for r in results)
+    assert two == one and len(one[0]) == 3
+
+
 def test_brian2_under_mpirun_refuses_with_one_line_and_writes_nothing(tmp_path):
     command = parallel.mpirun(2) + [sys.executable, *RUN, "--backend", "brian2",
                                     "--out", str(tmp_path)]
