@@ -17,7 +17,6 @@ scan). :func:`summary` draws the published summary figure from the experiments i
 
 import json
 import multiprocessing
-import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from .. import output
 from ..analysis import cb1 as measures_module
 from ..backends import BACKENDS
 from ..errors import BackendError, ConfigError, InputFileError, unknown_name
+from .process import run_command
 from .run import output_stem, resolve_config
 
 SPONTANEOUS_MEASURES = ("rate_L23Exc", "rate_PvInh", "rate_CB1Inh", "rate_L4Exc", "vm_L4Exc")
@@ -203,12 +203,7 @@ def _simulate(spec, scale, duration):
         command += ["--set", override]
     if scale is not None:
         command += ["--scale", repr(float(scale))]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        lines = [line for line in result.stderr.splitlines() if line.strip()]
-        raise BackendError(f"{spec.setting} on {spec.backend} seed {spec.seed}: the run failed "
-                           f"(exit status {result.returncode}): "
-                           f"{lines[-1] if lines else 'no message'}")
+    run_command(command, f"{spec.setting} on {spec.backend} seed {spec.seed}")
 
 
 def _write_experiment(table, specs, out_dir):

@@ -9,7 +9,6 @@ e.g. ``model_statistics.kappa``) if it declares them, else the population rates.
 """
 
 import json
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
@@ -18,7 +17,8 @@ import numpy as np
 from .. import output, pynn_models
 from ..backends import BACKENDS
 from ..config import unit_of
-from ..errors import BackendError, ConfigError, unknown_name
+from ..errors import ConfigError, unknown_name
+from .process import run_command
 from .run import output_stem, resolve_config
 
 
@@ -80,11 +80,7 @@ def _summary(model_name, backend, key, arguments, value, number, seed, config, d
             return summary
     command = [sys.executable, "-m", "trisim.cli", *arguments, "--set", f"{key}={value}",
                "--seed", str(seed), "--out", str(directory)]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        lines = [line for line in result.stderr.splitlines() if line.strip()]
-        raise BackendError(f"{key}={value} seed {seed} on {backend}: the run failed (exit "
-                           f"status {result.returncode}): {lines[-1] if lines else 'no message'}")
+    run_command(command, f"{key}={value} seed {seed} on {backend}")
     return json.loads(summary_path.read_text())
 
 

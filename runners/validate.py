@@ -14,7 +14,6 @@ import json
 import logging
 import multiprocessing
 import os
-import subprocess
 import sys
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
@@ -25,6 +24,7 @@ from .. import output, pynn_models
 from ..analysis import report, validation
 from ..backends import BACKENDS
 from ..errors import BackendError, ConfigError, InputFileError, TrisimError, unknown_name
+from .process import run_command
 from .run import output_stem, resolve_config
 
 DEFAULT_BACKENDS = ("nest", "neuron", "brian2")
@@ -268,12 +268,7 @@ def _simulate(run, arguments):
     """Run one backend x seed through the command line in a fresh interpreter."""
     command = [sys.executable, "-m", "trisim.cli", *arguments, "--backend", run.backend,
                "--seed", str(run.seed)]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        lines = [line for line in result.stderr.splitlines() if line.strip()]
-        last = lines[-1] if lines else "no message"
-        raise BackendError(f"{run.backend} seed {run.seed}: the run failed (exit status "
-                           f"{result.returncode}): {last}")
+    run_command(command, f"{run.backend} seed {run.seed}")
 
 
 def _checked_backends(backends):
