@@ -77,9 +77,12 @@ def plot_measures(table, names, path):
 
 
 def _title(table):
-    seeds = table.get("seeds") or table.get("input_seeds") or []
+    if "input_seeds" in table:
+        seeds = f"{len(table['input_seeds'])} input seed(s)"
+    else:
+        seeds = f"{len(table.get('seeds') or [])} seed(s)"
     return (f"seed 001, {table['experiment']}: scale {table['scale']:g}, "
-            f"{table['duration_ms'] / 1000:g} s, {len(seeds)} seed(s)")
+            f"{table['duration_ms'] / 1000:g} s, {seeds}")
 
 
 def gain_curves(table, name):
@@ -140,7 +143,8 @@ def plot_scan(table, path):
         panel.set_ylabel("L2/3 PN STTC")
         panel.set_title(backend)
     axes[0].legend(fontsize=7)
-    figure.suptitle(_title(table) + "  (dotted: published)")
+    # two lines: one panel is narrower than the title
+    figure.suptitle(_title(table) + "\n(dotted: published)", fontsize=9)
     figure.savefig(path, format="png", dpi=110)
 
 
