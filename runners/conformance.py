@@ -18,7 +18,6 @@ spikes released at p = 0.3 instead, and count releases at p = 1 and p = 0 exactl
 
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -27,6 +26,7 @@ import numpy as np
 from .. import nestml, output
 from ..errors import NestmlError
 from . import synapse_probe
+from .process import run_command
 
 BACKENDS = ("nest", "neuron", "brian2")
 REFERENCE = "nest"
@@ -103,11 +103,7 @@ def run_cell(path, backend, dt, stimulus, duration=DURATION, drive_factor=1.0):
         command += ["--weight", str(weight)] if weight is not None else []
         for port in _ports(path):
             command += ["--spikes-in", f"{port}:{INPUT_TIMES}"]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        message = (result.stderr.strip().splitlines() or ["no message"])[-1]
-        raise NestmlError(f"{path} on {backend}: {message}")
-    return json.loads(result.stdout)
+    return json.loads(run_command(command, f"{path} on {backend}", NestmlError).stdout)
 
 
 def compare(reference, other):
@@ -171,10 +167,7 @@ def run_synapse(path, backend, dt):
         raise NestmlError(f"{path}: no spike pattern for this synapse in trisim conformance; "
                           f"synapses: {', '.join(p.stem for p in synapse_models())}")
     command = [sys.executable, "-m", "trisim.runners.synapse_probe", *map(str, arguments)]
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode != 0:
-        message = (result.stderr.strip().splitlines() or ["no message"])[-1]
-        raise NestmlError(f"{path} on {backend}: {message}")
+    result = run_command(command, f"{path} on {backend}", NestmlError)
     data = json.loads(result.stdout.strip().splitlines()[-1])
     if arguments[0] == "plasticity":
         return {"values": data["weights"], "events": len(data["post"])}
@@ -308,9 +301,9 @@ def plot(rows, path, synapse_rows=()):
     neurons, synapses = figure.subplots(1, 2)
     _curves(neurons, rows, "max_spike_dt_ms", 1e-7)
     sensitive = {r["model"] for r in rows if r["own_spread_ms"] > 0}
+    # one line per model: the rows of both compared backends carry the same spread
     _curves(neurons, [dict(r, backend=f"NEST, drive x (1 + {PERTURBATION:g})") for r in rows
-                      if r["model"] in sensitive and r["backend"] == BACKENDS[1]],
-            "own_spread_ms", 1e-7, style=":")
+                      if r["model"] in sensitive], "own_spread_ms", 1e-7, style=":")
     _legend(neurons, rows)
     neurons.set_ylabel("largest spike-time difference to NEST (ms); 1e-7 = none")
     neurons.set_title("NESTML neurons against NEST (dotted: NEST's own spread)")

@@ -6,13 +6,13 @@ import subprocess
 from ..errors import BackendError
 
 
-def run_command(command, what):
+def run_command(command, what, error=BackendError):
     """Run ``command`` and return its :class:`subprocess.CompletedProcess`.
 
     Raises
     ------
-    BackendError
-        If it fails: naming ``what``, the exit status or the signal that ended it (a process
+    error
+        If it fails (a :class:`~trisim.errors.BackendError` unless told otherwise): naming ``what``, the exit status or the signal that ended it (a process
         the system killed for want of memory ends by SIGKILL with nothing on stderr), and
         its last line on stderr.
     """
@@ -26,5 +26,5 @@ def run_command(command, what):
     else:
         status = f"exit status {result.returncode}"
     lines = [line for line in result.stderr.splitlines() if line.strip()]
-    raise BackendError(f"{what}: the run failed ({status}): "
+    raise error(f"{what}: the run failed ({status}): "
                        f"{lines[-1] if lines else 'no message'}")

@@ -2,7 +2,7 @@ import sys
 
 import pytest
 
-from trisim.errors import BackendError
+from trisim.errors import BackendError, NestmlError
 from trisim.runners.process import run_command
 
 
@@ -22,3 +22,8 @@ def test_a_killed_run_names_the_signal():
     with pytest.raises(BackendError, match=r"killed by SIGKILL, as when the system runs out "
                                            r"of memory\): no message$"):
         run_command([sys.executable, "-c", script], "probe")
+
+
+def test_a_failed_run_raises_the_error_asked_for():
+    with pytest.raises(NestmlError, match=r"^probe: the run failed \(exit status 2\)"):
+        run_command([sys.executable, "-c", "raise SystemExit(2)"], "probe", NestmlError)
