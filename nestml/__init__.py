@@ -1,8 +1,19 @@
 """trisim's own NESTML models: cells and synapses, each one .nestml file run on every backend."""
 
+import sys
 from pathlib import Path
+
+from trisim.errors import NestmlError
 
 
 def path(name):
     """The file of the NESTML model ``name`` (e.g. "tsodyks_markram_synapse")."""
     return Path(__file__).with_name(f"{name}.nestml")
+
+
+def shipped_path(name):
+    """The .nestml file NESTML installs for one of its shipped neurons (e.g. "iaf_psc_exp")."""
+    path = Path(sys.prefix) / "models" / "neurons" / f"{name}_neuron.nestml"
+    if not path.is_file():
+        raise NestmlError(f"{path}: NESTML's shipped model {name!r} is not installed")
+    return path

@@ -15,7 +15,7 @@ with its config) sharing one module: :data:`MODULES` maps them to it.
 import importlib
 from importlib import resources
 
-from ..errors import unknown_name
+from trisim.errors import unknown_name
 
 MODELS = ("coba_stp", "wang_buzsaki", "striatum", "cb1_v1", "cb1_v2m", "cb1_v2m_ko")
 
@@ -33,7 +33,7 @@ def get(name):
 def get_providing(name, hook, what):
     """The model module ``name``, checked to define ``hook`` (an optional part such as
     ``fi_curves``); otherwise a ConfigError naming the models that do provide ``what``."""
-    from ..errors import ConfigError
+    from trisim.errors import ConfigError
     model = get(name)
     if not hasattr(model, hook):
         providing = [other for other in MODELS if hasattr(get(other), hook)]

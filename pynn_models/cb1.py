@@ -31,12 +31,12 @@ import numpy as np
 import quantities as pq
 from pydantic import Field
 
-from .. import nestml
-from ..analysis.statistics import sttc_sample
-from ..analysis.validation import SAMPLE, Statistic, same_cells
-from ..config import Strict, quantity
-from ..connectivity import fixed_indegree
-from ..inputs import connect_trains, step_spike_times
+from trisim import nestml
+from trisim.analysis.statistics import sttc_sample
+from trisim.analysis.validation import SAMPLE, Statistic, same_cells
+from trisim.config import Strict, quantity
+from trisim.connectivity import fixed_indegree
+from trisim.inputs import connect_trains, step_spike_times
 
 DESCRIPTION = "L4-L2/3 circuit, CB1 release probability; V1 / V2M / KO (Zerlaut et al.)"
 TRACES = ("v", "gsyn_exc", "gsyn_inh")

@@ -12,9 +12,9 @@ compiled for each backend. Departure from the published code: synaptic delays ar
 step.
 """
 
-from .. import nestml
-from ..config import Strict, quantity
-from ..connectivity import random_indegree
+from trisim import nestml
+from trisim.config import Strict, quantity
+from trisim.connectivity import random_indegree
 
 DESCRIPTION = "COBA LIF network, 3200 E + 800 I, Tsodyks-Markram STP (Stimberg et al. 2018)"
 TRACES = ("v", "gsyn_exc", "gsyn_inh")

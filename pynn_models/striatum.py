@@ -37,11 +37,11 @@ backend gets the same input.
 import numpy as np
 import quantities as pq
 
-from .. import nestml
-from ..analysis.fi import FICurve, PoissonDrive
-from ..analysis.statistics import spiketrains_by_population
-from ..config import Strict, quantity
-from ..inputs import connect_trains, step_spike_times
+from trisim import nestml
+from trisim.analysis.fi import FICurve, PoissonDrive
+from trisim.analysis.statistics import spiketrains_by_population
+from trisim.config import Strict, quantity
+from trisim.inputs import connect_trains, step_spike_times
 
 DESCRIPTION = "Striatal microcircuit, 1327 dSPN/iSPN + 40 FSI, cortical step, dopamine (seed 004)"
 TRACES = ("V_m",)
@@ -262,7 +262,7 @@ def plot(block, parameters, path):
     population before, during and after it."""
     from matplotlib.figure import Figure
 
-    from ..analysis.statistics import population_rate
+    from trisim.analysis.statistics import population_rate
     summary = summarize(block, parameters)
     figure = Figure(figsize=(11, 4), layout="constrained")
     trace, bars = figure.subplots(1, 2, width_ratios=[1.6, 1])

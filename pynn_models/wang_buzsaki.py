@@ -23,12 +23,12 @@ plus, per cell, a normal deviate of SD ``I_sigma`` (heterogeneous drive).
 import numpy as np
 import quantities as pq
 
-from .. import nestml
-from ..analysis.fi import FICurve
-from ..analysis.oscillation import chance_kappa, coherence_kappa, population_frequency
-from ..analysis.statistics import _finite_or_none, firing_rates, spiketrains_by_population
-from ..analysis.validation import SCALAR, Statistic
-from ..config import Strict, quantity
+from trisim import nestml
+from trisim.analysis.fi import FICurve
+from trisim.analysis.oscillation import chance_kappa, coherence_kappa, population_frequency
+from trisim.analysis.statistics import _finite_or_none, firing_rates, spiketrains_by_population
+from trisim.analysis.validation import SCALAR, Statistic
+from trisim.config import Strict, quantity
 
 DESCRIPTION = "Wang-Buzsaki interneuron gamma, 100 HH cells, all-to-all GABA (1996)"
 TRACES = ("V_m",)
@@ -92,7 +92,7 @@ def cell_parameters(p):
 
 def fi_curves():
     """The uncoupled cell's f-I curve against the published equations integrated by SciPy."""
-    from .wang_buzsaki_reference import firing_rate
+    from trisim.pynn_models.wang_buzsaki_reference import firing_rate
     p = Parameters()
     parameters = cell_parameters(p)
     del parameters["I_e"]
@@ -178,8 +178,8 @@ def derive(out_dir, seeds=(1, 2, 3)):
     """
     import neo
 
-    from .. import output
-    from . import wang_buzsaki_reference as reference
+    from trisim import output
+    from trisim.pynn_models import wang_buzsaki_reference as reference
     defaults = Parameters()
     report, curves = reference.kernel_report(current=defaults.I_app)
     report["defaults"] = {"s_amplitude": defaults.s_amplitude, "tau_rise_ms": defaults.tau_rise,

@@ -3,9 +3,9 @@
 import json
 from pathlib import Path
 
-from .. import output, pynn_models
-from ..analysis import plots, statistics
-from ..errors import TrisimError
+from trisim import output, pynn_models
+from trisim.analysis import plots, statistics
+from trisim.errors import TrisimError
 
 
 def _plain(value):

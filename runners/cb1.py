@@ -2,7 +2,7 @@
 
 Each experiment runs every setting x backend x seed as one ``trisim run`` in its own process
 (NEST and NEURON keep global state), measures each run in a worker process
-(:func:`trisim.analysis.cb1.measure_run`), and writes ``OUT/cb1_<experiment>.json`` (every run's
+(:func:`trisim.pynn_models.cb1_measures.measure_run`), and writes ``OUT/cb1_<experiment>.json`` (every run's
 measures, their mean and s.d. per setting and backend against the published values, and
 whether the published ordering holds) and its figures. Runs go to ``OUT/runs/``; a run whose
 measures are already there with the same resolved config is reused, so an interrupted
@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import output
-from ..analysis import cb1 as measures_module
-from ..backends import BACKENDS
-from ..errors import BackendError, ConfigError, InputFileError, unknown_name
-from .process import run_command
-from .run import output_stem, resolve_config
+from trisim import output
+from trisim.pynn_models import cb1_measures as measures_module
+from trisim.backends import BACKENDS
+from trisim.errors import BackendError, ConfigError, InputFileError, unknown_name
+from trisim.runners.process import run_command
+from trisim.runners.run import output_stem, resolve_config
 
 SPONTANEOUS_MEASURES = ("rate_L23Exc", "rate_PvInh", "rate_CB1Inh", "rate_L4Exc", "vm_L4Exc")
 GAIN_MEASURES = ("relative_gain", "gain_max_L4Exc", "gain_max_L23Exc")
@@ -127,7 +127,7 @@ def scan(settings=measures_module.SETTINGS, backends=("nest",), input_seeds=SCAN
 
 def summary(out_dir="out/cb1"):
     """The published summary figure from the experiments found in ``out_dir``."""
-    from ..analysis import cb1_plots
+    from trisim.pynn_models import cb1_plots
     out_dir = Path(out_dir)
     tables = {}
     for name in (*EXPERIMENTS, "scan"):
@@ -208,7 +208,7 @@ def _simulate(spec, scale, duration):
 
 def _write_experiment(table, specs, out_dir):
     """The experiment's JSON and figures; returns their paths."""
-    from ..analysis import cb1_plots
+    from trisim.pynn_models import cb1_plots
     name = table["experiment"].replace("-", "_")
     paths = [output.write_json(table, out_dir / f"cb1_{name}.json")]
     figures = cb1_plots.experiment_figures(table)

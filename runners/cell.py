@@ -5,8 +5,8 @@ integrator error. The drive is the model's own ``I_e`` parameter, identical on e
 input spikes are emitted at the given times by a spike source and arrive one delay later.
 """
 
-from .. import backends, config
-from ..errors import ConfigError, NestmlError
+from trisim import backends, config
+from trisim.errors import ConfigError, NestmlError
 
 INPUT_DELAY = 1.0  # ms, from each input spike to its arrival at the cell
 

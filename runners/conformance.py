@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import nestml, output
-from ..errors import NestmlError
-from . import synapse_probe
-from .process import run_command
+from trisim import nestml, output
+from trisim.errors import NestmlError
+from trisim.runners import synapse_probe
+from trisim.runners.process import run_command
 
 BACKENDS = ("nest", "neuron", "brian2")
 REFERENCE = "nest"
@@ -51,19 +51,11 @@ INPUT_TIMES = "20,22,24,26,28,30,150,152,154,156,300,301,302"
 PERTURBATION = 1e-9
 
 
-def shipped_path(name):
-    """The .nestml file NESTML installs for one of its shipped neurons."""
-    path = Path(sys.prefix) / "models" / "neurons" / f"{name}_neuron.nestml"
-    if not path.is_file():
-        raise NestmlError(f"{path}: NESTML's shipped model {name!r} is not installed")
-    return path
-
-
 def default_models():
     """Paths of trisim's own neurons (nestml/) and of the shipped models in :data:`SHIPPED`."""
     own = sorted(p for p in (Path(__file__).parents[1] / "nestml").glob("*.nestml")
                  if not p.stem.endswith("_synapse"))
-    return own + [shipped_path(name) for name in SHIPPED]
+    return own + [nestml.shipped_path(name) for name in SHIPPED]
 
 
 def synapse_models():
@@ -83,7 +75,7 @@ def resolve(models):
             return Path(model)
         if is_synapse(model):
             return nestml.path(model)
-        return shipped_path(model.removesuffix("_neuron"))
+        return nestml.shipped_path(model.removesuffix("_neuron"))
     return [one(m) for m in models] or default_models() + synapse_models()
 
 

@@ -6,7 +6,7 @@ a voltage-driven one) declares ``derive(out_dir)``, which writes its derivation 
 paths.
 """
 
-from .. import output, pynn_models
+from trisim import output, pynn_models
 
 
 def derive(model_name, out_dir):

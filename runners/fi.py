@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import quantities as pq
 
-from .. import backends, nestml, output, pynn_models
-from ..analysis import fi
-from ..inputs import connect_trains, step_spike_times
+from trisim import backends, nestml, output, pynn_models
+from trisim.analysis import fi
+from trisim.inputs import connect_trains, step_spike_times
 
 #: Afferents of a group merged into one spike train (at most one spike per step and train;
 #: at 10 Hz and 0.1 ms, 8 afferents lose 0.4% of their spikes to that).

@@ -3,7 +3,7 @@
 import signal
 import subprocess
 
-from ..errors import BackendError
+from trisim.errors import BackendError
 
 
 def run_command(command, what, error=BackendError):

@@ -21,10 +21,10 @@ import neo
 import numpy as np
 import quantities as pq
 
-from .. import output
-from ..analysis import place_fields, replay_plots, statistics
-from ..analysis import replay as methods
-from ..errors import ConfigError, InputFileError
+from trisim import output
+from trisim.analysis import place_fields, replay_plots, statistics
+from trisim.analysis import replay as methods
+from trisim.errors import ConfigError, InputFileError
 
 #: Columns of the events table (CSV), in order.
 EVENT_COLUMNS = ("event", "start_ms", "stop_ms", "duration_ms", "peak_z", "n_spikes",

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import backends, config, output, pynn_models
+from trisim import backends, config, output, pynn_models
 
 
 def resolve_config(model_name, config_path=None, overrides=(), seed=None, scale=None,
@@ -79,7 +79,7 @@ def run(model_name, backend_name, out_dir, config_path=None, overrides=(), seed=
     if not backend.is_root:
         return ()
     # imported once the network is freed: Elephant and SciPy then reuse its memory
-    from ..analysis.statistics import summarize_populations
+    from trisim.analysis.statistics import summarize_populations
     stem = output_stem(model_name, backend_name, cfg.simulation.seed)
     summary = {
         "model": model_name,

@@ -14,12 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from .. import output, pynn_models
-from ..backends import BACKENDS
-from ..config import unit_of
-from ..errors import ConfigError, unknown_name
-from .process import run_command
-from .run import output_stem, resolve_config
+from trisim import output, pynn_models
+from trisim.backends import BACKENDS
+from trisim.config import unit_of
+from trisim.errors import ConfigError, unknown_name
+from trisim.runners.process import run_command
+from trisim.runners.run import output_stem, resolve_config
 
 
 def sweep(model_name, key, values, backend, out_dir, config_path=None, overrides=(),

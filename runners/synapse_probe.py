@@ -18,8 +18,8 @@ import sys
 
 import numpy as np
 
-from .. import backends, nestml
-from ..quiet import quiet_stdout
+from trisim import backends, nestml
+from trisim.quiet import quiet_stdout
 
 # plasticity: a fixed presynaptic train and a strong drive that makes the postsynaptic cell
 # (NESTML's iaf_psc_exp) fire shortly after each drive spike, so that both orders of pre- and
@@ -55,8 +55,7 @@ RELEASE_SEED = 7
 
 
 def _target_type(sim, synapses=()):
-    from .conformance import shipped_path
-    return sim.nestml_cell_type(shipped_path("iaf_psc_exp"), synapses=list(synapses))
+    return sim.nestml_cell_type(nestml.shipped_path("iaf_psc_exp"), synapses=list(synapses))
 
 
 def plasticity(backend_name, model, dt=0.1):

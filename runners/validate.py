@@ -20,12 +20,12 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolE
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import output, pynn_models
-from ..analysis import report, validation
-from ..backends import BACKENDS
-from ..errors import BackendError, ConfigError, InputFileError, TrisimError, unknown_name
-from .process import run_command
-from .run import output_stem, resolve_config
+from trisim import output, pynn_models
+from trisim.analysis import report, validation
+from trisim.backends import BACKENDS
+from trisim.errors import BackendError, ConfigError, InputFileError, TrisimError, unknown_name
+from trisim.runners.process import run_command
+from trisim.runners.run import output_stem, resolve_config
 
 DEFAULT_BACKENDS = ("nest", "neuron", "brian2")
 DEFAULT_SEEDS = 5

@@ -14,7 +14,7 @@ import numpy as np
 
 from trisim import backends
 from trisim.errors import NestmlError
-from trisim.runners.conformance import shipped_path
+from trisim.nestml import shipped_path
 
 NO_CURRENT_PORT = Path(__file__).parents[1] / "nestml" / "wang_buzsaki_neuron.nestml"
 DURATION = 350.0  # ms

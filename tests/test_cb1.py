@@ -1,4 +1,4 @@
-"""Seed 001 (pynn_models/cb1.py, analysis/cb1.py, runners/cb1.py): settings, input protocols,
+"""Seed 001 (pynn_models/cb1.py, pynn_models/cb1_measures.py, runners/cb1.py): settings, input protocols,
 measures, and small-scale runs of every setting on every backend."""
 
 import json
@@ -13,7 +13,7 @@ import quantities as pq
 from scipy import stats
 
 from trisim import backends
-from trisim.analysis import cb1 as measures
+from trisim.pynn_models import cb1_measures as measures
 from trisim.pynn_models import cb1
 from trisim.runners import cb1 as runner
 from trisim.runners.run import resolve_config

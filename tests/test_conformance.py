@@ -34,7 +34,7 @@ def assert_backends_agree(path):
 
 @pytest.mark.parametrize("model", conformance.SHIPPED)
 def test_backends_agree_spike_for_spike(model):
-    assert_backends_agree(conformance.shipped_path(model))
+    assert_backends_agree(nestml.shipped_path(model))
 
 
 # Izhikevich-type cells fire irregularly under a constant current when their spikes are found
@@ -67,7 +67,7 @@ def test_sensitive_neurons_agree_on_first_spikes_and_count(path):
 
 def test_own_spread_is_zero_for_a_stable_cell_and_a_step_for_a_sensitive_one():
     spreads = {}
-    for path in (conformance.shipped_path("iaf_cond_exp"), nestml.path("striatal_msn_neuron")):
+    for path in (nestml.shipped_path("iaf_cond_exp"), nestml.path("striatal_msn_neuron")):
         reference = conformance.run_cell(path, "nest", DT, "current", duration=300.0)
         spreads[path.stem], _ = conformance.own_spread(path, DT, "current", reference, 300.0)
     assert spreads["iaf_cond_exp_neuron"] == 0
@@ -76,7 +76,7 @@ def test_own_spread_is_zero_for_a_stable_cell_and_a_step_for_a_sensitive_one():
 
 def cell(*args):
     return subprocess.run([sys.executable, "-m", "trisim.cli", "cell",
-                           str(conformance.shipped_path("iaf_cond_exp")), *args],
+                           str(nestml.shipped_path("iaf_cond_exp")), *args],
                           capture_output=True, text=True)
 
 

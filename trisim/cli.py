@@ -7,9 +7,9 @@ stderr and exit status 2. Anything else is a bug and keeps its traceback.
 import argparse
 import sys
 
-from . import pynn_models
-from .backends import BACKENDS
-from .errors import ConfigError, TrisimError
+from trisim import pynn_models
+from trisim.backends import BACKENDS
+from trisim.errors import ConfigError, TrisimError
 
 EXIT_BAD_INPUT = 2
 EXIT_DISAGREE = 1  # trisim validate: the backends differ (a result, not an error)
@@ -35,7 +35,7 @@ def _progress_bar(duration_ms):
 
 
 def command_run(args):
-    from .runners import run
+    from trisim.runners import run
     paths = run.run(args.model, args.backend, args.out, args.config, args.set, args.seed,
                     args.scale, args.duration, progress_bar=_progress_bar)
     for path in paths:
@@ -43,13 +43,13 @@ def command_run(args):
 
 
 def command_analyze(args):
-    from .runners import analyze
+    from trisim.runners import analyze
     for path in analyze.analyze(args.file, args.out):
         print(path)
 
 
 def command_replay(args):
-    from .runners import replay
+    from trisim.runners import replay
     for path in replay.replay(args.file, args.out, args.fields, args.position, args.place,
                               args.cue, args.label_by, args.method, args.bin_size, args.shuffles,
                               args.seed):
@@ -58,8 +58,8 @@ def command_replay(args):
 
 def command_cell(args):
     import json
-    from .quiet import quiet_stdout
-    from .runners import cell
+    from trisim.quiet import quiet_stdout
+    from trisim.runners import cell
     spikes_in = cell.parse_spike_inputs(args.spikes_in)
     with quiet_stdout():  # simulators print banners; stdout is the JSON result
         result = cell.simulate(args.file, args.backend, args.set, args.current, spikes_in,
@@ -80,7 +80,7 @@ def _runs_progress_bar(total):
 
 
 def command_validate(args):
-    from .runners import validate
+    from trisim.runners import validate
     result = validate.validate(args.model, args.backends, args.seeds, args.out, args.config,
                                args.set, args.scale, args.duration, args.jobs,
                                progress_bar=_runs_progress_bar)
@@ -90,7 +90,7 @@ def command_validate(args):
 
 
 def command_conformance(args):
-    from .runners import conformance
+    from trisim.runners import conformance
     try:
         dts = [float(x) for x in args.dt.split(",") if x.strip()]
     except ValueError:
@@ -111,8 +111,8 @@ def command_conformance(args):
 
 
 def command_fi(args):
-    from .quiet import quiet_stdout
-    from .runners import fi
+    from trisim.quiet import quiet_stdout
+    from trisim.runners import fi
     with quiet_stdout():  # simulators print banners; stdout is the result
         json_path, png_path, table = fi.run(args.model, args.backend, args.out)
     for line in fi.summary_lines(table):
@@ -122,13 +122,13 @@ def command_fi(args):
 
 
 def command_derive(args):
-    from .runners import derive
+    from trisim.runners import derive
     for path in derive.derive(args.model, args.out):
         print(path)
 
 
 def command_sweep(args):
-    from .runners import sweep
+    from trisim.runners import sweep
     json_path, png_path, _ = sweep.sweep(args.model, args.key, args.values, args.backend,
                                          args.out, args.config, args.set, args.seeds,
                                          args.scale, args.duration, args.jobs)
@@ -137,7 +137,7 @@ def command_sweep(args):
 
 
 def command_cb1(args):
-    from .runners import cb1
+    from trisim.runners import cb1
     progress = _runs_progress_bar_done()
     common = {"out_dir": args.out, "overrides": args.set, "scale": args.scale,
               "duration": args.duration, "jobs": args.jobs, "progress": progress}

@@ -21,6 +21,7 @@ from scipy.stats import ttest_rel
 
 from trisim.analysis.statistics import spiketrains_by_population, sttc_sample
 from trisim.errors import InputFileError
+from trisim.pynn_models import cb1
 
 #: Spontaneous activity is measured over this window of every run (ms).
 SPONTANEOUS_WINDOW = (200.0, 3000.0)
@@ -74,7 +75,6 @@ def run_config(block):
 
 def run_parameters(block):
     """The model parameters of a seed 001 run, validated as the model declares them."""
-    from trisim.pynn_models import cb1
     return cb1.Parameters(**run_config(block)["parameters"])
 
 
@@ -138,7 +138,6 @@ def relative_gain(curve):
 
 def measure_run(block):
     """Every measure of one run that its input protocol allows, JSON-ready."""
-    from trisim.pynn_models import cb1
     parameters = run_parameters(block)
     spiketrains = spiketrains_by_population(block)
     t_stop = float(next(iter(spiketrains.values()))[0].t_stop.rescale(pq.ms).magnitude)
@@ -179,7 +178,6 @@ def display_data(block, cells=DISPLAY_CELLS):
     """What the figures of a run need, small enough to keep beside it: the input F(t), spikes
     of the first ``cells`` cells and the rate of each population, one membrane potential per
     population (1 ms samples). A dict of numpy arrays (for ``numpy.savez``)."""
-    from trisim.pynn_models import cb1
     parameters = run_parameters(block)
     spiketrains = spiketrains_by_population(block)
     t_stop = next(iter(spiketrains.values()))[0].t_stop.rescale(pq.ms)
