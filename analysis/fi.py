@@ -13,7 +13,7 @@ import numpy as np
 import quantities as pq
 from matplotlib.figure import Figure
 
-from trisim.analysis.statistics import _check_positive_quantity, _checked_spiketrains
+from trisim.analysis.checks import check_positive_quantity, checked_spiketrains
 
 
 @dataclass
@@ -98,8 +98,8 @@ def rates_in_window(spiketrains, count_from):
     >>> rates_in_window([train], 500 * pq.ms)
     array([6.])
     """
-    spiketrains = _checked_spiketrains(spiketrains)
-    _check_positive_quantity(count_from, "count_from", pq.ms)
+    spiketrains = checked_spiketrains(spiketrains)
+    check_positive_quantity(count_from, "count_from", pq.ms)
     return np.array([len(train.time_slice(count_from, train.t_stop))
                      / float((train.t_stop - count_from).rescale(pq.s))
                      for train in spiketrains])

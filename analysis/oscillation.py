@@ -14,7 +14,7 @@ from elephant.kernels import GaussianKernel
 from elephant.signal_processing import cross_correlation_function
 from elephant.statistics import instantaneous_rate
 
-from trisim.analysis.statistics import _check_positive_quantity, _checked_spiketrains
+from trisim.analysis.checks import check_positive_quantity, checked_spiketrains
 
 #: A peak of the autocorrelation counts as the period when it reaches this fraction of the
 #: largest peak within the longest period looked for.
@@ -59,10 +59,10 @@ def population_frequency(spiketrains, smoothing=1 * pq.ms, sampling_period=0.25 
     >>> round(float(population_frequency(trains)), 1)
     40.0
     """
-    spiketrains = _checked_spiketrains(spiketrains)
+    spiketrains = checked_spiketrains(spiketrains)
     for value, name in ((smoothing, "smoothing"), (sampling_period, "sampling_period"),
                         (max_period, "max_period")):
-        _check_positive_quantity(value, name, pq.ms)
+        check_positive_quantity(value, name, pq.ms)
     if not any(len(train) for train in spiketrains):
         return np.nan * pq.Hz
     rate = instantaneous_rate(spiketrains, sampling_period, kernel=GaussianKernel(smoothing),
@@ -153,7 +153,7 @@ def chance_kappa(spiketrains, bin_size=2 * pq.ms):
 
 def _binary_counts(spiketrains, bin_size):
     """Cells x bins array of 0/1: did the cell fire in the bin."""
-    spiketrains = _checked_spiketrains(spiketrains)
-    _check_positive_quantity(bin_size, "bin_size", pq.ms)
+    spiketrains = checked_spiketrains(spiketrains)
+    check_positive_quantity(bin_size, "bin_size", pq.ms)
     binned = BinnedSpikeTrain(spiketrains, bin_size=bin_size, tolerance=None)
     return binned.to_bool_array().astype(float)

@@ -14,7 +14,7 @@ import numpy as np
 import quantities as pq
 from scipy.ndimage import gaussian_filter1d
 
-from trisim.analysis.statistics import _check_positive_quantity, _checked_spiketrains
+from trisim.analysis.checks import check_positive_quantity, checked_spiketrains
 
 
 class TuningCurves(NamedTuple):
@@ -113,10 +113,10 @@ def tuning_curves(spiketrains, position, bin_size=4 * pq.cm, sigma=4 * pq.cm,
     >>> curves.rates[0].magnitude.round(1).tolist()
     [0.0, 0.0, 3.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
     """
-    spiketrains = _checked_spiketrains(spiketrains)
+    spiketrains = checked_spiketrains(spiketrains)
     position = _checked_position(position)
-    _check_positive_quantity(bin_size, "bin_size", pq.cm)
-    _check_positive_quantity(min_speed, "min_speed", pq.cm / pq.s)
+    check_positive_quantity(bin_size, "bin_size", pq.cm)
+    check_positive_quantity(min_speed, "min_speed", pq.cm / pq.s)
     edges = _bin_edges(position, bin_size, track)
     t = position.times.rescale(pq.s).magnitude
     x = position.rescale(pq.cm).magnitude[:, 0]

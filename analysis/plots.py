@@ -11,8 +11,8 @@ import numpy as np
 import quantities as pq
 from matplotlib.figure import Figure
 
-from trisim.analysis.statistics import (_check_integer, _check_positive_quantity, firing_rates,
-                                        population_rate, spiketrains_by_population)
+from trisim.analysis.checks import check_integer, check_positive_quantity
+from trisim.analysis.statistics import firing_rates, population_rate, spiketrains_by_population
 from trisim.errors import OutputError
 
 
@@ -34,8 +34,8 @@ def plot_raster_with_rate(block, path, max_cells_per_population=200, bin_size=5 
     pathlib.Path
         ``path``.
     """
-    _check_integer(max_cells_per_population, "max_cells_per_population", minimum=1)
-    _check_positive_quantity(bin_size, "bin_size", pq.ms)
+    check_integer(max_cells_per_population, "max_cells_per_population", minimum=1)
+    check_positive_quantity(bin_size, "bin_size", pq.ms)
     populations = spiketrains_by_population(block)
     figure = Figure(figsize=(10, 7), layout="constrained")
     raster, rate_axes = figure.subplots(2, 1, sharex=True, height_ratios=[3, 1])

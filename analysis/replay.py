@@ -29,8 +29,7 @@ from scipy.ndimage import gaussian_filter1d
 from scipy.special import logsumexp
 
 from trisim.analysis.place_fields import field_properties
-from trisim.analysis.statistics import (_check_integer, _check_positive_quantity,
-                                        _checked_spiketrains)
+from trisim.analysis.checks import check_integer, check_positive_quantity, checked_spiketrains
 
 #: Defaults of the two event rules of :func:`population_events`.
 EVENT_RULES = {
@@ -81,7 +80,7 @@ def population_zscore(spiketrains, method="smoothed", bin_size=None, sigma=None)
         If the trains hold no spikes (the z-score is undefined).
     """
     rule = _event_rule(method, bin_size=bin_size, sigma=sigma)
-    spiketrains = _checked_spiketrains(spiketrains)
+    spiketrains = checked_spiketrains(spiketrains)
     bin_size, sigma = rule["bin_size"], rule["sigma"]
     counts = time_histogram(spiketrains, bin_size, output="counts").magnitude[:, 0]
     counts = counts.astype(float)  # gaussian_filter1d would keep an integer type
@@ -187,9 +186,9 @@ def decode_position(spiketrains, curves, bin_size=20 * pq.ms, t_start=None, t_st
         bins' left edges; NaN rows for bins without spikes; array annotation ``position_cm`` (bin
         centres); annotation ``bin_size_ms``.
     """
-    spiketrains = _checked_spiketrains(spiketrains)
+    spiketrains = checked_spiketrains(spiketrains)
     decoder = _Decoder(curves, min_rate, len(spiketrains))
-    _check_positive_quantity(bin_size, "bin_size", pq.ms)
+    check_positive_quantity(bin_size, "bin_size", pq.ms)
     t_start = spiketrains[0].t_start if t_start is None else t_start
     t_stop = spiketrains[0].t_stop if t_stop is None else t_stop
     bin_s = float(bin_size.rescale(pq.s))
@@ -232,7 +231,7 @@ class _Decoder:
         if rates.shape[0] != n_cells:
             raise ValueError(f"curves have {rates.shape[0]} cells but {n_cells} spike trains "
                              "were given")
-        _check_positive_quantity(min_rate, "min_rate", pq.Hz)
+        check_positive_quantity(min_rate, "min_rate", pq.Hz)
         self.valid = ~np.isnan(rates).any(axis=0)
         if not self.valid.any():
             raise ValueError("the tuning curves have no position visited while running")
@@ -275,7 +274,7 @@ def _event_rule(method, **overrides):
     if unknown:
         raise TypeError(f"unknown event parameters {sorted(unknown)}; valid: {', '.join(rule)}")
     rule.update({key: value for key, value in overrides.items() if value is not None})
-    _check_positive_quantity(rule["bin_size"], "bin_size", pq.ms)
+    check_positive_quantity(rule["bin_size"], "bin_size", pq.ms)
     for name in ("sigma", "min_duration", "max_duration", "merge_gap"):
         value = rule[name]
         if not isinstance(value, pq.Quantity) or value.size != 1 or not float(
@@ -378,7 +377,7 @@ def rank_order(spiketrains, field_centres, t_start, t_stop):
     float
         Spearman's rho (:func:`scipy.stats.spearmanr`); NaN with fewer than 3 such cells.
     """
-    spiketrains = _checked_spiketrains(spiketrains)
+    spiketrains = checked_spiketrains(spiketrains)
     times, cells = _pooled_spikes(spiketrains)
     order, rank_of_field = _event_ranks(times, cells, np.asarray(field_centres, dtype=float),
                                         float(t_start.rescale(pq.s)), float(t_stop.rescale(pq.s)))
@@ -457,7 +456,7 @@ def _line_scores(weights, band_bins):
 
 def _band_bins(band, x):
     """Half-width of the line band in position bins."""
-    _check_positive_quantity(band, "band", pq.cm)
+    check_positive_quantity(band, "band", pq.cm)
     step = float(np.median(np.diff(x))) if len(x) > 1 else 1.0
     return float(band.rescale(pq.cm)) / step
 
@@ -536,12 +535,12 @@ def score_events(spiketrains, curves, events, bin_size=20 * pq.ms, n_shuffles=10
         ``n_time_bins``, ``n_active_bins`` and ``n_active_cells``; the shuffles, ``n_shuffles``,
         ``seed``, ``decoding_bin_ms``, ``band_cm`` and ``min_cells`` as annotations.
     """
-    spiketrains = _checked_spiketrains(spiketrains)
+    spiketrains = checked_spiketrains(spiketrains)
     shuffles = _checked_shuffles(shuffles)
-    _check_integer(n_shuffles, "n_shuffles", minimum=1)
-    _check_integer(seed, "seed", minimum=0)
-    _check_integer(min_cells, "min_cells", minimum=3)
-    _check_positive_quantity(bin_size, "bin_size", pq.ms)
+    check_integer(n_shuffles, "n_shuffles", minimum=1)
+    check_integer(seed, "seed", minimum=0)
+    check_integer(min_cells, "min_cells", minimum=3)
+    check_positive_quantity(bin_size, "bin_size", pq.ms)
     if not isinstance(events, neo.Epoch):
         raise TypeError(f"events must be a neo.Epoch, not {type(events).__name__}")
     decoder = _Decoder(curves, min_rate, len(spiketrains))
@@ -691,9 +690,9 @@ def peri_event_histograms(spiketrains, events, window=2 * pq.s, bin_size=150 * p
         annotations ``align``, ``bin_size_ms``, ``window_ms`` and ``n_spiketrains``. Average over
         events with ``np.nanmean(signal, axis=1)``.
     """
-    spiketrains = _checked_spiketrains(spiketrains)
-    _check_positive_quantity(window, "window", pq.ms)
-    _check_positive_quantity(bin_size, "bin_size", pq.ms)
+    spiketrains = checked_spiketrains(spiketrains)
+    check_positive_quantity(window, "window", pq.ms)
+    check_positive_quantity(bin_size, "bin_size", pq.ms)
     reference = _event_times(events, align)
     bin_s = float(bin_size.rescale(pq.s))
     half = int(round(float(window.rescale(pq.s)) / bin_s))
@@ -732,8 +731,8 @@ def group_correlation(first, second, bin_size=150 * pq.ms, t_start=None, t_stop=
         ``pearson_r``, ``pearson_p``, ``spearman_rho``, ``spearman_p`` (two-sided,
         :mod:`scipy.stats`) and ``n_bins``; the statistics are NaN if a group is silent.
     """
-    first, second = _checked_spiketrains(first), _checked_spiketrains(second)
-    _check_positive_quantity(bin_size, "bin_size", pq.ms)
+    first, second = checked_spiketrains(first), checked_spiketrains(second)
+    check_positive_quantity(bin_size, "bin_size", pq.ms)
     t_start = first[0].t_start if t_start is None else t_start
     t_stop = first[0].t_stop if t_stop is None else t_stop
     a, b = (time_histogram([train.time_slice(t_start, t_stop) for train in group], bin_size,

@@ -12,7 +12,7 @@ from matplotlib.figure import Figure
 from trisim.analysis.plots import _save
 from trisim.analysis.place_fields import field_properties, order_by_field_centre
 from trisim.analysis.replay import decode_position
-from trisim.analysis.statistics import _check_integer
+from trisim.analysis.checks import check_integer
 
 
 def plot_population_events(zscore, events, path):
@@ -97,7 +97,7 @@ def plot_example_events(spiketrains, curves, events, path, n_examples=6):
     -------
     pathlib.Path
     """
-    _check_integer(n_examples, "n_examples", minimum=1)
+    check_integer(n_examples, "n_examples", minimum=1)
     scores = np.nan_to_num(events.array_annotations["line_fit_score"], nan=-1.0)
     chosen = np.argsort(-scores, kind="stable")[:n_examples]
     figure = Figure(figsize=(2.6 * max(len(chosen), 1), 6), layout="constrained")

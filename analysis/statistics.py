@@ -6,8 +6,6 @@ each population, samples cells and pairs reproducibly, converts units, and turns
 plain Python values for JSON summaries.
 """
 
-import numbers
-
 import elephant
 import neo
 import numpy as np
@@ -17,6 +15,8 @@ from elephant.spectral import welch_psd
 from elephant.spike_train_correlation import correlation_coefficient, spike_time_tiling_coefficient
 from elephant.statistics import cv, isi, lv, mean_firing_rate, time_histogram
 
+from trisim.analysis.checks import (check_integer, check_positive_quantity, checked_spiketrains,
+                                   finite_or_none)
 from trisim.errors import InputFileError
 
 #: Fewest spikes (two intervals) for which the CV and LV of the intervals are not degenerate.
@@ -79,7 +79,7 @@ def firing_rates(spiketrains):
     pq.Quantity
         One rate per train, in Hz (Elephant returns the inverse of the train's time unit).
     """
-    spiketrains = _checked_spiketrains(spiketrains)
+    spiketrains = checked_spiketrains(spiketrains)
     return pq.Quantity([mean_firing_rate(train).rescale(pq.Hz).item() for train in spiketrains],
                        pq.Hz)
 
@@ -144,10 +144,10 @@ def correlation_coefficients(spiketrains, bin_size, n_cells=100, seed=0):
         The ``k (k - 1) / 2`` coefficients of the ``k`` sampled trains (upper triangle, row
         major); empty if fewer than two trains have spikes.
     """
-    spiketrains = _checked_spiketrains(spiketrains)
-    _check_positive_quantity(bin_size, "bin_size", pq.ms)
-    _check_integer(n_cells, "n_cells", minimum=2)
-    _check_integer(seed, "seed", minimum=0)
+    spiketrains = checked_spiketrains(spiketrains)
+    check_positive_quantity(bin_size, "bin_size", pq.ms)
+    check_integer(n_cells, "n_cells", minimum=2)
+    check_integer(seed, "seed", minimum=0)
     active = [train for train in spiketrains if len(train) > 0]
     chosen = np.sort(np.random.default_rng(seed).choice(
         len(active), size=min(n_cells, len(active)), replace=False))
@@ -179,10 +179,10 @@ def sttc_sample(spiketrains, dt, n_pairs=200, seed=0):
     np.ndarray
         One STTC per pair; empty if fewer than two trains have spikes.
     """
-    spiketrains = _checked_spiketrains(spiketrains)
-    _check_positive_quantity(dt, "dt", pq.ms)
-    _check_integer(n_pairs, "n_pairs", minimum=1)
-    _check_integer(seed, "seed", minimum=0)
+    spiketrains = checked_spiketrains(spiketrains)
+    check_positive_quantity(dt, "dt", pq.ms)
+    check_integer(n_pairs, "n_pairs", minimum=1)
+    check_integer(seed, "seed", minimum=0)
     active = [train for train in spiketrains if len(train) > 0]
     first, second = _sample_pairs(len(active), n_pairs, np.random.default_rng(seed))
     return np.array([spike_time_tiling_coefficient(active[i], active[j], dt=dt)
@@ -206,8 +206,8 @@ def population_rate(spiketrains, bin_size):
         One channel in Hz, sampled every ``bin_size`` from the bins' left edges; annotated with
         ``bin_size_ms`` and ``n_spiketrains``.
     """
-    spiketrains = _checked_spiketrains(spiketrains)
-    _check_positive_quantity(bin_size, "bin_size", pq.ms)
+    spiketrains = checked_spiketrains(spiketrains)
+    check_positive_quantity(bin_size, "bin_size", pq.ms)
     rate = time_histogram(spiketrains, bin_size, output="rate").rescale(pq.Hz)
     rate.name = "population_rate"
     rate.annotate(bin_size_ms=float(bin_size.rescale(pq.ms)), n_spiketrains=len(spiketrains))
@@ -234,7 +234,7 @@ def population_rate_psd(spiketrains, bin_size, frequency_resolution=None):
         Power of the rate per frequency, in Hz**2 / Hz.
     """
     if frequency_resolution is not None:
-        _check_positive_quantity(frequency_resolution, "frequency_resolution", pq.Hz)
+        check_positive_quantity(frequency_resolution, "frequency_resolution", pq.Hz)
     rate = population_rate(spiketrains, bin_size)
     # Welch also detrends each segment; removing the mean here keeps the mean rate out of the
     # 0 Hz bin whatever Elephant's detrend default is.
@@ -285,11 +285,11 @@ def analyze_block(block, bin_size=5 * pq.ms, sttc_dt=10 * pq.ms, n_pairs=200, n_
     dict
         ``{"parameters": {...}, "populations": {name: {...}}}``; undefined values (NaN) are None.
     """
-    _check_positive_quantity(bin_size, "bin_size", pq.ms)
-    _check_positive_quantity(sttc_dt, "sttc_dt", pq.ms)
-    _check_integer(n_pairs, "n_pairs", minimum=1)
-    _check_integer(n_cells, "n_cells", minimum=2)
-    _check_integer(seed, "seed", minimum=0)
+    check_positive_quantity(bin_size, "bin_size", pq.ms)
+    check_positive_quantity(sttc_dt, "sttc_dt", pq.ms)
+    check_integer(n_pairs, "n_pairs", minimum=1)
+    check_integer(n_cells, "n_cells", minimum=2)
+    check_integer(seed, "seed", minimum=0)
     populations = spiketrains_by_population(block)
     parameters = {"bin_size_ms": float(bin_size.rescale(pq.ms)),
                   "sttc_dt_ms": float(sttc_dt.rescale(pq.ms)),
@@ -319,15 +319,15 @@ def _analyze_population(spiketrains, bin_size, sttc_dt, n_pairs, n_cells, seed):
             "sttc_mean": _mean_or_none(sttc_sample(spiketrains, sttc_dt, n_pairs, seed)),
             "psd_peak_hz": _peak_frequency(frequencies.magnitude, psd.magnitude),
             "psd": {"frequency_hz": frequencies.magnitude.tolist(),
-                    "power_hz2_per_hz": [_finite_or_none(p) for p in psd.magnitude]},
+                    "power_hz2_per_hz": [finite_or_none(p) for p in psd.magnitude]},
             "population_rate": {"time_ms": bin_centres.magnitude.tolist(),
-                                "rate_hz": [_finite_or_none(r) for r in rate.magnitude.ravel()]}}
+                                "rate_hz": [finite_or_none(r) for r in rate.magnitude.ravel()]}}
 
 
 def _isi_statistic(spiketrains, statistic, min_spikes):
     """Apply ``statistic`` to the intervals of each train with at least ``min_spikes`` spikes."""
-    spiketrains = _checked_spiketrains(spiketrains)
-    _check_integer(min_spikes, "min_spikes", minimum=MIN_SPIKES_FOR_ISI_STATISTICS)
+    spiketrains = checked_spiketrains(spiketrains)
+    check_integer(min_spikes, "min_spikes", minimum=MIN_SPIKES_FOR_ISI_STATISTICS)
     return np.array([statistic(isi(train).magnitude) if len(train) >= min_spikes else np.nan
                      for train in spiketrains], dtype=float)
 
@@ -369,42 +369,3 @@ def _finite_values(values):
     """The finite entries of ``values``: NaN marks an undefined statistic (a silent cell...)."""
     values = np.asarray(values, dtype=float)
     return values[np.isfinite(values)]
-
-
-def _finite_or_none(value):
-    """``value`` as a float, None if it is NaN or infinite (which JSON cannot hold)."""
-    value = float(value)
-    return value if np.isfinite(value) else None
-
-
-def _checked_spiketrains(spiketrains):
-    """Return ``spiketrains`` as a list, after checking it is a non-empty list of SpikeTrains."""
-    if isinstance(spiketrains, neo.SpikeTrain):
-        raise TypeError("spiketrains must be a list of neo.SpikeTrain, not a single SpikeTrain")
-    spiketrains = list(spiketrains)
-    if not spiketrains:
-        raise ValueError("spiketrains is empty")
-    for train in spiketrains:
-        if not isinstance(train, neo.SpikeTrain):
-            raise TypeError(f"spiketrains must hold neo.SpikeTrain only, found "
-                            f"{type(train).__name__}")
-    return spiketrains
-
-
-def _check_positive_quantity(value, name, unit):
-    """Raise unless ``value`` is a positive scalar quantity convertible to ``unit``."""
-    if not isinstance(value, pq.Quantity) or value.size != 1:
-        raise TypeError(f"{name} must be a scalar quantities.Quantity such as 5 * pq.{unit}, "
-                        f"got {value!r}")
-    try:
-        magnitude = float(value.rescale(unit))
-    except ValueError:
-        raise ValueError(f"{name} must be in units of {unit}, got {value.dimensionality}") from None
-    if not magnitude > 0:
-        raise ValueError(f"{name} must be positive, got {value}")
-
-
-def _check_integer(value, name, minimum):
-    """Raise unless ``value`` is an integer (not a bool) of at least ``minimum``."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")

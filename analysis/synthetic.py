@@ -17,7 +17,7 @@ import neo
 import numpy as np
 import quantities as pq
 
-from trisim.analysis.statistics import _check_integer, _check_positive_quantity
+from trisim.analysis.checks import check_integer, check_positive_quantity
 
 DIRECTIONS = ("forward", "reverse", "shuffled")
 
@@ -48,10 +48,10 @@ def linear_track_position(n_laps=10, track_length=200 * pq.cm, speed=30 * pq.cm 
     >>> float(position.duration.rescale(pq.s).round(2))
     13.34
     """
-    _check_integer(n_laps, "n_laps", minimum=1)
+    check_integer(n_laps, "n_laps", minimum=1)
     for value, name, unit in ((track_length, "track_length", pq.cm), (speed, "speed", pq.cm / pq.s),
                               (sampling_period, "sampling_period", pq.s)):
-        _check_positive_quantity(value, name, unit)
+        check_positive_quantity(value, name, unit)
     length = float(track_length.rescale(pq.cm))
     crossing = length / float(speed.rescale(pq.cm / pq.s))
     period = crossing + float(pause.rescale(pq.s))
@@ -162,7 +162,7 @@ def event_starts(n_events, t_start, t_stop, rng, min_interval=1.5 * pq.s):
     pq.Quantity
         Sorted start times, in s.
     """
-    _check_integer(n_events, "n_events", minimum=1)
+    check_integer(n_events, "n_events", minimum=1)
     begin, end = (float(t.rescale(pq.s)) for t in (t_start, t_stop))
     gap = float(min_interval.rescale(pq.s))
     spare = end - begin - (n_events + 1) * gap
@@ -217,9 +217,9 @@ def replay_block(seed=0, n_place=60, n_cue=15, n_laps=10, rest_duration=60 * pq.
     >>> block.segments[0].epochs[0].labels.tolist()
     ['forward', 'reverse', 'forward', 'reverse']
     """
-    _check_integer(seed, "seed", minimum=0)
-    _check_integer(n_place, "n_place", minimum=2)
-    _check_integer(n_cue, "n_cue", minimum=0)
+    check_integer(seed, "seed", minimum=0)
+    check_integer(n_place, "n_place", minimum=2)
+    check_integer(n_cue, "n_cue", minimum=0)
     rng = np.random.default_rng(seed)
     position = linear_track_position(n_laps, track_length)
     rest_start = position.t_stop.rescale(pq.s)

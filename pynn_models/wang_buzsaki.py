@@ -26,7 +26,8 @@ import quantities as pq
 from trisim import nestml
 from trisim.analysis.fi import FICurve
 from trisim.analysis.oscillation import chance_kappa, coherence_kappa, population_frequency
-from trisim.analysis.statistics import _finite_or_none, firing_rates, spiketrains_by_population
+from trisim.analysis.checks import finite_or_none
+from trisim.analysis.statistics import firing_rates, spiketrains_by_population
 from trisim.analysis.validation import SCALAR, Statistic
 from trisim.config import Strict, quantity
 
@@ -160,11 +161,11 @@ def summarize(block, parameters):
 def _rhythm(spiketrains):
     frequency = _frequency(spiketrains)
     rate = float(np.mean(firing_rates(spiketrains).magnitude))
-    return {"population_frequency_hz": _finite_or_none(frequency),
+    return {"population_frequency_hz": finite_or_none(frequency),
             "mean_rate_hz": rate,
-            "spikes_per_cycle": _finite_or_none(rate / frequency),
-            "kappa": _finite_or_none(_kappa(spiketrains)),
-            "kappa_chance": _finite_or_none(chance_kappa(spiketrains, KAPPA_BIN)),
+            "spikes_per_cycle": finite_or_none(rate / frequency),
+            "kappa": finite_or_none(_kappa(spiketrains)),
+            "kappa_chance": finite_or_none(chance_kappa(spiketrains, KAPPA_BIN)),
             "kappa_bin_ms": float(KAPPA_BIN)}
 
 

@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-import quantities as pq
 from scipy.stats import ks_2samp
 
 from synthetic_runs import poisson_run, poisson_runs
