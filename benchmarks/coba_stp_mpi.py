@@ -6,14 +6,13 @@ Not part of the test suite (``make bench-mpi``; needs ``make setup-mpi``). For e
 with two threads (the same two virtual processes as two ranks). Prints build and run times
 (wall clock, and rank 0's CPU time), the run-time speed-up of 2 ranks over 1, and whether
 every cell's spike times are identical between the process counts (NEST: 2 ranks x 1 thread
-against 1 rank x 2 threads, as NEST promises; NEURON: 2 ranks against 1). Writes ``benchmarks/results/coba_stp_mpi.json``.
+against 1 rank x 2 threads, as NEST promises; NEURON: 2 ranks against 1). Writes ``benchmarks/results/coba_stp_mpi/<commit>.json``.
 
 Usage: ``python benchmarks/coba_stp_mpi.py [--backends nest neuron] [--scale 1]
 [--duration 1000] [--repeat 1]``
 """
 
 import argparse
-import datetime
 import json
 import os
 import statistics
@@ -25,10 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
+from measure import write_results
 from trisim import parallel
 from trisim.output import read_block
-
-HERE = Path(__file__).resolve().parent
 
 
 def run(backend, scale, duration, out, processes, threads):
@@ -94,7 +92,7 @@ def main():
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--duration", type=float, default=1000.0)
     parser.add_argument("--repeat", type=int, default=1)
-    parser.add_argument("--output", default=str(HERE / "results" / "coba_stp_mpi.json"))
+    parser.add_argument("--output", help="JSON file (default: results/coba_stp_mpi/)")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory() as workdir:
@@ -111,16 +109,9 @@ def main():
                   f"{row['speed_up_cpu_run_2_ranks']:.2f}x CPU; identical spikes "
                   f"({row['identical_spikes']['compared']}): "
                   f"{row['identical_spikes']['identical']}", flush=True)
-    commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=HERE, capture_output=True,
-                            text=True).stdout.strip() or "unknown"
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps({
-        "benchmark": "coba_stp_mpi", "commit": commit, "cpus": os.cpu_count(),
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "duration_ms": args.duration, "repeat": args.repeat, "results": results},
-        indent=2) + "\n")
-    print(f"wrote {output}")
+    path = write_results("coba_stp_mpi", {"duration_ms": args.duration, "repeat": args.repeat,
+                                          "results": results}, args.output)
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -5,126 +5,102 @@ Not part of the test suite (``make bench``). In one run on one machine:
 1. warm-up: every script once at a tiny size, so Brian2's Cython code and the NEURON
    mechanisms are compiled and cached (both sides) before anything is timed;
 2. comparison at ``--scale`` (default 1, the published size): per backend, the native script
-   (``benchmarks/native/``) and ``trisim run coba_stp``, alternated ``--repeat`` times, each
-   in a fresh process; build time, run time and the process's peak memory (median over the
-   repeats), and the ratios trisim / native;
-3. scaling sweep over ``--scales`` (default 0.25 0.5 1 2): the same measures per scale, and a
-   plot of time and memory against the number of synapses per backend.
+   (``benchmarks/native/``) and the whole ``trisim run coba_stp`` command (writing its NIX file
+   and summary), alternated ``--repeat`` times (default 3), each in a fresh process. Measured:
+   the whole process (wall-clock and CPU time, peak memory: what a user waits for), and inside
+   it the build and run phases as each side reports them; the rest of the process (imports,
+   output, statistics) is its fixed cost. Medians over the repeats, and the ratios trisim /
+   native, CPU time first (see ``measure.py``);
+3. scaling sweep over ``--scales`` (default 0.25 0.5 1 2): the same measures per scale, once
+   each, and a plot of time and memory against the number of synapses per backend.
 
-Writes ``benchmarks/results/coba_stp_vs_native.json`` (and ``.png``); the JSON records the
-commit, so results can be compared across commits.
+Writes ``benchmarks/results/coba_stp_vs_native/<commit>.json`` (and ``.png`` with a sweep).
 
-Usage: ``python benchmarks/coba_stp_vs_native.py [--backends nest neuron brian2]
-[--scale 1] [--scales 0.25 0.5 1 2] [--duration 1000] [--repeat 1] [--no-sweep]``
+Usage: ``nice -n 10 python benchmarks/coba_stp_vs_native.py [--backends nest neuron brian2]
+[--scale 1] [--scales 0.25 0.5 1 2] [--duration 1000] [--repeat 3] [--no-sweep]``
 """
 
 import argparse
-import datetime
 import json
-import os
-import platform
-import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-NATIVE = HERE / "native"
-RESULTS = HERE / "results"
+from measure import REPEAT, measure, medians, ratios, tool, write_results
+
+NATIVE = Path(__file__).resolve().parent / "native"
 BACKENDS = ("nest", "neuron", "brian2")
-MEASURES = ("build_s", "run_s", "peak_memory_mb")
+#: Compared between the two sides: whole process, then its phases, then memory.
+MEASURES = ("cpu_s", "wall_s", "cpu_build_s", "cpu_run_s", "build_s", "run_s", "fixed_cpu_s",
+            "peak_memory_mb")
 
 
-def _environment():
-    env = dict(os.environ)
-    bin_dir = str(Path(sys.executable).parent)  # nrnivmodl lives beside the venv's python
-    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
-    env.setdefault("PYNEST_QUIET", "1")
-    return env
-
-
-def _measure(command, cwd):
-    """Run ``command``; return its stdout, wall time and peak resident memory (MB)."""
-    started = time.perf_counter()
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen(command, cwd=cwd, stdout=out, stderr=err, env=_environment())
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        out.seek(0)
-        err.seek(0)
-        stdout, stderr = out.read().decode(), err.read().decode()
-    if status != 0:
-        raise RuntimeError(f"{' '.join(map(str, command))} failed:\n{stderr[-3000:]}")
-    return stdout, wall, usage.ru_maxrss / 1024.0
+def _process(measured):
+    return {key: measured[key] for key in ("wall_s", "cpu_s", "peak_memory_mb", "load")}
 
 
 def native(backend, scale, duration, workdir):
-    stdout, wall, memory = _measure([sys.executable, NATIVE / f"coba_stp_{backend}.py",
-                                     "--scale", str(scale), "--duration", str(duration)],
-                                    workdir)
-    result = json.loads(stdout.strip().splitlines()[-1])
-    return {"build_s": result["build_s"], "run_s": result["run_s"],
-            "cpu_build_s": result["cpu_build_s"], "cpu_run_s": result["cpu_run_s"],
-            "peak_memory_mb": round(memory), "process_s": round(wall, 2),
-            "n_synapses": result["n_synapses"], "mean_rate_hz": result["mean_rate_hz"]}
+    """The native script's whole process, and the build and run phases it reports."""
+    measured = measure([sys.executable, NATIVE / f"coba_stp_{backend}.py",
+                        "--scale", scale, "--duration", duration], workdir)
+    result = json.loads(measured["stdout"].strip().splitlines()[-1])
+    row = _process(measured)
+    row.update({key: result[key] for key in ("build_s", "run_s", "cpu_build_s", "cpu_run_s",
+                                             "n_synapses", "mean_rate_hz")})
+    row["fixed_cpu_s"] = round(row["cpu_s"] - row["cpu_build_s"] - row["cpu_run_s"], 3)
+    return row
 
 
 def trisim(backend, scale, duration, workdir):
+    """The whole ``trisim run`` process (as a user starts it), and its build and run phases."""
     out = Path(workdir) / "out"
-    _, wall, memory = _measure([sys.executable, "-m", "trisim.cli", "run", "coba_stp",
-                                "--backend", backend, "--scale", str(scale),
-                                "--duration", str(duration), "--out", str(out)], workdir)
+    measured = measure([tool("trisim"), "run", "coba_stp", "--backend", backend,
+                        "--scale", scale, "--duration", duration, "--out", out], workdir)
     summary = json.loads((out / f"coba_stp_{backend}_seed11922.summary.json").read_text())
     populations = summary["populations"].values()
     n = sum(p["n"] for p in populations)
-    return {"build_s": summary["wall_build_s"], "run_s": summary["wall_run_s"],
-            "cpu_build_s": summary["cpu_build_s"], "cpu_run_s": summary["cpu_run_s"],
-            "peak_memory_mb": round(memory), "process_s": round(wall, 2),
-            "mean_rate_hz": round(sum(p["rate_hz"] * p["n"] for p in populations) / n, 3)}
+    row = _process(measured)
+    row.update({"build_s": summary["wall_build_s"], "run_s": summary["wall_run_s"],
+                "cpu_build_s": summary["cpu_build_s"], "cpu_run_s": summary["cpu_run_s"],
+                "mean_rate_hz": round(sum(p["rate_hz"] * p["n"] for p in populations) / n, 3)})
+    row["fixed_cpu_s"] = round(row["cpu_s"] - row["cpu_build_s"] - row["cpu_run_s"], 3)
+    return row
 
 
 def compare(backend, scale, duration, repeat, workdir):
-    """Native and trisim alternated ``repeat`` times; medians and ratios."""
+    """Native and trisim alternated ``repeat`` times; every run, medians and ratios."""
     runs = {"native": [], "trisim": []}
     for _ in range(repeat):
         runs["native"].append(native(backend, scale, duration, workdir))
         runs["trisim"].append(trisim(backend, scale, duration, workdir))
-    row = {"backend": backend, "scale": scale}
+    row = {"backend": backend, "scale": scale, "runs": runs}
     for side, results in runs.items():
-        row[side] = {key: (statistics.median(r[key] for r in results)
-                           if isinstance(results[0][key], (int, float)) else results[0][key])
-                     for key in results[0]}
-    for side in runs:
+        row[side] = medians(results)
         row[side]["build_run_s"] = round(row[side]["build_s"] + row[side]["run_s"], 3)
         row[side]["cpu_build_run_s"] = round(row[side]["cpu_build_s"] + row[side]["cpu_run_s"],
                                              3)
     row["n_synapses"] = row["native"]["n_synapses"]
-    row["ratio"] = {key: round(row["trisim"][key] / row["native"][key], 2)
-                    for key in ("build_s", "run_s", "build_run_s", "cpu_build_s", "cpu_run_s",
-                                "cpu_build_run_s", "peak_memory_mb")}
+    row["ratio"] = ratios(row["trisim"], row["native"],
+                          MEASURES + ("build_run_s", "cpu_build_run_s"))
     return row
 
 
 def print_table(rows):
-    """Wall-clock times (s), peak memory (MB) and the ratios trisim / native, wall and CPU."""
-    header = (f"{'backend':7s} {'scale':>5s} {'synapses':>8s} | {'native':>6s} {'':>6s} "
-              f"{'':>5s} | {'trisim':>6s} {'':>6s} {'':>5s} | {'trisim/native wall':>18s} "
-              f"{'':>5s} | {'cpu':>5s} {'':>5s}\n"
-              f"{'':7s} {'':>5s} {'':>8s} | {'build':>6s} {'run':>6s} {'MB':>5s} | "
-              f"{'build':>6s} {'run':>6s} {'MB':>5s} | {'build':>5s} {'run':>5s} {'b+r':>5s} "
-              f"{'MB':>5s} | {'build':>5s} {'run':>5s}")
-    print(header)
-    print("-" * len(header.splitlines()[1]))
+    """Per side: whole process (CPU s, wall s), build and run CPU s, fixed CPU s, peak MB; then
+    the ratios trisim / native, CPU first."""
+    print(f"{'backend':7s} {'scale':>5s} {'side':6s} | {'proc cpu':>8s} {'wall':>6s} "
+          f"{'build':>6s} {'run':>6s} {'fixed':>6s} {'MB':>5s} {'load':>4s}")
     for row in rows:
-        n, t, r = row["native"], row["trisim"], row["ratio"]
-        print(f"{row['backend']:7s} {row['scale']:5.2f} {row['n_synapses']:8d} | "
-              f"{n['build_s']:6.2f} {n['run_s']:6.2f} {n['peak_memory_mb']:5.0f} | "
-              f"{t['build_s']:6.2f} {t['run_s']:6.2f} {t['peak_memory_mb']:5.0f} | "
-              f"{r['build_s']:5.2f} {r['run_s']:5.2f} {r['build_run_s']:5.2f} "
-              f"{r['peak_memory_mb']:5.2f} | {r['cpu_build_s']:5.2f} {r['cpu_run_s']:5.2f}",
-              flush=True)
+        for side in ("native", "trisim"):
+            m = row[side]
+            print(f"{row['backend']:7s} {row['scale']:5.2f} {side:6s} | {m['cpu_s']:8.2f} "
+                  f"{m['wall_s']:6.2f} {m['cpu_build_s']:6.2f} {m['cpu_run_s']:6.2f} "
+                  f"{m['fixed_cpu_s']:6.2f} {m['peak_memory_mb']:5.0f} {m['load']:4.2f}")
+        r = row["ratio"]
+        print(f"{row['backend']:7s} {row['scale']:5.2f} {'ratio':6s} | {r['cpu_s']:8.2f} "
+              f"{r['wall_s']:6.2f} {r['cpu_build_s']:6.2f} {r['cpu_run_s']:6.2f} "
+              f"{'':6s} {r['peak_memory_mb']:5.2f}", flush=True)
 
 
 def plot(sweep, path):
@@ -155,23 +131,15 @@ def plot(sweep, path):
     figure.savefig(path, dpi=120)
 
 
-def git_commit():
-    try:
-        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=HERE, capture_output=True,
-                              text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--scales", nargs="+", type=float, default=[0.25, 0.5, 1.0, 2.0])
     parser.add_argument("--duration", type=float, default=1000.0, help="ms")
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=REPEAT)
     parser.add_argument("--no-sweep", action="store_true")
-    parser.add_argument("--output", default=str(RESULTS / "coba_stp_vs_native.json"))
+    parser.add_argument("--output", help="JSON file (default: results/coba_stp_vs_native/)")
     args = parser.parse_args()
     started = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:
@@ -180,7 +148,7 @@ def main():
             native(backend, 0.02, 20.0, workdir)
             trisim(backend, 0.02, 20.0, workdir)
         print(f"\ncomparison at scale {args.scale}, {args.duration:g} ms, "
-              f"median of {args.repeat}", flush=True)
+              f"median of {args.repeat}; CPU and wall s, peak memory MB", flush=True)
         comparison = []
         for backend in args.backends:
             comparison.append(compare(backend, args.scale, args.duration, args.repeat, workdir))
@@ -195,20 +163,13 @@ def main():
                     sweep.append(known[0] if known else
                                  compare(backend, scale, args.duration, 1, workdir))
                     print_table(sweep[-1:])
-    output = Path(args.output)
-    output.parent.mkdir(parents=True, exist_ok=True)
-    result = {"benchmark": "coba_stp_vs_native", "commit": git_commit(),
-              "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-              "machine": {"cpus": os.cpu_count(), "processor": platform.processor(),
-                          "python": platform.python_version()},
-              "duration_ms": args.duration, "repeat": args.repeat,
-              "comparison": comparison, "sweep": sweep,
-              "total_s": round(time.perf_counter() - started, 1)}
-    output.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"\nwrote {output}")
+    path = write_results("coba_stp_vs_native", {
+        "duration_ms": args.duration, "repeat": args.repeat, "comparison": comparison,
+        "sweep": sweep, "total_s": round(time.perf_counter() - started, 1)}, args.output)
+    print(f"\nwrote {path}")
     if sweep:
-        plot(sweep, output.with_suffix(".png"))
-        print(f"wrote {output.with_suffix('.png')}")
+        plot(sweep, path.with_suffix(".png"))
+        print(f"wrote {path.with_suffix('.png')}")
 
 
 if __name__ == "__main__":

@@ -4,22 +4,23 @@ Not part of the test suite. The network is seed 002's (COBA, Tsodyks-Markram syn
 once from one seed), built either with PyNN's ``IF_cond_exp`` (NEST's ``iaf_cond_exp``,
 pyNN.neuron's and pyNN.brian2's mechanisms) or with NESTML's shipped ``iaf_cond_exp_neuron``
 through ``sim.nestml_cell_type``, same parameters. Each run is a fresh process; both cell
-kinds run side by side per backend, and the script prints build, run and CPU times and the
-ratio NESTML/built-in, and the first (cold cache) and cached build times of the NESTML cell.
-Results: ``benchmarks/results/nestml_vs_builtin.json``.
+kinds run alternated per backend (medians of ``--repeat``, default 3), and the script prints
+build and run times (CPU and wall-clock) and the ratios NESTML/built-in, and the first (cold
+cache) and cached start times of the NESTML cell.
+Results: ``benchmarks/results/nestml_vs_builtin/<commit>.json``.
 
-Usage: ``python benchmarks/nestml_vs_builtin.py [--scale F] [--duration MS] [--repeat N]``
+Usage: ``nice -n 10 python benchmarks/nestml_vs_builtin.py [--scale F] [--duration MS]
+[--repeat N] [--backends ...]``
 """
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-RESULTS = Path(__file__).with_name("results")
+from measure import REPEAT, environment, measure, medians, ratios, write_results
+
 # starts from one initially empty cache: the first builds, the last is cached (Brian2
 # compiles two spike-monitor code objects again at its second start)
 STARTS = 3
@@ -29,7 +30,7 @@ import json, sys, time
 import numpy as np
 from trisim import backends, nestml
 from trisim.connectivity import random_indegree
-from trisim.runners.conformance import shipped_path
+from trisim.nestml import shipped_path
 from trisim.runners.run import resolve_config
 
 backend, kind, scale, duration = sys.argv[1], sys.argv[2], float(sys.argv[3]), float(sys.argv[4])
@@ -86,56 +87,60 @@ print(json.dumps({"build_s": built - wall, "run_s": ran - built, "cpu_build_s": 
 def run(backend, kind, scale, duration, cache=None):
     """One run in a fresh process; with ``cache``, trisim's model cache and Brian2's Cython
     cache are in that directory (empty: a first build)."""
-    environment = dict(os.environ, **({"TRISIM_CACHE": str(cache)} if cache else {}))
+    env = environment(**({"TRISIM_CACHE": str(cache)} if cache else {}))
     cython = [str(Path(cache) / "cython")] if cache else []
-    result = subprocess.run([sys.executable, "-c", RUN, backend, kind, str(scale),
-                             str(duration)] + cython, capture_output=True, text=True,
-                            env=environment)
-    if result.returncode != 0:
-        raise RuntimeError(f"{backend}/{kind} failed: {result.stderr[-800:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    measured = measure([sys.executable, "-c", RUN, backend, kind, scale, duration] + cython,
+                       env=env)
+    result = json.loads(measured["stdout"].strip().splitlines()[-1])
+    result.update({"process_" + key: measured[key] for key in ("cpu_s", "wall_s")})
+    result.update({key: measured[key] for key in ("peak_memory_mb", "load")})
+    return result
 
 
 def startup_s(backend, cache):
     """Build and run time of 40 NESTML cells for 10 ms: from empty caches, the model's build
     (NEST, NEURON) or the first run's Cython compilation (Brian2)."""
     timing = run(backend, "nestml", 0.01, 10.0, cache=cache)
-    return timing["build_s"] + timing["run_s"]
-
-
-def best(backend, kind, scale, duration, repeat):
-    """The fastest of ``repeat`` runs (by CPU time of the run; the machine may be shared)."""
-    runs = [run(backend, kind, scale, duration) for _ in range(repeat)]
-    return min(runs, key=lambda r: r["cpu_run_s"])
+    return {"wall_s": round(timing["build_s"] + timing["run_s"], 2),
+            "cpu_s": round(timing["cpu_build_s"] + timing["cpu_run_s"], 2),
+            "process_cpu_s": timing["process_cpu_s"]}
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--duration", type=float, default=1000.0)
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=REPEAT)
+    parser.add_argument("--backends", nargs="+", default=["nest", "neuron", "brian2"])
+    parser.add_argument("--no-starts", action="store_true", help="skip the cold-cache starts")
     args = parser.parse_args()
     rows = []
-    for backend in ("nest", "neuron", "brian2"):
-        with tempfile.TemporaryDirectory() as cold:
-            startups = [startup_s(backend, Path(cold)) for _ in range(STARTS)]
-        first_build, cached = startups[0], startups[-1]
-        builtin = best(backend, "builtin", args.scale, args.duration, args.repeat)
-        nestml = best(backend, "nestml", args.scale, args.duration, args.repeat)
-        ratio = {key: round(nestml[key] / builtin[key], 2)
-                 for key in ("build_s", "run_s", "cpu_run_s")}
+    for backend in args.backends:
+        startups = []
+        if not args.no_starts:
+            with tempfile.TemporaryDirectory() as cold:
+                startups = [startup_s(backend, Path(cold)) for _ in range(STARTS)]
+        runs = {"builtin": [], "nestml": []}
+        for _ in range(args.repeat):
+            for kind in runs:
+                runs[kind].append(run(backend, kind, args.scale, args.duration))
+        builtin, nestml = medians(runs["builtin"]), medians(runs["nestml"])
+        ratio = ratios(nestml, builtin, ("cpu_run_s", "run_s", "cpu_build_s", "build_s",
+                                         "process_cpu_s", "peak_memory_mb"))
         rows.append({"backend": backend, "builtin": builtin, "nestml": nestml, "ratio": ratio,
-                     "first_build_s": round(first_build, 1), "cached_build_s": round(cached, 2),
-                     "starts_s": [round(t, 2) for t in startups]})
-        print(f"{backend:7s} run {builtin['run_s']:6.2f} s built-in, {nestml['run_s']:6.2f} s NESTML "
-              f"(x{ratio['run_s']}, CPU x{ratio['cpu_run_s']}); build x{ratio['build_s']}; "
-              f"rates {builtin['mean_rate_hz']:.3f} / {nestml['mean_rate_hz']:.3f} Hz; "
-              f"NESTML cell first build {first_build:.1f} s, cached {cached:.2f} s", flush=True)
-    RESULTS.mkdir(exist_ok=True)
-    out = RESULTS / "nestml_vs_builtin.json"
-    out.write_text(json.dumps({"benchmark": "nestml_vs_builtin", "scale": args.scale,
-                               "duration_ms": args.duration, "rows": rows}, indent=1))
-    print(f"written {out}")
+                     "runs": runs, "starts": startups})
+        line = (f"{backend:7s} run CPU {builtin['cpu_run_s']:6.2f} s built-in, "
+                f"{nestml['cpu_run_s']:6.2f} s NESTML (x{ratio['cpu_run_s']}, wall "
+                f"x{ratio['run_s']}); build CPU x{ratio['cpu_build_s']}; rates "
+                f"{builtin['mean_rate_hz']:.3f} / {nestml['mean_rate_hz']:.3f} Hz")
+        if startups:
+            line += (f"; NESTML cell first start {startups[0]['wall_s']:.1f} s wall "
+                     f"({startups[0]['process_cpu_s']:.1f} s CPU), cached "
+                     f"{startups[-1]['wall_s']:.2f} s")
+        print(line, flush=True)
+    path = write_results("nestml_vs_builtin", {"scale": args.scale, "duration_ms": args.duration,
+                                               "repeat": args.repeat, "rows": rows})
+    print(f"written {path}")
 
 
 if __name__ == "__main__":

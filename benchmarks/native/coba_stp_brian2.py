@@ -6,7 +6,7 @@ Brian2's default code generation target (Cython, compiled once and cached).
 """
 
 from brian2 import (NeuronGroup, Synapses, SpikeMonitor, StateMonitor, Network, defaultclock,
-                    seed, ms, mV, nS, pA, pF, second)
+                    seed, ms, mV, nS, pA, pF)
 
 from common import (C_M, DELAY, DT, E_E, E_I, E_L, G_L, I_EX, N_TRACES, TAU_E, TAU_FACIL,
                     TAU_I, TAU_R, TAU_REC, U_0, V_R, V_TH, W_E, W_I, Clock, arguments, report)

@@ -10,7 +10,6 @@ The mechanisms are compiled with nrnivmodl on first use.
 """
 
 import math
-import os
 import subprocess
 import sys
 from pathlib import Path
