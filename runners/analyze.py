@@ -3,9 +3,9 @@
 import json
 from pathlib import Path
 
-from trisim import output, pynn_models
+from trisim import model as models
+from trisim import output
 from trisim.analysis import plots, statistics
-from trisim.errors import TrisimError
 
 
 def _plain(value):
@@ -44,12 +44,12 @@ def analyze(nix_path, out_dir=None):
 def _model_plot(block):
     """``write(path)`` drawing the model's own figure of the run (a model module's
     ``plot(block, parameters, path)``, with the parameters the run recorded), or None."""
-    name = _plain(block.annotations.get("model"))
+    model = models.of_run(block.annotations)
+    if model is None or model.plot is None:
+        return None  # a model that cannot be found any more, or draws no figure of its own
     try:
-        model = pynn_models.get(str(name))
-        parameters = model.Parameters(**json.loads(block.annotations["config"])["parameters"])
-    except (TrisimError, KeyError, TypeError, ValueError):
-        return None  # not one of our models, or a run without its config
-    if not hasattr(model, "plot"):
-        return None
+        parameters = model.module.Parameters(
+            **json.loads(block.annotations["config"])["parameters"])
+    except (KeyError, TypeError, ValueError):
+        return None  # a run without its config
     return lambda path: model.plot(block, parameters, path)

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from trisim import output
-from trisim.pynn_models import cb1_measures as measures_module
+from trisim.pynn_models.cb1 import measures as measures_module
 from trisim.backends import BACKENDS
 from trisim.errors import BackendError, ConfigError, InputFileError, unknown_name
 from trisim.runners.process import run_command
@@ -127,7 +127,7 @@ def scan(settings=measures_module.SETTINGS, backends=("nest",), input_seeds=SCAN
 
 def summary(out_dir="out/cb1"):
     """The published summary figure from the experiments found in ``out_dir``."""
-    from trisim.pynn_models import cb1_plots
+    from trisim.pynn_models.cb1 import plots as cb1_plots
     out_dir = Path(out_dir)
     tables = {}
     for name in (*EXPERIMENTS, "scan"):
@@ -208,7 +208,7 @@ def _simulate(spec, scale, duration):
 
 def _write_experiment(table, specs, out_dir):
     """The experiment's JSON and figures; returns their paths."""
-    from trisim.pynn_models import cb1_plots
+    from trisim.pynn_models.cb1 import plots as cb1_plots
     name = table["experiment"].replace("-", "_")
     paths = [output.write_json(table, out_dir / f"cb1_{name}.json")]
     figures = cb1_plots.experiment_figures(table)

@@ -6,10 +6,14 @@ a voltage-driven one) declares ``derive(out_dir)``, which writes its derivation 
 paths.
 """
 
-from trisim import output, pynn_models
+from trisim import model as models
+from trisim import output
+from trisim.errors import ConfigError
 
 
 def derive(model_name, out_dir):
     """Write ``model_name``'s derivations into ``out_dir``; return the written paths."""
-    model = pynn_models.get_providing(model_name, "derive", "derives no parameters")
-    return model.derive(output.writable_directory(out_dir))
+    model = models.load(model_name)
+    if not hasattr(model.module, "derive"):
+        raise ConfigError(f"model {model.name!r} derives no parameters")
+    return model.module.derive(output.writable_directory(out_dir))

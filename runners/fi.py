@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 import quantities as pq
 
-from trisim import backends, nestml, output, pynn_models
+from trisim import backends, nestml, output
+from trisim import model as models
 from trisim.analysis import fi
+from trisim.errors import ConfigError
 from trisim.inputs import connect_trains, step_spike_times
 
 #: Afferents of a group merged into one spike train (at most one spike per step and train;
@@ -25,7 +27,10 @@ AFFERENTS_PER_TRAIN = 8
 
 def fi_model(model_name):
     """The model module, after checking that it declares f-I curves."""
-    return pynn_models.get_providing(model_name, "fi_curves", "declares no f-I curves")
+    model = models.load(model_name)
+    if not hasattr(model.module, "fi_curves"):
+        raise ConfigError(f"model {model.name!r} declares no f-I curves")
+    return model.module
 
 
 def connect_drive(sim, curve, population, dt, duration, rng):

@@ -5,30 +5,25 @@ from pathlib import Path
 
 import numpy as np
 
-from trisim import backends, config, output, pynn_models
+from trisim import backends, output
+from trisim import model as models
 
 
-def resolve_config(model_name, config_path=None, overrides=(), seed=None, scale=None,
+def resolve_config(model, config_path=None, overrides=(), seed=None, scale=None,
                    duration=None):
-    """The model module and its validated config, with command-line values applied last."""
-    model = pynn_models.get(model_name)
-    path = config_path or pynn_models.default_config(model_name)
-    cfg = config.load(path, model.Parameters, overrides)
-    given = {"seed": seed, "scale": scale,
-             "duration": None if duration is None else f"{duration} ms"}
-    for key, value in given.items():
-        if value is not None:
-            config.apply_override(cfg, f"{key}={value}")
-    return model, cfg
+    """The model (a name, path or :class:`~trisim.model.Model`; see :func:`trisim.model.load`)
+    and its validated config, with command-line values applied last."""
+    model = models.load(model)
+    return model, model.config(config_path, overrides, seed, scale, duration)
 
 
 def output_stem(model_name, backend_name, seed):
     return f"{model_name}_{backend_name}_seed{seed}"
 
 
-def simulate(model, model_name, backend, cfg, progress=None):
-    """Build and run ``model`` on ``backend``; return the Neo Block and its build and run times
-    (wall clock and this process's CPU time, in s).
+def simulate(model, backend, cfg, progress=None):
+    """Build and run ``model`` (a :class:`~trisim.model.Model`) on ``backend``; return the Neo
+    Block and its build and run times (wall clock and this process's CPU time, in s).
 
     Under MPI every process calls this: each draws the same network from the seed and creates
     its local part; the Block is gathered on rank 0 (on other ranks it holds local data only).
@@ -39,15 +34,18 @@ def simulate(model, model_name, backend, cfg, progress=None):
     backend.setup(simulation.dt, simulation.seed, simulation.threads)
     if backend.num_processes() > 1:
         progress = None  # every rank must advance in the same steps; one bar would be wrong
+    backend.model_directory = model.directory  # relative .nestml paths are the model's
     populations = model.build(backend, cfg.parameters, simulation, rng)
     for population in populations.values():
         population.record("spikes")
-        if simulation.record_traces:
-            population[:min(simulation.record_traces, population.size)].record(model.TRACES)
+        if simulation.record_traces and model.traces:
+            population[:min(simulation.record_traces, population.size)].record(model.traces)
     built, built_cpu = time.perf_counter(), time.process_time()
     backend.run(simulation.duration, progress)
     ran, ran_cpu = time.perf_counter(), time.process_time()
-    block = output.collect_block(populations, output.provenance(model_name, backend, cfg))
+    annotations = output.provenance(model.name, backend, cfg)
+    annotations["model_source"] = model.reference  # finds the model again (trisim analyze)
+    block = output.collect_block(populations, annotations)
     del populations
     backend.end()
     backend.release()
@@ -58,10 +56,10 @@ def simulate(model, model_name, backend, cfg, progress=None):
     return block, {name: round(value, 3) for name, value in times.items()}
 
 
-
-def run(model_name, backend_name, out_dir, config_path=None, overrides=(), seed=None,
+def run(model, backend_name, out_dir, config_path=None, overrides=(), seed=None,
         scale=None, duration=None, progress_bar=None):
-    """Run one model on one backend; write ``<stem>.nix`` and ``<stem>.summary.json``.
+    """Run one model (a name or path, see :func:`trisim.model.load`) on one backend; write
+    ``<stem>.nix`` and ``<stem>.summary.json``.
 
     Everything the user gave is checked (model, backend, config, output directory) before
     the simulator starts. ``progress_bar(duration_ms)``, if given, returns a callable that
@@ -71,18 +69,18 @@ def run(model_name, backend_name, out_dir, config_path=None, overrides=(), seed=
     processes run one simulation and rank 0 alone writes the files (the others return no
     paths); a backend without MPI refuses with :class:`~trisim.errors.BackendError`.
     """
-    model, cfg = resolve_config(model_name, config_path, overrides, seed, scale, duration)
+    model, cfg = resolve_config(model, config_path, overrides, seed, scale, duration)
     backend = backends.load(backend_name)
     out_dir = output.writable_directory(out_dir)
     progress = progress_bar(cfg.simulation.duration) if progress_bar else None
-    block, times = simulate(model, model_name, backend, cfg, progress)
+    block, times = simulate(model, backend, cfg, progress)
     if not backend.is_root:
         return ()
     # imported once the network is freed: Elephant and SciPy then reuse its memory
     from trisim.analysis.statistics import summarize_populations
-    stem = output_stem(model_name, backend_name, cfg.simulation.seed)
+    stem = output_stem(model.name, backend_name, cfg.simulation.seed)
     summary = {
-        "model": model_name,
+        "model": model.name,
         "backend": backend_name,
         "seed": cfg.simulation.seed,
         "scale": cfg.simulation.scale,
@@ -95,8 +93,9 @@ def run(model_name, backend_name, out_dir, config_path=None, overrides=(), seed=
         **times,
         "config": cfg.as_dict(),
     }
-    if hasattr(model, "summarize"):
-        summary["model_statistics"] = model.summarize(block, cfg.parameters)
+    statistics = model.summarize(block, cfg.parameters)
+    if statistics is not None:
+        summary["model_statistics"] = statistics
     nix_path = output.write_block(block, Path(out_dir) / f"{stem}.nix")
     summary_path = output.write_json(summary, Path(out_dir) / f"{stem}.summary.json")
     return nix_path, summary_path

@@ -11,10 +11,11 @@ e.g. ``model_statistics.kappa``) if it declares them, else the population rates.
 import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 
-from trisim import output, pynn_models
+from trisim import output
 from trisim.backends import BACKENDS
 from trisim.config import unit_of
 from trisim.errors import ConfigError, unknown_name
@@ -22,24 +23,26 @@ from trisim.runners.process import run_command
 from trisim.runners.run import output_stem, resolve_config
 
 
-def sweep(model_name, key, values, backend, out_dir, config_path=None, overrides=(),
+def sweep(model, key, values, backend, out_dir, config_path=None, overrides=(),
           n_seeds=1, scale=None, duration=None, jobs=1):
-    """Run the sweep; write the table and the figure; return their paths and the table."""
+    """Run ``model`` (a name or path, see :func:`trisim.model.load`) for each of ``values`` of
+    config ``key``; write the table and the figure; return their paths and the table."""
     if backend not in BACKENDS:
         raise unknown_name("backend", backend, BACKENDS)
     if not values:
         raise ConfigError(f"sweep {key}: no values given")
     if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < 1:
         raise ConfigError(f"seeds: {n_seeds!r}; must be a positive integer")
-    model = pynn_models.get(model_name)
+    model, _ = resolve_config(model, config_path, overrides, None, scale, duration)
+    model_name = model.name
     planned = []  # (value text, its number in the declared unit, seed, config dict)
     for value in values:
         for offset in range(n_seeds):
-            _, base = resolve_config(model_name, config_path, [*overrides, f"{key}={value}"],
-                                     None, scale, duration)
+            base = model.config(config_path, [*overrides, f"{key}={value}"], None, scale,
+                                duration)
             seed = base.simulation.seed + offset
-            _, cfg = resolve_config(model_name, config_path, [*overrides, f"{key}={value}"],
-                                    seed, scale, duration)
+            cfg = model.config(config_path, [*overrides, f"{key}={value}"], seed, scale,
+                               duration)
             section = cfg.parameters if key in type(cfg.parameters).model_fields \
                 else cfg.simulation
             planned.append((value, float(getattr(section, key)), seed, cfg.as_dict()))
@@ -47,9 +50,9 @@ def sweep(model_name, key, values, backend, out_dir, config_path=None, overrides
     out_dir = output.writable_directory(out_dir)
     runs = [(value, number, seed, config, out_dir / f"{key}-{values.index(value)}")
             for value, number, seed, config in planned]
-    arguments = ["run", model_name, "--backend", backend]
+    arguments = ["run", model.reference, "--backend", backend]
     if config_path is not None:
-        arguments += ["--config", str(config_path)]
+        arguments += ["--config", str(Path(config_path).resolve())]
     for override in overrides:
         arguments += ["--set", override]
     for option, given in (("--scale", scale), ("--duration", duration)):
@@ -62,7 +65,7 @@ def sweep(model_name, key, values, backend, out_dir, config_path=None, overrides
             for (value, number, seed, _, _), summary in zip(runs, summaries)]
     table = {"model": model_name, "backend": backend, "key": key, "unit": unit,
              "overrides": list(overrides), "rows": rows}
-    names = getattr(model, "SWEEP_STATISTICS", None) or sorted(
+    names = model.sweep_statistics or sorted(
         name for name in rows[0]["statistics"] if name.endswith(".rate_hz"))
     stem = f"{model_name}_sweep_{key}_{backend}"
     return (output.write_json(table, out_dir / f"{stem}.json"),

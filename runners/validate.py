@@ -20,7 +20,8 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolE
 from dataclasses import dataclass
 from pathlib import Path
 
-from trisim import output, pynn_models
+from trisim import model as models
+from trisim import output
 from trisim.analysis import report, validation
 from trisim.backends import BACKENDS
 from trisim.errors import BackendError, ConfigError, InputFileError, TrisimError, unknown_name
@@ -55,10 +56,11 @@ class Validation:
         return self.verdict["agree"]
 
 
-def validate(model_name, backends=DEFAULT_BACKENDS, n_seeds=DEFAULT_SEEDS, out_dir="out/validate",
+def validate(model, backends=DEFAULT_BACKENDS, n_seeds=DEFAULT_SEEDS, out_dir="out/validate",
              config_path=None, overrides=(), scale=None, duration=None, jobs=None,
              progress_bar=None):
-    """Run ``model_name`` on each backend with ``n_seeds`` seeds, compare, write the report.
+    """Run ``model`` (a name or path, see :func:`trisim.model.load`) on each backend with
+    ``n_seeds`` seeds, compare, write the report.
 
     The seeds are the config's seed and the ``n_seeds - 1`` integers after it. Everything given
     is checked before any simulation starts. ``progress_bar(total)``, if given, returns a
@@ -72,18 +74,19 @@ def validate(model_name, backends=DEFAULT_BACKENDS, n_seeds=DEFAULT_SEEDS, out_d
     backends = _checked_backends(backends)
     _check_seeds(n_seeds)
     jobs = _checked_jobs(jobs)
-    _, first_config = resolve_config(model_name, config_path, overrides, None, scale, duration)
+    model, first_config = resolve_config(model, config_path, overrides, None, scale, duration)
     seeds = [first_config.simulation.seed + offset for offset in range(n_seeds)]
-    expected = {seed: resolve_config(model_name, config_path, overrides, seed, scale,
-                                     duration)[1].as_dict() for seed in seeds}
+    expected = {seed: model.config(config_path, overrides, seed, scale, duration).as_dict()
+                for seed in seeds}
     out_dir = output.writable_directory(out_dir)
-    runs, blocks = _plan(model_name, backends, seeds, out_dir, expected, jobs)
-    arguments = _run_arguments(model_name, out_dir, config_path, overrides, scale, duration)
+    runs, blocks = _plan(model.name, backends, seeds, out_dir, expected, jobs)
+    arguments = _run_arguments(model.reference, out_dir, config_path, overrides, scale,
+                               duration)
     simulated = [run for run in runs if not run.reused]
     _execute(simulated, arguments, jobs, progress_bar)
     blocks.update(read_blocks([run.path for run in simulated], jobs))
     for run in simulated:
-        if not _matches(blocks[run.path], model_name, run.backend, run.seed, expected[run.seed]):
+        if not _matches(blocks[run.path], model.name, run.backend, run.seed, expected[run.seed]):
             raise BackendError(f"{run.path}: the run did not record the requested config")
     files = {backend: [run.path for run in runs if run.backend == backend]
              for backend in backends}
@@ -117,11 +120,11 @@ def compare_files(files, out_dir, jobs=None):
 
 def _compare(files, blocks, out_dir, runs):
     """Compare the blocks of ``files`` and write the verdict and the report."""
-    models = {str(block.annotations.get("model")) for block in blocks.values()}
-    if len(models) != 1:
-        raise InputFileError(f"the runs are of different models: {', '.join(sorted(models))}")
-    model_name = models.pop()
-    statistics = validation.DEFAULT_STATISTICS + _model_statistics(model_name)
+    names = {str(block.annotations.get("model")) for block in blocks.values()}
+    if len(names) != 1:
+        raise InputFileError(f"the runs are of different models: {', '.join(sorted(names))}")
+    model_name = names.pop()
+    statistics = validation.DEFAULT_STATISTICS + _model_statistics(blocks.values())
     by_label = {label: [blocks[path] for path in paths] for label, paths in files.items()}
     try:
         with _quiet_elephant():
@@ -233,11 +236,11 @@ def _matches(block, model_name, backend, seed, expected_config):
             and _plain(annotations.get("seed")) == seed and config == expected_config)
 
 
-def _run_arguments(model_name, out_dir, config_path, overrides, scale, duration):
+def _run_arguments(model_reference, out_dir, config_path, overrides, scale, duration):
     """The ``trisim run`` arguments every run shares (backend and seed are added per run)."""
-    arguments = ["run", model_name, "--out", str(out_dir)]
+    arguments = ["run", model_reference, "--out", str(out_dir)]
     if config_path is not None:
-        arguments += ["--config", str(config_path)]
+        arguments += ["--config", str(Path(config_path).resolve())]
     for override in overrides:
         arguments += ["--set", override]
     if scale is not None:
@@ -317,13 +320,11 @@ def _quiet_elephant():
         logger.setLevel(level)
 
 
-def _model_statistics(model_name):
-    """The statistics a model declares in ``VALIDATION_STATISTICS`` (none if it is not ours)."""
-    try:
-        model = pynn_models.get(model_name)
-    except TrisimError:
-        return ()
-    return tuple(getattr(model, "VALIDATION_STATISTICS", ()))
+def _model_statistics(blocks):
+    """The statistics the runs' model declares in ``VALIDATION_STATISTICS`` (found from the
+    runs' provenance; none if it cannot be found)."""
+    model = models.of_run(next(iter(blocks)).annotations)
+    return model.validation_statistics if model is not None else ()
 
 
 def _provenance(runs, blocks):

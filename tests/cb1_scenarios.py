@@ -9,7 +9,8 @@ import sys
 
 import numpy as np
 
-from trisim import backends, pynn_models
+from trisim import backends
+from trisim.pynn_models.cb1 import circuit
 from trisim.runners.run import resolve_config
 
 PRESYNAPTIC = np.arange(5.0, 2005.0, 5.0)  # 400 spikes, 5 ms apart
@@ -19,11 +20,10 @@ SETTINGS = ("cb1_v1", "cb1_v2m")
 def releases(backend_name, seed=3):
     """Per setting: the release probability used, the indices of the transmitted spikes and
     the conductance jump of each, onto one L2/3-like target cell per setting."""
-    model = pynn_models.get("cb1_v1")
     parameters = {name: resolve_config(name)[1].parameters for name in SETTINGS}
     sim = backends.load(backend_name)
     sim.setup(0.1, seed)
-    synapse = model.release_synapse_type(sim)
+    synapse = circuit.release_synapse_type(sim)
     source = sim.Population(1, sim.SpikeSourceArray(spike_times=PRESYNAPTIC))
     v1 = parameters["cb1_v1"]
     targets = sim.Population(len(SETTINGS), sim.IF_cond_exp(

@@ -13,8 +13,8 @@ import quantities as pq
 from scipy import stats
 
 from trisim import backends
-from trisim.pynn_models import cb1_measures as measures
-from trisim.pynn_models import cb1
+from trisim.pynn_models.cb1 import circuit as cb1
+from trisim.pynn_models.cb1 import measures
 from trisim.runners import cb1 as runner
 from trisim.runners.run import resolve_config
 

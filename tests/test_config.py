@@ -1,6 +1,6 @@
 import pytest
 
-from trisim import config, pynn_models
+from trisim import config, model
 from trisim.errors import ConfigError
 from trisim.pynn_models import coba_stp
 
@@ -31,14 +31,14 @@ def test_parse_quantity_rejects_bad_values(text, message):
 
 
 def test_default_config_of_every_model_is_valid():
-    for name in pynn_models.MODELS:
-        model = pynn_models.get(name)
-        cfg = config.load(pynn_models.default_config(name), model.Parameters)
+    for name in model.registered():
+        found = model.load(name)
+        cfg = config.load(found.config_path, found.module.Parameters)
         assert cfg.simulation.dt > 0
 
 
 def test_coba_stp_config_matches_the_published_values():
-    cfg = config.load(pynn_models.default_config("coba_stp"), coba_stp.Parameters)
+    cfg = config.load(model.load("coba_stp").config_path, coba_stp.Parameters)
     p = cfg.parameters
     assert (p.n_exc, p.n_inh, p.p_e, p.p_i, p.U_0) == (3200, 800, 0.05, 0.2, 0.6)
     assert p.g_l == pytest.approx(0.00999) and p.C_m == pytest.approx(0.198)

@@ -9,11 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trisim import backends, pynn_models
-from trisim.pynn_models import wang_buzsaki, wang_buzsaki_reference
+from trisim import backends
+from trisim.pynn_models import wang_buzsaki
+from trisim.pynn_models.wang_buzsaki import reference as wang_buzsaki_reference
 
 BACKENDS = sorted(backends.BACKENDS)
-CONFIGS = Path(pynn_models.__file__).parents[1] / "configs"
+CONFIGS = Path(wang_buzsaki.__file__).parent
 SCENARIOS = Path(__file__).with_name("wang_buzsaki_scenarios.py")
 sys.path.insert(0, str(SCENARIOS.parent))
 from wang_buzsaki_scenarios import GABA_DELAY, GABA_SPIKES, GABA_WEIGHT  # noqa: E402

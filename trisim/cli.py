@@ -7,7 +7,6 @@ stderr and exit status 2. Anything else is a bug and keeps its traceback.
 import argparse
 import sys
 
-from trisim import pynn_models
 from trisim.backends import BACKENDS
 from trisim.errors import ConfigError, TrisimError
 
@@ -170,8 +169,10 @@ def _runs_progress_bar_done():
 
 
 def command_models(args):
-    for name in pynn_models.MODELS:
-        print(f"{name:12s} {pynn_models.get(name).DESCRIPTION}")
+    from trisim import model
+    for found, distribution in model.installed():
+        source = "" if distribution == "trisim" else f"  [{distribution}]"
+        print(f"{found.name:12s} {found.description}{source}")
 
 
 def build_parser():

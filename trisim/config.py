@@ -100,12 +100,8 @@ def _describe(error, source):
     return ConfigError(f"{source}: {location}: {message}")
 
 
-def load(path, parameters_class, overrides=()):
-    """Read and validate a config file, then apply ``overrides`` (``"key=value"`` strings).
-
-    An override's key is a name from ``simulation`` or ``parameters`` (the two never share a
-    name); its value is read as YAML, so ``n_exc=400`` is an int and ``w_e=0.05 nS`` a quantity.
-    """
+def read_document(path):
+    """The mapping of a config file, its top-level keys checked (values are not validated)."""
     path = Path(path)
     try:
         document = yaml.safe_load(path.read_text())
@@ -120,6 +116,17 @@ def load(path, parameters_class, overrides=()):
     unknown = set(document) - {"model", "description", "simulation", "parameters"}
     if unknown:
         raise ConfigError(f"{path}: {sorted(unknown)[0]}: unknown key")
+    return document
+
+
+def load(path, parameters_class, overrides=()):
+    """Read and validate a config file, then apply ``overrides`` (``"key=value"`` strings).
+
+    An override's key is a name from ``simulation`` or ``parameters`` (the two never share a
+    name); its value is read as YAML, so ``n_exc=400`` is an int and ``w_e=0.05 nS`` a quantity.
+    """
+    path = Path(path)
+    document = read_document(path)
     try:
         simulation = Simulation(**(document.get("simulation") or {}))
         parameters = parameters_class(**(document.get("parameters") or {}))

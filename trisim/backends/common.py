@@ -11,6 +11,7 @@ import gc
 import importlib
 import importlib.metadata
 from copy import deepcopy
+from pathlib import Path
 
 import numpy as np
 from pyNN.connectors import FromListConnector
@@ -234,6 +235,16 @@ class Backend:
 
     IndexConnector = IndexConnector
 
+    #: Where a relative .nestml path is read from: the model's own folder while trisim builds
+    #: a model (set by ``trisim run``), else the working directory.
+    model_directory = None
+
+    def _nestml_path(self, path):
+        path = Path(path)
+        if path.is_absolute() or self.model_directory is None:
+            return path
+        return Path(self.model_directory) / path
+
     def nestml_cell_type(self, path, synapses=()):
         """A PyNN cell type on this backend for the NESTML neuron in file ``path``.
 
@@ -242,9 +253,10 @@ class Backend:
         (it reads the neuron's spike history); the other backends need no such pairing.
         """
         from .. import codegen
-        return codegen.cell_type(path, self.name, synapses)
+        return codegen.cell_type(self._nestml_path(path), self.name,
+                                 [self._nestml_path(synapse) for synapse in synapses])
 
     def nestml_synapse_type(self, path):
         """A PyNN synapse type on this backend for the NESTML synapse in file ``path``."""
         from .. import codegen
-        return codegen.synapse_type(path, self.name)
+        return codegen.synapse_type(self._nestml_path(path), self.name)

@@ -93,7 +93,7 @@ def cell_parameters(p):
 
 def fi_curves():
     """The uncoupled cell's f-I curve against the published equations integrated by SciPy."""
-    from trisim.pynn_models.wang_buzsaki_reference import firing_rate
+    from trisim.pynn_models.wang_buzsaki.reference import firing_rate
     p = Parameters()
     parameters = cell_parameters(p)
     del parameters["I_e"]
@@ -102,7 +102,7 @@ def fi_curves():
                for drive in FI_DRIVES]
     return [FICurve("Wang-Buzsaki cell", "wang_buzsaki_neuron", parameters, currents, targets,
                     tolerance=0.01, source="the published equations integrated by SciPy "
-                    "(pynn_models/wang_buzsaki_reference.py)")]
+                    "(pynn_models/wang_buzsaki/reference.py)")]
 
 
 def build(sim, parameters, simulation, rng):
@@ -180,7 +180,7 @@ def derive(out_dir, seeds=(1, 2, 3)):
     import neo
 
     from trisim import output
-    from trisim.pynn_models import wang_buzsaki_reference as reference
+    from trisim.pynn_models.wang_buzsaki import reference
     defaults = Parameters()
     report, curves = reference.kernel_report(current=defaults.I_app)
     report["defaults"] = {"s_amplitude": defaults.s_amplitude, "tau_rise_ms": defaults.tau_rise,

@@ -7,7 +7,7 @@ beside each run), never the runs themselves, so they are cheap to redraw.
 import numpy as np
 from matplotlib.figure import Figure
 
-from trisim.pynn_models.cb1_measures import LABELS, TARGETS
+from trisim.pynn_models.cb1.measures import LABELS, TARGETS
 
 SETTING_COLOURS = {"cb1_v1": "#333333", "cb1_v2m": "#e8262e", "cb1_v2m_ko": "#8b2500"}
 POPULATION_COLOURS = {"L4Exc": "tab:blue", "CB1Inh": "tab:orange", "PvInh": "tab:red",

@@ -21,7 +21,7 @@ from scipy.stats import ttest_rel
 
 from trisim.analysis.statistics import spiketrains_by_population, sttc_sample
 from trisim.errors import InputFileError
-from trisim.pynn_models import cb1
+from trisim.pynn_models.cb1 import circuit
 
 #: Spontaneous activity is measured over this window of every run (ms).
 SPONTANEOUS_WINDOW = (200.0, 3000.0)
@@ -75,7 +75,7 @@ def run_config(block):
 
 def run_parameters(block):
     """The model parameters of a seed 001 run, validated as the model declares them."""
-    return cb1.Parameters(**run_config(block)["parameters"])
+    return circuit.Parameters(**run_config(block)["parameters"])
 
 
 def window_rates(spiketrains, t_start, t_stop):
@@ -147,7 +147,7 @@ def measure_run(block):
               "input": parameters.input, "input_seed": parameters.input_seed,
               "event_max_hz": parameters.event_max, "duration_ms": t_stop,
               "config": run_config(block)}
-    first_event = cb1.input_events(parameters, t_stop)[0]
+    first_event = circuit.input_events(parameters, t_stop)[0]
     quiet_until = min(SPONTANEOUS_WINDOW[1], t_stop,
                       first_event[0] - 3 * parameters.event_width if first_event.size else np.inf)
     if quiet_until > SPONTANEOUS_WINDOW[0]:
@@ -164,7 +164,7 @@ def measure_run(block):
     result["sttc_L23Exc"] = float(np.mean(sttc)) if sttc.size else None
     result["sttc_pairs"] = int(sttc.size)
     if parameters.input == "gain":
-        times, amplitudes = cb1.input_events(parameters, t_stop)
+        times, amplitudes = circuit.input_events(parameters, t_stop)
         half = GAIN_WINDOW_FRACTION * parameters.event_width
         for name in ("L4Exc", "L23Exc"):
             curve = gain_curve(spiketrains[name], times, amplitudes, half)
@@ -182,7 +182,7 @@ def display_data(block, cells=DISPLAY_CELLS):
     spiketrains = spiketrains_by_population(block)
     t_stop = next(iter(spiketrains.values()))[0].t_stop.rescale(pq.ms)
     t = np.arange(0.0, t_stop.magnitude, 1.0)
-    data = {"t_ms": t, "input_hz": cb1.input_rate(parameters, t, t_stop.magnitude)}
+    data = {"t_ms": t, "input_hz": circuit.input_rate(parameters, t, t_stop.magnitude)}
     for name, trains in spiketrains.items():
         shown = trains[:cells]
         data[f"{name}.spike_ms"] = np.concatenate(

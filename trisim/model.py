@@ -1,0 +1,362 @@
+"""The model contract: what a circuit module declares, and how trisim finds one.
+
+A *model* is a Python module written once against the PyNN API, with a YAML config of its
+values. trisim's own models, models offered by installed packages and a model in a modeller's
+own folder follow the same contract and are found by the same rules.
+
+What a model module declares
+----------------------------
+Required:
+
+``DESCRIPTION`` : str
+    One line, shown by ``trisim models``.
+``Parameters`` : subclass of :class:`trisim.config.Strict`
+    Every parameter of the circuit with its type, default and unit (declare dimensional values
+    with :func:`trisim.config.quantity`; configs may use any convertible unit).
+``TRACES`` : tuple of str
+    State variables recorded from the first ``record_traces`` cells of every population.
+``build(sim, parameters, simulation, rng)``
+    Create the network on ``sim`` (a PyNN backend module with trisim's additions:
+    ``sim.nestml_cell_type(path)``, ``sim.nestml_synapse_type(path)``,
+    ``sim.IndexConnector(sources, targets)``) from the validated ``parameters``, the settings
+    every model shares (``simulation``: ``dt``, ``duration``, ``seed``, ``scale``, ... see
+    :class:`trisim.config.Simulation`) and ``rng``, a :class:`numpy.random.Generator` seeded
+    from the run's seed. Return the populations by name (a dict). A relative ``.nestml`` path
+    given to ``sim`` here is read from the model's own folder.
+
+Optional:
+
+``summarize(block, parameters)`` -> dict
+    The model's own statistics of a run (JSON-ready); ``trisim run`` adds them to the run
+    summary as ``model_statistics``.
+``VALIDATION_STATISTICS`` : tuple of :class:`trisim.analysis.validation.Statistic`
+    What ``trisim validate`` compares besides its default statistics.
+``SWEEP_STATISTICS`` : tuple of str
+    Keys of the run summary that ``trisim sweep`` plots (default: the population rates).
+``plot(block, parameters, path)``
+    The model's own figure of a run, drawn by ``trisim analyze``.
+``EXPERIMENTS`` : dict of str to :class:`trisim.experiment.Experiment`
+    The model's studies, run by ``trisim experiment MODEL NAME``.
+
+How a model is found
+--------------------
+By name
+    Installed models are entry points of the group ``trisim.models`` (``name = package.module``;
+    trisim's own are declared in its ``setup.cfg`` the same way). The default config of model
+    ``name`` is ``name.yaml`` beside the module's file (inside the folder of a package).
+By path
+    ``my_circuit.py`` (or a package folder): the module, named by its file, with its default
+    config ``my_circuit.yaml`` beside it. ``my_setting.yaml``: a config whose ``model`` key
+    names its module, as a path relative to the config (``model: my_circuit.py``; ``.`` for the
+    package folder the config is in) or as an installed model's name; the model is named by the
+    config's file (``my_setting``), so several configs of one module are models of their own
+    name (trisim's ``cb1_v1``, ``cb1_v2m`` and ``cb1_v2m_ko`` share one circuit).
+
+A module in a modeller's folder is imported under its own name (the folder holding it, or its
+package, is appended to ``sys.path``), so it may import the modules beside it; a name already
+taken by an installed module is refused.
+
+Examples
+--------
+>>> from trisim import model
+>>> coba = model.load("coba_stp")
+>>> coba.name, coba.config_path.name
+('coba_stp', 'coba_stp.yaml')
+>>> coba.config(scale=0.1).simulation.scale
+0.1
+"""
+
+import importlib
+import sys
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import metadata
+from pathlib import Path
+from types import ModuleType
+
+from pydantic import BaseModel
+
+from . import config as config_files
+from .errors import ConfigError, TrisimError, unknown_name
+
+#: The entry-point group through which installed packages (trisim included) offer models.
+ENTRY_POINT_GROUP = "trisim.models"
+#: What every model module declares (see the module's documentation).
+REQUIRED = ("DESCRIPTION", "Parameters", "TRACES", "build")
+PATH_SUFFIXES = (".py", ".yaml", ".yml")
+
+
+@dataclass(frozen=True, eq=False)
+class Model:
+    """A model found by :func:`load`: its module, its name and its default config.
+
+    Attributes
+    ----------
+    name : str
+        Names the model's runs (``<name>_<backend>_seed<N>.nix``) and their provenance.
+    module : module
+        The module that declares the contract.
+    config_path : pathlib.Path
+        The default config.
+    reference : str
+        What finds the model again in another process: the installed name, or the absolute
+        path it was loaded from.
+    """
+
+    name: str
+    module: ModuleType
+    config_path: Path
+    reference: str
+
+    @property
+    def directory(self):
+        """The model's own folder: relative ``.nestml`` paths and sibling configs are there."""
+        return Path(self.module.__file__).parent
+
+    @property
+    def description(self):
+        """The config's ``description`` line, else the module's ``DESCRIPTION``."""
+        described = config_files.read_document(self.config_path).get("description")
+        return str(described) if described else self.module.DESCRIPTION
+
+    @property
+    def traces(self):
+        return tuple(self.module.TRACES)
+
+    def build(self, sim, parameters, simulation, rng):
+        """The module's ``build``: the populations by name."""
+        return self.module.build(sim, parameters, simulation, rng)
+
+    def config(self, path=None, overrides=(), seed=None, scale=None, duration=None):
+        """The validated config: ``path`` (default: the model's own), then ``overrides``
+        (``"key=value"`` strings), then ``seed``, ``scale`` and ``duration`` (ms) if given.
+
+        Returns
+        -------
+        trisim.config.Config
+        """
+        cfg = config_files.load(path or self.config_path, self.module.Parameters, overrides)
+        given = {"seed": seed, "scale": scale,
+                 "duration": None if duration is None else f"{duration} ms"}
+        for key, value in given.items():
+            if value is not None:
+                config_files.apply_override(cfg, f"{key}={value}")
+        return cfg
+
+    def summarize(self, block, parameters):
+        """The module's ``summarize(block, parameters)``, or None if it declares none."""
+        summarize = getattr(self.module, "summarize", None)
+        return None if summarize is None else summarize(block, parameters)
+
+    @property
+    def validation_statistics(self):
+        return tuple(getattr(self.module, "VALIDATION_STATISTICS", ()))
+
+    @property
+    def sweep_statistics(self):
+        return tuple(getattr(self.module, "SWEEP_STATISTICS", ()))
+
+    @property
+    def plot(self):
+        """The module's ``plot(block, parameters, path)``, or None."""
+        return getattr(self.module, "plot", None)
+
+    @property
+    def experiments(self):
+        """``{name: Experiment}`` the module declares."""
+        return dict(getattr(self.module, "EXPERIMENTS", {}))
+
+    def experiment(self, name):
+        """The experiment ``name``; an unknown name lists the model's experiments."""
+        experiments = self.experiments
+        if name not in experiments:
+            if not experiments:
+                raise ConfigError(f"model {self.name!r} declares no experiments "
+                                  f"(asked for {name!r})")
+            raise unknown_name(f"experiment of model {self.name!r}", name, experiments)
+        return experiments[name]
+
+    def setting(self, name):
+        """The model of config ``<name>.yaml`` beside this one's module: another setting of the
+        same circuit (the installed model of that name when it is that config)."""
+        entry = _unique_entry(name, registered().get(name, ()), required=False)
+        if entry is not None and entry.module == self.module.__name__:
+            return load(name)
+        path = self.directory / f"{name}.yaml"
+        if not path.is_file():
+            raise ConfigError(f"model {self.name!r} has no setting {name!r} ({path})")
+        return load(path)
+
+
+def load(model):
+    """The model called ``model`` (an installed name) or at the path ``model``.
+
+    Parameters
+    ----------
+    model : str, pathlib.Path or Model
+        An installed model's name (``trisim models``), a ``.py`` file or package folder, or a
+        ``.yaml`` config naming its module. A Model is returned as it is.
+
+    Returns
+    -------
+    Model
+
+    Raises
+    ------
+    trisim.errors.ConfigError
+        For an unknown name (listing the installed ones), a missing file, a config that names
+        no module, or a module that does not declare the contract.
+    """
+    if isinstance(model, Model):
+        return model
+    text = str(model)
+    if isinstance(model, Path) or text.endswith(PATH_SUFFIXES) or "/" in text or text == ".":
+        return _load_path(Path(model))
+    return _load_name(text)
+
+
+def of_run(annotations):
+    """The model a run was made with, from its provenance (the Block's annotations): where it
+    was loaded from (``model_source``), else its name; None if it cannot be found any more."""
+    for key in ("model_source", "model"):
+        reference = annotations.get(key)
+        if reference is None:
+            continue
+        try:
+            return load(str(reference.item() if hasattr(reference, "item") else reference))
+        except TrisimError:
+            continue
+    return None
+
+
+def registered():
+    """``{name: [entry point, ...]}`` of the installed models (group ``trisim.models``); a name
+    offered by two packages has two entries."""
+    found = {}
+    for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
+        entries = found.setdefault(entry.name, [])
+        if all(entry.value != other.value for other in entries):
+            entries.append(entry)
+    return found
+
+
+def installed():
+    """Every installed model, by name, with the distribution offering it: ``[(Model, dist)]``."""
+    return [(load(name), entries[0].dist.name if entries[0].dist else "")
+            for name, entries in registered().items()]
+
+
+def _unique_entry(name, entries, required=True):
+    if len(entries) > 1:
+        offered = ", ".join(f"{entry.value} ({entry.dist.name if entry.dist else '?'})"
+                            for entry in entries)
+        raise ConfigError(f"model name {name!r} is offered twice: {offered}")
+    if not entries and required:
+        raise unknown_name("model", name, registered())
+    return entries[0] if entries else None
+
+
+def _load_name(name):
+    entry = _unique_entry(name, registered().get(name, ()))
+    if entry.attr:
+        raise ConfigError(f"installed model {name!r}: the entry point names "
+                          f"{entry.value!r}; it must name a module")
+    module = _checked(importlib.import_module(entry.module), f"installed model {name!r}")
+    path = Path(module.__file__).parent / f"{name}.yaml"
+    if not path.is_file():
+        raise ConfigError(f"installed model {name!r}: no default config {path}")
+    return Model(name, module, path, name)
+
+
+def _load_path(path):
+    if not path.exists():
+        raise ConfigError(f"{path}: no such model file or folder")
+    path = path.resolve()
+    if path.suffix in (".yaml", ".yml"):
+        named = config_files.read_document(path).get("model")
+        if not isinstance(named, str) or not named.strip():
+            raise ConfigError(f"{path}: model: names no module; a config given as the model "
+                              "names its module, e.g. 'model: my_circuit.py'")
+        named = named.strip()
+        if named.endswith(".py") or "/" in named or named in (".", ".."):
+            module_path = (path.parent / named).resolve()
+            if not module_path.exists():
+                raise ConfigError(f"{path}: model: {named}: no such file ({module_path})")
+            module = _import_file(module_path)
+        else:
+            module = _load_name(named).module
+        return Model(path.stem, module, path, str(path))
+    module = _import_file(path)
+    name = path.parent.name if path.name == "__init__.py" else path.stem
+    config_path = Path(module.__file__).parent / f"{name}.yaml"
+    if not config_path.is_file():
+        raise ConfigError(f"{path}: no default config {config_path}; write one or give a "
+                          "config file as the model")
+    return Model(name, module, config_path, str(path))
+
+
+def _checked(module, where):
+    """``module``, if it declares the contract; else a ConfigError naming what is missing."""
+    missing = [name for name in REQUIRED if not hasattr(module, name)]
+    if missing:
+        raise ConfigError(f"{where} ({module.__file__}) is not a trisim model: it declares no "
+                          f"{', '.join(missing)} (see trisim.model)")
+    parameters = module.Parameters
+    if not (isinstance(parameters, type) and issubclass(parameters, BaseModel)):
+        raise ConfigError(f"{where}: Parameters must be a trisim.config.Strict subclass")
+    if not callable(module.build):
+        raise ConfigError(f"{where}: build must be a function (sim, parameters, simulation, rng)")
+    return module
+
+
+def _import_file(path):
+    """The module of the ``.py`` file or package folder ``path``, imported by its full name:
+    inside an installed package under that package's name, else under its own name with the
+    folder holding it (or its outermost package) appended to ``sys.path``."""
+    if path.is_dir():
+        if not (path / "__init__.py").is_file():
+            raise ConfigError(f"{path}: a folder given as a model is a package (__init__.py)")
+        parts, directory, origin = [path.name], path.parent, path / "__init__.py"
+    else:
+        if path.suffix != ".py":
+            raise ConfigError(f"{path}: a model module is a .py file")
+        parts, directory, origin = [path.stem], path.parent, path
+        if parts == ["__init__"]:
+            parts, directory = [directory.name], directory.parent
+    known = _package_directories()
+    while directory not in known and (directory / "__init__.py").is_file():
+        parts.insert(0, directory.name)
+        directory = directory.parent
+    if directory in known:
+        name = ".".join([known[directory], *parts])
+    else:
+        name = ".".join(parts)
+        if str(directory) not in sys.path:
+            sys.path.append(str(directory))
+    where = f"{path}"
+    try:
+        module = importlib.import_module(name)
+    except ImportError as exc:
+        raise ConfigError(f"{where}: cannot import it as {name!r} ({exc})") from exc
+    if Path(module.__file__).resolve() != origin:
+        raise ConfigError(f"{where}: the name {name!r} is already taken by {module.__file__}; "
+                          "rename the model's file")
+    return _checked(module, where)
+
+
+def _package_directories():
+    """``{folder: package name}`` of the packages imported so far and of the installed models'
+    packages, so that a file inside one is imported under the package's name."""
+    for entries in registered().values():
+        for entry in entries:
+            parent = entry.module.rpartition(".")[0]
+            if parent and parent not in sys.modules:
+                try:
+                    importlib.import_module(parent)  # the package, not the model
+                except ImportError:
+                    continue
+    known = {}
+    for name, module in list(sys.modules.items()):
+        for folder in getattr(module, "__path__", None) or ():
+            known.setdefault(Path(folder).resolve(), name)
+    return known
