@@ -156,7 +156,27 @@ def spike_source_trains(backend_name):
     return emitted
 
 
-SCENARIOS = {"stp_efficacies": stp_efficacies, "current_source": current_source,
+def bounded_inhibitory_synapse(backend_name):
+    """NEST's own vogels_sprekeler_synapse (weight bounded by Wmax) onto a conductance-based
+    cell's inhibitory receptor: the weight before and after a lone presynaptic spike (which
+    depresses it by eta * alpha), read back in PyNN's units and sign."""
+    # a native type's values are NEST's (nS), unlike a standard type's (uS)
+    sim = backends.load(backend_name)
+    sim.setup(0.1, 1)
+    source = sim.Population(1, sim.SpikeSourceArray(spike_times=[5.0]))
+    target = sim.Population(1, sim.IF_cond_exp())
+    synapse = sim.native_synapse_type("vogels_sprekeler_synapse")(
+        weight=0.004, delay=1.0, tau=20.0, eta=0.001, alpha=0.5, Wmax=0.01)
+    projection = sim.Projection(source, target, sim.IndexConnector([0], [0]), synapse,
+                                receptor_type="inhibitory")
+    before = projection.get("weight", format="list", with_address=False)
+    sim.run(20.0)
+    after = projection.get("weight", format="list", with_address=False)
+    sim.end()
+    return {"before": list(map(float, before)), "after": list(map(float, after))}
+
+
+SCENARIOS = {"stp_efficacies": stp_efficacies, "bounded_inhibitory": bounded_inhibitory_synapse, "current_source": current_source,
              "spike_source_trains": spike_source_trains,
              "spike_arrival": spike_arrival, "array_connect": array_connect,
              "array_connect_mpi": lambda backend: array_connect(backend, per_target=False)}

@@ -90,6 +90,14 @@ def test_spike_sources_emit_the_trains_they_are_given(backend):
         [1.0, 2.5, 7.3], [], [0.3, 0.6, 0.9, 1.2, 1.5], [4.0, 9.0], [4.0, 9.0]]
 
 
+def test_a_bounded_native_nest_synapse_connects_onto_an_inhibitory_receptor():
+    # NEST wants Wmax with the sign of the (negated) inhibitory weight; a native synapse
+    # type takes NEST's units (nS) and PyNN reads weights back in its own (uS)
+    weights = run_scenario("bounded_inhibitory", "nest")
+    assert weights["before"] == pytest.approx([0.004e-3])
+    assert weights["after"] == pytest.approx([(0.004 - 0.001 * 0.5) * 1e-3])
+
+
 def test_unknown_backend_lists_the_valid_ones():
     with pytest.raises(UnknownNameError, match="unknown backend 'nset'; valid: brian2, nest, neuron"):
         backends.load("nset")

@@ -55,6 +55,7 @@ class Projection(pyNN.nest.Projection):
         weights = np.broadcast_to(np.asarray(parameters.pop("weight"), dtype=float), (n,))
         delays = np.broadcast_to(np.asarray(parameters.pop("delay"), dtype=float), (n,))
         receptor_scale = getattr(self.post.celltype, "receptor_scale", 1.0)
+        signed = set()  # parameters negated with the weights: they differ from the defaults
         if self._is_nestml_synapse():
             # the model keeps its weights in PyNN's units and positive; what it transmits is
             # scaled to NEST's units and sign, per connection
@@ -63,8 +64,9 @@ class Projection(pyNN.nest.Projection):
         else:
             if self._weight_sign() < 0:
                 weights = -weights
-                if "Wmax" in parameters:
+                if "Wmax" in parameters:  # NEST's bounded synapses: the bound takes the sign
                     parameters["Wmax"] = -np.asarray(parameters["Wmax"])
+                    signed.add("Wmax")
             weights = weights * receptor_scale
         syn_spec = {"synapse_model": self.nest_synapse_model,
                     "synapse_label": np.full(n, self.nest_synapse_label, dtype=float),
@@ -75,7 +77,7 @@ class Projection(pyNN.nest.Projection):
             syn_spec["receptor_type"] = np.full(n, port, dtype=float)
         native = synapse.native_parameters
         for name, value in parameters.items():
-            if name in native.keys() and native[name].is_homogeneous:
+            if name in native.keys() and native[name].is_homogeneous and name not in signed:
                 continue  # already the model's default
             if np.ndim(value) == 0 and self._is_nestml_synapse():
                 syn_spec[name] = float(value)  # NESTML synapses take scalars for all
