@@ -52,7 +52,8 @@ def test_installed_models_are_found_by_name_with_their_config_beside_them():
     assert {"coba_stp", "wang_buzsaki", "striatum", "cb1_v1", "cb1_v2m", "cb1_v2m_ko"} <= names
     coba = model.load("coba_stp")
     assert coba.reference == "coba_stp" and coba.module.__name__ == "trisim.pynn_models.coba_stp"
-    assert coba.config_path == coba.directory / "coba_stp.yaml"
+    assert coba.config_path == coba.config_directory / "coba_stp.yaml"
+    assert coba.config_directory.name == "configs"  # trisim's own keep theirs in configs/
     assert coba.config().simulation.seed == 11922
 
 
@@ -65,7 +66,7 @@ def test_settings_of_one_circuit_are_models_of_their_own_name():
 
 
 def test_a_config_of_an_installed_model_given_by_path_is_the_same_module():
-    path = model.load("cb1_v1").directory / "cb1_v2m_ko.yaml"
+    path = model.load("cb1_v1").config_directory / "cb1_v2m_ko.yaml"
     found = model.load(str(path))
     assert found.module is model.load("cb1_v1").module and found.name == "cb1_v2m_ko"
     assert found.reference == str(path)
@@ -122,7 +123,9 @@ def test_the_model_of_a_run_is_found_from_its_provenance(user_folder):
     (lambda folder: write(folder, "bad.yaml", "model: [\n"), "bad.yaml:2: malformed YAML"),
     (lambda folder: write(folder, "other.yaml", "model: cobba\n"), "unknown model 'cobba'"),
     (lambda folder: write(folder, "nothing_here.py", "X = 1\n"),
-     "is not a trisim model: it declares no DESCRIPTION, Parameters, TRACES, build"),
+     "is not a trisim model: it does not declare DESCRIPTION, Parameters, TRACES, build"),
+    (lambda folder: write(folder, "script.py", "raise SystemExit('a script, run on import')\n"),
+     "script.py is not a trisim model"),
     (lambda folder: write(folder, "loose.py", MODULE), "loose.py: no default config"),
     (lambda folder: write(folder, "yaml.py", MODULE), "the name 'yaml' is already taken"),
 ])
@@ -135,7 +138,8 @@ def test_what_cannot_be_a_model_is_one_clear_error(tmp_path, monkeypatch, make, 
 def test_unknown_experiments_and_settings_are_named():
     with pytest.raises(ConfigError, match="model 'coba_stp' declares no experiments"):
         model.load("coba_stp").experiment("gain")
-    with pytest.raises(ConfigError, match="model 'coba_stp' has no setting 'cb1_v1'"):
-        model.load("coba_stp").setting("cb1_v1")
+    with pytest.raises(UnknownNameError, match="unknown setting 'cb1_v3' of model 'cb1_v1'; "
+                       "valid: cb1_v1, cb1_v2m, cb1_v2m_ko$"):
+        model.load("cb1_v1").setting("cb1_v3")
     with pytest.raises(UnknownNameError):  # also a KeyError, as every unknown name
         model.load("nope")

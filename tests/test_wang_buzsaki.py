@@ -14,7 +14,7 @@ from trisim.pynn_models import wang_buzsaki
 from trisim.pynn_models.wang_buzsaki import reference as wang_buzsaki_reference
 
 BACKENDS = sorted(backends.BACKENDS)
-CONFIGS = Path(wang_buzsaki.__file__).parent
+CONFIGS = Path(wang_buzsaki.CONFIGS)
 SCENARIOS = Path(__file__).with_name("wang_buzsaki_scenarios.py")
 sys.path.insert(0, str(SCENARIOS.parent))
 from wang_buzsaki_scenarios import GABA_DELAY, GABA_SPIKES, GABA_WEIGHT  # noqa: E402

@@ -37,20 +37,25 @@ Optional:
     The model's own figure of a run, drawn by ``trisim analyze``.
 ``EXPERIMENTS`` : dict of str to :class:`trisim.experiment.Experiment`
     The model's studies, run by ``trisim experiment MODEL NAME``.
+``CONFIGS`` : path
+    The folder of the model's configs, if not the module's own folder (trisim's own models
+    keep theirs in ``trisim.configs``).
 
 How a model is found
 --------------------
 By name
     Installed models are entry points of the group ``trisim.models`` (``name = package.module``;
     trisim's own are declared in its ``setup.cfg`` the same way). The default config of model
-    ``name`` is ``name.yaml`` beside the module's file (inside the folder of a package).
+    ``name`` is ``name.yaml`` in the module's configs folder: its own folder (the folder of a
+    package), or the one it names as ``CONFIGS``.
 By path
     ``my_circuit.py`` (or a package folder): the module, named by its file, with its default
     config ``my_circuit.yaml`` beside it. ``my_setting.yaml``: a config whose ``model`` key
     names its module, as a path relative to the config (``model: my_circuit.py``; ``.`` for the
     package folder the config is in) or as an installed model's name; the model is named by the
     config's file (``my_setting``), so several configs of one module are models of their own
-    name (trisim's ``cb1_v1``, ``cb1_v2m`` and ``cb1_v2m_ko`` share one circuit).
+    name (trisim's ``cb1_v1``, ``cb1_v2m`` and ``cb1_v2m_ko`` share one circuit). A ``.py`` file
+    that does not declare the contract is not imported (it may be a PyNN script).
 
 A module in a modeller's folder is imported under its own name (the folder holding it, or its
 package, is appended to ``sys.path``), so it may import the modules beside it; a name already
@@ -66,6 +71,7 @@ Examples
 0.1
 """
 
+import ast
 import importlib
 import sys
 from dataclasses import dataclass
@@ -77,7 +83,7 @@ from types import ModuleType
 from pydantic import BaseModel
 
 from . import config as config_files
-from .errors import ConfigError, TrisimError, unknown_name
+from .errors import ConfigError, TrisimError, UnknownNameError, unknown_name
 
 #: The entry-point group through which installed packages (trisim included) offer models.
 ENTRY_POINT_GROUP = "trisim.models"
@@ -110,8 +116,13 @@ class Model:
 
     @property
     def directory(self):
-        """The model's own folder: relative ``.nestml`` paths and sibling configs are there."""
+        """The model's own folder: relative ``.nestml`` paths are read from it."""
         return Path(self.module.__file__).parent
+
+    @property
+    def config_directory(self):
+        """The folder of the model's configs: its ``CONFIGS``, else its own folder."""
+        return config_directory(self.module)
 
     @property
     def description(self):
@@ -135,13 +146,11 @@ class Model:
         -------
         trisim.config.Config
         """
-        cfg = config_files.load(path or self.config_path, self.module.Parameters, overrides)
         given = {"seed": seed, "scale": scale,
                  "duration": None if duration is None else f"{duration} ms"}
-        for key, value in given.items():
-            if value is not None:
-                config_files.apply_override(cfg, f"{key}={value}")
-        return cfg
+        overrides = [*overrides, *(f"{key}={value}" for key, value in given.items()
+                                   if value is not None)]
+        return config_files.load(path or self.config_path, self.module.Parameters, overrides)
 
     def summarize(self, block, parameters):
         """The module's ``summarize(block, parameters)``, or None if it declares none."""
@@ -177,15 +186,37 @@ class Model:
         return experiments[name]
 
     def setting(self, name):
-        """The model of config ``<name>.yaml`` beside this one's module: another setting of the
-        same circuit (the installed model of that name when it is that config)."""
+        """The model of config ``<name>.yaml`` in this model's configs folder: another setting
+        of the same circuit (the installed model of that name when it is that config).
+
+        Raises
+        ------
+        trisim.errors.UnknownNameError
+            Naming the settings there are.
+        """
         entry = _unique_entry(name, registered().get(name, ()), required=False)
         if entry is not None and entry.module == self.module.__name__:
             return load(name)
-        path = self.directory / f"{name}.yaml"
+        path = self.config_directory / f"{name}.yaml"
         if not path.is_file():
-            raise ConfigError(f"model {self.name!r} has no setting {name!r} ({path})")
+            raise UnknownNameError(f"unknown setting {name!r} of model {self.name!r}; valid: "
+                                   f"{', '.join(self.settings())}")
         return load(path)
+
+    def settings(self):
+        """Names of the configs in the model's configs folder that name its module."""
+        names = []
+        for path in sorted(self.config_directory.glob("*.yaml")):
+            try:
+                named = str(config_files.read_document(path).get("model", ""))
+            except ConfigError:
+                continue
+            entries = registered().get(named, ())
+            if any(entry.module == self.module.__name__ for entry in entries) or (
+                    named and (path.parent / named).resolve() in
+                    (Path(self.module.__file__).resolve(), self.directory.resolve())):
+                names.append(path.stem)
+        return names
 
 
 def load(model):
@@ -256,13 +287,42 @@ def _unique_entry(name, entries, required=True):
     return entries[0] if entries else None
 
 
+def config_directory(module):
+    """The folder of a model module's configs: its ``CONFIGS``, else the module's own folder."""
+    configs = getattr(module, "CONFIGS", None)
+    return Path(configs) if configs is not None else Path(module.__file__).parent
+
+
+def declares_contract(path):
+    """Whether the ``.py`` file (or package folder) ``path`` binds every name of
+    :data:`REQUIRED` at its top level, read without importing it (a PyNN script does not)."""
+    path = Path(path)
+    source = path / "__init__.py" if path.is_dir() else path
+    try:
+        tree = ast.parse(source.read_text(), filename=str(source))
+    except (OSError, SyntaxError, ValueError):
+        return False
+    bound = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            bound.update(target.id for target in targets if isinstance(target, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any(alias.name == "*" for alias in node.names):
+                return True  # cannot tell without importing: let the import decide
+            bound.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return set(REQUIRED) <= bound
+
+
 def _load_name(name):
     entry = _unique_entry(name, registered().get(name, ()))
     if entry.attr:
         raise ConfigError(f"installed model {name!r}: the entry point names "
                           f"{entry.value!r}; it must name a module")
     module = _checked(importlib.import_module(entry.module), f"installed model {name!r}")
-    path = Path(module.__file__).parent / f"{name}.yaml"
+    path = config_directory(module) / f"{name}.yaml"
     if not path.is_file():
         raise ConfigError(f"installed model {name!r}: no default config {path}")
     return Model(name, module, path, name)
@@ -288,7 +348,7 @@ def _load_path(path):
         return Model(path.stem, module, path, str(path))
     module = _import_file(path)
     name = path.parent.name if path.name == "__init__.py" else path.stem
-    config_path = Path(module.__file__).parent / f"{name}.yaml"
+    config_path = config_directory(module) / f"{name}.yaml"
     if not config_path.is_file():
         raise ConfigError(f"{path}: no default config {config_path}; write one or give a "
                           "config file as the model")
@@ -313,6 +373,10 @@ def _import_file(path):
     """The module of the ``.py`` file or package folder ``path``, imported by its full name:
     inside an installed package under that package's name, else under its own name with the
     folder holding it (or its outermost package) appended to ``sys.path``."""
+    if not declares_contract(path):
+        missing = ", ".join(REQUIRED)
+        raise ConfigError(f"{path} is not a trisim model: it does not declare {missing} "
+                          "(see trisim.model)")
     if path.is_dir():
         if not (path / "__init__.py").is_file():
             raise ConfigError(f"{path}: a folder given as a model is a package (__init__.py)")

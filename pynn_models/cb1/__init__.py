@@ -1,11 +1,11 @@
 """Seed 001: the L4-L2/3 circuit with CB1-modulated GABA release (Zerlaut et al.), three
-settings (``cb1_v1.yaml``, ``cb1_v2m.yaml``, ``cb1_v2m_ko.yaml``) of one circuit.
+settings (``configs/cb1_v1.yaml``, ``cb1_v2m.yaml``, ``cb1_v2m_ko.yaml``) of one circuit.
 
 ``circuit.py`` builds the network, ``measures.py`` takes the published measures of a run,
 ``plots.py`` draws the published figures.
 """
 
-from trisim.pynn_models.cb1.circuit import (DESCRIPTION, TRACES, VALIDATION_STATISTICS,
+from trisim.pynn_models.cb1.circuit import (CONFIGS, DESCRIPTION, TRACES, VALIDATION_STATISTICS,
                                             Parameters, build)
 
-__all__ = ["DESCRIPTION", "TRACES", "VALIDATION_STATISTICS", "Parameters", "build"]
+__all__ = ["CONFIGS", "DESCRIPTION", "TRACES", "VALIDATION_STATISTICS", "Parameters", "build"]

@@ -31,7 +31,7 @@ import numpy as np
 import quantities as pq
 from pydantic import Field
 
-from trisim import nestml
+from trisim import configs, nestml
 from trisim.analysis.statistics import sttc_sample
 from trisim.analysis.validation import SAMPLE, Statistic, same_cells
 from trisim.config import Strict, quantity
@@ -40,6 +40,7 @@ from trisim.inputs import connect_trains, step_spike_times
 
 DESCRIPTION = "L4-L2/3 circuit, CB1 release probability; V1 / V2M / KO (Zerlaut et al.)"
 TRACES = ("v", "gsyn_exc", "gsyn_inh")
+CONFIGS = configs.DIRECTORY  # trisim's own configs folder
 
 #: Recurrent populations in the published order, whether each is excitatory.
 POPULATIONS = {"L23Exc": True, "PvInh": False, "CB1Inh": False, "L4Exc": True}

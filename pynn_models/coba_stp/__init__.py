@@ -12,12 +12,13 @@ compiled for each backend. Departure from the published code: synaptic delays ar
 step.
 """
 
-from trisim import nestml
+from trisim import configs, nestml
 from trisim.config import Strict, quantity
 from trisim.connectivity import random_indegree
 
 DESCRIPTION = "COBA LIF network, 3200 E + 800 I, Tsodyks-Markram STP (Stimberg et al. 2018)"
 TRACES = ("v", "gsyn_exc", "gsyn_inh")
+CONFIGS = configs.DIRECTORY  # trisim's own configs folder
 
 
 class Parameters(Strict):

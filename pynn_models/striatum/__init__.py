@@ -37,7 +37,7 @@ backend gets the same input.
 import numpy as np
 import quantities as pq
 
-from trisim import nestml
+from trisim import configs, nestml
 from trisim.analysis.fi import FICurve, PoissonDrive
 from trisim.analysis.statistics import spiketrains_by_population
 from trisim.config import Strict, quantity
@@ -45,6 +45,7 @@ from trisim.inputs import connect_trains, step_spike_times
 
 DESCRIPTION = "Striatal microcircuit, 1327 dSPN/iSPN + 40 FSI, cortical step, dopamine (seed 004)"
 TRACES = ("V_m",)
+CONFIGS = configs.DIRECTORY  # trisim's own configs folder
 POPULATIONS = ("dSPN", "iSPN", "FSI")
 CELLS = {"dSPN": "striatal_msn_neuron", "iSPN": "striatal_msn_neuron",
          "FSI": "striatal_fsi_neuron"}

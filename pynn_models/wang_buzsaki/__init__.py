@@ -23,7 +23,7 @@ plus, per cell, a normal deviate of SD ``I_sigma`` (heterogeneous drive).
 import numpy as np
 import quantities as pq
 
-from trisim import nestml
+from trisim import configs, nestml
 from trisim.analysis.fi import FICurve
 from trisim.analysis.oscillation import chance_kappa, coherence_kappa, population_frequency
 from trisim.analysis.checks import finite_or_none
@@ -33,6 +33,7 @@ from trisim.config import Strict, quantity
 
 DESCRIPTION = "Wang-Buzsaki interneuron gamma, 100 HH cells, all-to-all GABA (1996)"
 TRACES = ("V_m",)
+CONFIGS = configs.DIRECTORY  # trisim's own configs folder
 POPULATION = "WB"
 #: Bin of the binary spike trains of the coherence measure kappa (the published 2 ms).
 KAPPA_BIN = 2 * pq.ms
