@@ -3,11 +3,11 @@
 Every statistic Elephant provides is taken from Elephant, so the numbers compared across NEST,
 NEURON and Brian2 come from one reviewed implementation. This module selects the spike trains of
 each population, samples cells and pairs reproducibly, converts units, and turns the results into
-plain Python values for JSON summaries.
+plain Python values for JSON summaries. The summary every run writes (rate and CV per
+population) is :mod:`trisim.analysis.summary`'s, without Elephant.
 """
 
 import elephant
-import neo
 import numpy as np
 import quantities as pq
 from elephant.conversion import BinnedSpikeTrain
@@ -17,54 +17,8 @@ from elephant.statistics import cv, isi, lv, mean_firing_rate, time_histogram
 
 from trisim.analysis.checks import (check_integer, check_positive_quantity, checked_spiketrains,
                                    finite_or_none)
-from trisim.errors import InputFileError
-
-#: Fewest spikes (two intervals) for which the CV and LV of the intervals are not degenerate.
-MIN_SPIKES_FOR_ISI_STATISTICS = 3
-
-
-def spiketrains_by_population(block):
-    """Group the spike trains of a Block by the population that fired them.
-
-    trisim's runner puts one :class:`neo.Group` per population in ``block.groups``; Blocks without
-    groups are grouped by the ``source_population`` annotation of each spike train instead.
-
-    Parameters
-    ----------
-    block : neo.Block
-        One simulation run: a single Segment holding all spike trains.
-
-    Returns
-    -------
-    dict of str to list of neo.SpikeTrain
-        Population name to its spike trains, in recording order; groups without spike trains
-        (populations recorded for membrane potential only) are left out.
-
-    Raises
-    ------
-    InputFileError
-        If the Block has several segments, a spike train cannot be assigned to a population, or
-        there are no spike trains at all.
-    """
-    if not isinstance(block, neo.Block):
-        raise TypeError(f"block must be a neo.Block, not {type(block).__name__}")
-    if len(block.segments) > 1:
-        raise InputFileError(f"block {block.name!r} has {len(block.segments)} segments; trisim "
-                             "analyses one run, saved as one segment")
-    if block.groups:
-        populations = {group.name: list(group.spiketrains)
-                       for group in block.groups if group.spiketrains}
-    else:
-        populations = {}
-        for spiketrain in (train for segment in block.segments for train in segment.spiketrains):
-            name = spiketrain.annotations.get("source_population")
-            if name is None:
-                raise InputFileError(f"block {block.name!r} has no groups and spike train "
-                                     f"{spiketrain.name!r} has no 'source_population' annotation")
-            populations.setdefault(name, []).append(spiketrain)
-    if not populations:
-        raise InputFileError(f"block {block.name!r} holds no spike trains; were spikes recorded?")
-    return populations
+# the grouping by population needs no Elephant: it lives with the run summary
+from trisim.analysis.summary import MIN_SPIKES_FOR_ISI_STATISTICS, spiketrains_by_population
 
 
 def firing_rates(spiketrains):
@@ -240,26 +194,6 @@ def population_rate_psd(spiketrains, bin_size, frequency_resolution=None):
     # 0 Hz bin whatever Elephant's detrend default is.
     frequencies, psd = welch_psd(rate - rate.mean(), frequency_resolution=frequency_resolution)
     return frequencies.rescale(pq.Hz), psd[0].rescale(pq.Hz)
-
-
-def summarize_populations(block):
-    """Size, mean rate and mean CV of the inter-spike intervals of each population.
-
-    Parameters
-    ----------
-    block : neo.Block
-
-    Returns
-    -------
-    dict
-        ``{name: {"n": int, "rate_hz": float, "cv_isi": float or None}}``; ``cv_isi`` averages
-        the cells with at least 3 spikes and is None if there are none. Plain Python values,
-        ready for JSON.
-    """
-    return {name: {"n": len(spiketrains),
-                   "rate_hz": float(np.mean(firing_rates(spiketrains).magnitude)),
-                   "cv_isi": _mean_or_none(cv_isi(spiketrains))}
-            for name, spiketrains in spiketrains_by_population(block).items()}
 
 
 def analyze_block(block, bin_size=5 * pq.ms, sttc_dt=10 * pq.ms, n_pairs=200, n_cells=100,

@@ -72,7 +72,9 @@ def measure(command, cwd=None, env=None, statuses=(0,)):
         stdout, stderr = out.read().decode(), err.read().decode()
     status = os.waitstatus_to_exitcode(status)
     if status not in statuses:
-        raise RuntimeError(f"{' '.join(map(str, command))} failed ({status}):\n{stderr[-3000:]}")
+        shown = " ".join(map(str, command))
+        shown = shown if len(shown) < 300 else shown[:300] + "..."
+        raise RuntimeError(f"{shown} failed ({status}):\n{stderr[-3000:]}")
     return {"stdout": stdout, "stderr": stderr, "wall_s": round(wall, 3),
             "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
             "peak_memory_mb": round(usage.ru_maxrss / 1024.0, 1),
@@ -116,14 +118,16 @@ def machine():
             "load_average_1_5_15_min": [round(x, 2) for x in os.getloadavg()]}
 
 
-def write_results(benchmark, result, output=None):
+def write_results(benchmark, result, output=None, label=None):
     """Write ``result`` (a dict) with the commit, date and machine as
-    ``results/<benchmark>/<commit>.json`` (or ``output``); returns the path."""
+    ``results/<benchmark>/<commit>.json``, or ``<commit>-<label>.json`` (or to ``output``);
+    returns the path."""
     commit = git_commit()
     document = {"benchmark": benchmark, "commit": commit,
                 "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                 "machine": machine(), **result}
     name = commit[:12] + ("-dirty" if commit.endswith("-dirty") else "")
+    name += f"-{label}" if label else ""
     path = Path(output) if output else RESULTS / benchmark / f"{name}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(document, indent=1) + "\n")

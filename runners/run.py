@@ -7,6 +7,7 @@ import numpy as np
 
 from trisim import backends, output
 from trisim import model as models
+from trisim.analysis.summary import summarize_populations
 
 
 def resolve_config(model, config_path=None, overrides=(), seed=None, scale=None,
@@ -76,8 +77,6 @@ def run(model, backend_name, out_dir, config_path=None, overrides=(), seed=None,
     block, times = simulate(model, backend, cfg, progress)
     if not backend.is_root:
         return ()
-    # imported once the network is freed: Elephant and SciPy then reuse its memory
-    from trisim.analysis.statistics import summarize_populations
     stem = output_stem(model.name, backend_name, cfg.simulation.seed)
     summary = {
         "model": model.name,

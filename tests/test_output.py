@@ -6,7 +6,7 @@ import pytest
 import quantities as pq
 from neo.io import NixIO
 
-from trisim.output import per_cell_spiketrains, read_block, write_block
+from trisim.output import collect_block, per_cell_spiketrains, read_block, write_block
 
 
 def cell(times, population, index, t_stop=500.0, **annotations):
@@ -106,3 +106,35 @@ def test_per_cell_files_are_read_as_they_are(block, tmp_path):
     again = read_block(tmp_path / "old.nix")
     assert len(again.segments[0].spiketrains) == 7
     assert_same_trains(again.segments[0].spiketrains, block.segments[0].spiketrains)
+
+
+class RecordedPopulation:
+    """What collect_block asks of a PyNN population: its recorded data as a Block."""
+
+    def __init__(self, trains, signals):
+        self.trains, self.signals = trains, signals
+
+    def get_data(self, gather=True):
+        data = neo.Block()
+        data.segments.append(neo.Segment())
+        data.segments[0].spiketrains.extend(self.trains)
+        data.segments[0].analogsignals.extend(self.signals)
+        return data
+
+
+def test_collected_block_holds_every_population_in_cell_order_once():
+    trains = {name: [neo.SpikeTrain([1.0 + i], units="ms", t_stop=1e3 * pq.ms, source_index=i)
+                     for i in range(n)][::-1] for name, n in (("E", 300), ("I", 2))}
+    v = neo.AnalogSignal(np.zeros((5, 2)), units="mV", sampling_period=1 * pq.ms, name="v")
+    block = collect_block({"E": RecordedPopulation(trains["E"], [v]),
+                           "I": RecordedPopulation(trains["I"], [])}, {"model": "m", "seed": 1})
+    segment = block.segments[0]
+    assert block.annotations["seed"] == 1 and [g.name for g in block.groups] == ["E", "I"]
+    assert [(t.annotations["source_population"], t.annotations["source_index"])
+            for t in segment.spiketrains] == [("E", i) for i in range(300)] + [("I", 0), ("I", 1)]
+    assert all(t.segment is segment for t in segment.spiketrains)
+    assert [id(t) for g in block.groups for t in g.spiketrains] == [
+        id(t) for t in segment.spiketrains]
+    assert [s.name for s in segment.analogsignals] == ["E.v"]
+    assert [s.name for s in block.groups[0].analogsignals] == ["E.v"]
+    assert segment.analogsignals[0].segment is segment

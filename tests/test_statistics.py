@@ -10,10 +10,7 @@ import quantities as pq
 
 from trisim.analysis.statistics import (_sample_pairs, analyze_block, correlation_coefficients,
                                         cv_isi, firing_rates, lv_isi, population_rate,
-                                        population_rate_psd, spiketrains_by_population,
-                                        sttc_sample, summarize_populations)
-from trisim.errors import InputFileError
-from trisim.output import read_block, write_block
+                                        population_rate_psd, sttc_sample)
 
 
 def spiketrain(times_ms, duration_ms, **annotations):
@@ -32,54 +29,6 @@ def poisson_train(rng, rate_hz, duration_ms, depth=0.0, modulation_hz=40.0):
 def poisson_trains(n, rate_hz, duration_ms, seed=1, **modulation):
     rng = np.random.default_rng(seed)
     return [poisson_train(rng, rate_hz, duration_ms, **modulation) for _ in range(n)]
-
-
-# spiketrains_by_population
-
-def test_populations_are_read_from_groups(synthetic_block):
-    populations = spiketrains_by_population(synthetic_block)
-    assert {name: len(trains) for name, trains in populations.items()} == {"E": 80, "I": 20}
-    assert all(train.annotations["source_population"] == name
-               for name, trains in populations.items() for train in trains)
-
-
-def test_populations_fall_back_to_annotations_without_groups(synthetic_block):
-    from_groups = spiketrains_by_population(synthetic_block)
-    synthetic_block.groups = []
-    from_annotations = spiketrains_by_population(synthetic_block)
-    assert from_annotations.keys() == from_groups.keys()
-    for name in from_groups:
-        assert [id(t) for t in from_annotations[name]] == [id(t) for t in from_groups[name]]
-
-
-def test_populations_survive_a_nix_round_trip(synthetic_block, tmp_path):
-    write_block(synthetic_block, tmp_path / "run.nix")
-    populations = spiketrains_by_population(read_block(tmp_path / "run.nix"))
-    assert {name: len(trains) for name, trains in populations.items()} == {"E": 80, "I": 20}
-    expected = spiketrains_by_population(synthetic_block)
-    assert all(np.array_equal(a.magnitude, b.magnitude)
-               for name in expected for a, b in zip(populations[name], expected[name]))
-
-
-def test_spiketrain_without_population_raises(synthetic_block):
-    synthetic_block.groups = []
-    del synthetic_block.segments[0].spiketrains[3].annotations["source_population"]
-    with pytest.raises(InputFileError, match="source_population"):
-        spiketrains_by_population(synthetic_block)
-
-
-@pytest.mark.parametrize("with_group", [True, False])
-def test_block_without_spiketrains_raises(with_group):
-    block = neo.Block(name="empty")
-    segment = neo.Segment()
-    block.segments.append(segment)
-    v = neo.AnalogSignal(np.zeros((10, 1)), units="mV", sampling_period=1 * pq.ms, name="v",
-                         source_population="E")
-    segment.analogsignals.append(v)
-    if with_group:
-        block.groups.append(neo.Group([v], name="E"))
-    with pytest.raises(InputFileError, match="no spike trains"):
-        spiketrains_by_population(block)
 
 
 # single-train statistics
@@ -171,28 +120,6 @@ def test_rate_modulated_at_40_hz_peaks_at_40_hz():
     frequencies, psd = population_rate_psd(trains, 2 * pq.ms, frequency_resolution=2 * pq.Hz)
     assert frequencies.units == pq.Hz and psd.shape == frequencies.shape
     assert frequencies.magnitude[np.argmax(psd)] == pytest.approx(40.0, abs=2.0)
-
-
-# block summaries
-
-def test_summary_matches_spike_counts_and_is_json(synthetic_block):
-    summary = summarize_populations(synthetic_block)
-    for group in synthetic_block.groups:
-        n_cells, n_spikes = len(group.spiketrains), sum(len(t) for t in group.spiketrains)
-        duration_s = 2.0
-        assert summary[group.name]["n"] == n_cells
-        assert summary[group.name]["rate_hz"] == pytest.approx(n_spikes / n_cells / duration_s)
-        assert summary[group.name]["cv_isi"] == pytest.approx(1.0, abs=0.2)
-    json.dumps(summary, allow_nan=False)
-
-
-def test_summary_cv_is_none_without_enough_spikes():
-    block = neo.Block()
-    block.segments.append(neo.Segment())
-    # a list, not a generator: neo's ObjectList.extend iterates its argument twice
-    block.segments[0].spiketrains.extend(
-        [spiketrain([5.0 * i], 100.0, source_population="sparse") for i in range(4)])
-    assert summarize_populations(block) == {"sparse": {"n": 4, "rate_hz": 10.0, "cv_isi": None}}
 
 
 def test_analysis_is_valid_json_with_none_for_undefined_values(synthetic_block):

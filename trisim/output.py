@@ -70,6 +70,7 @@ def collect_block(populations, annotations):
     block = neo.Block(name=annotations["model"], **annotations)
     segment = neo.Segment(name="run")
     block.segments.append(segment)
+    trains = []
     for name, population in populations.items():
         recorded = _in_cell_order(population.get_data(gather=True).segments[0])
         group = neo.Group(name=name)
@@ -80,10 +81,14 @@ def collect_block(populations, annotations):
             signal.name = f"{name}.{signal.name}"
             signal.annotations["source_population"] = name
             signal.segment = segment
-        segment.spiketrains.extend(recorded.spiketrains)
+        # spike trains are given as whole lists: adding them one by one checks each against
+        # every other one (seconds for a few thousand cells)
+        trains.extend(recorded.spiketrains)
+        group.spiketrains = SpikeTrainList(items=list(recorded.spiketrains))
+        group.add(*recorded.analogsignals)
         segment.analogsignals.extend(recorded.analogsignals)
-        group.add(*recorded.spiketrains, *recorded.analogsignals)
         block.groups.append(group)
+    segment.spiketrains = SpikeTrainList(items=trains, parent=segment)
     return block
 
 
