@@ -4,7 +4,8 @@ A model module may declare ``fi_curves()``: a list of :class:`FICurve`, each a c
 the model with its parameters, the inputs to apply and, where the publication gives them, the
 rates to reproduce. An input is a constant current (an f-I curve) or, for a curve with a
 :class:`PoissonDrive`, a total rate of afferent spikes (an f-f curve, as synaptic fits are
-published). ``trisim fi MODEL`` simulates them and compares.
+published). The experiment of :func:`trisim.pynn_models.single_cells.fi_experiment` simulates
+them and compares.
 """
 
 from dataclasses import dataclass, field

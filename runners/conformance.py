@@ -309,6 +309,18 @@ def plot(rows, path, synapse_rows=()):
     figure.savefig(path, format="png", dpi=120)
 
 
+def row_line(row):
+    """One line about a finished row, as ``trisim conformance`` prints it while it works."""
+    if "same_count" in row:  # a neuron
+        return (f"{row['model']} dt={row['dt_ms']} {row['stimulus']} {row['backend']}: "
+                f"{'equal' if row['same_count'] else 'DIFFERENT'} spike counts, "
+                f"max spike dt {row['max_spike_dt_ms']:.3g} ms (NEST's own spread "
+                f"{row['own_spread_ms']:.3g} ms)")
+    return (f"{row['model']} dt={row['dt_ms']} {row['backend']}: "
+            f"{'equal' if row['same_events'] else 'DIFFERENT'} event counts, "
+            f"largest difference {row['max_abs_diff']:.3g}")
+
+
 def run(models, dts, out_dir, progress=None):
     """Run the suite and write ``conformance.json``, ``conformance.md`` and ``conformance.png``."""
     paths = resolve(models)

@@ -1,22 +1,17 @@
 """``trisim validate``: run a model on several backends and seeds, compare them, report.
 
-Every backend x seed runs in its own process (``python -m trisim.cli run``), because NEST and
-NEURON keep global state; processes get and give back plain data (arguments, file paths). A
-result already in the output directory is reused only if its provenance says it is the same
-model, backend and seed, and its full resolved config equals the requested one.
-
-The comparison itself (:func:`compare_files`) takes any run files per label, so one backend's
-runs can be compared with a deliberately changed copy of themselves.
+Every backend x seed is one run of the batch layer (:mod:`trisim.runners.batch`: each in its
+own process, a run already in the output directory reused when its provenance records the same
+model, backend, seed and resolved config). The comparison itself (:func:`compare_files`) takes
+any run files per label, so one backend's runs can be compared with a deliberately changed copy
+of themselves; it is a library call that works from a script, ``python -`` or a notebook.
 """
 
 import contextlib
 import json
 import logging
-import multiprocessing
 import os
-import sys
 import warnings
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,17 +19,18 @@ from trisim import model as models
 from trisim import output
 from trisim.analysis import report, validation
 from trisim.backends import BACKENDS
-from trisim.errors import BackendError, ConfigError, InputFileError, TrisimError, unknown_name
-from trisim.runners.process import run_command
-from trisim.runners.run import output_stem, resolve_config
+from trisim.errors import ConfigError, InputFileError, TrisimError, unknown_name
+from trisim.experiment import Run
+from trisim.runners import batch
 
 DEFAULT_BACKENDS = ("nest", "neuron", "brian2")
 DEFAULT_SEEDS = 5
 
 
 @dataclass
-class Run:
-    """One backend x seed: where its result is and whether it was already there."""
+class Compared:
+    """One compared run: its label (a backend, or any label given to :func:`compare_files`),
+    seed, file, and whether it was already there."""
 
     backend: str
     seed: int
@@ -64,7 +60,7 @@ def validate(model, backends=DEFAULT_BACKENDS, n_seeds=DEFAULT_SEEDS, out_dir="o
 
     The seeds are the config's seed and the ``n_seeds - 1`` integers after it. Everything given
     is checked before any simulation starts. ``progress_bar(total)``, if given, returns a
-    callable told how many runs have finished.
+    callable told how many of the runs to simulate have finished.
 
     Returns
     -------
@@ -73,24 +69,20 @@ def validate(model, backends=DEFAULT_BACKENDS, n_seeds=DEFAULT_SEEDS, out_dir="o
     """
     backends = _checked_backends(backends)
     _check_seeds(n_seeds)
-    jobs = _checked_jobs(jobs)
-    model, first_config = resolve_config(model, config_path, overrides, None, scale, duration)
-    seeds = [first_config.simulation.seed + offset for offset in range(n_seeds)]
-    expected = {seed: model.config(config_path, overrides, seed, scale, duration).as_dict()
-                for seed in seeds}
+    jobs = batch.checked_jobs(jobs, default=max(1, len(os.sched_getaffinity(0))))
+    model = models.load(model)
+    first = model.config(config_path, overrides, None, scale, duration).simulation.seed
+    runs = [Run(model, backend, first + offset, Path(out_dir), tuple(overrides), scale,
+                duration, config_path) for backend in backends for offset in range(n_seeds)]
+    batch.check(runs)
     out_dir = output.writable_directory(out_dir)
-    runs, blocks = _plan(model.name, backends, seeds, out_dir, expected, jobs)
-    arguments = _run_arguments(model.reference, out_dir, config_path, overrides, scale,
-                               duration)
-    simulated = [run for run in runs if not run.reused]
-    _execute(simulated, arguments, jobs, progress_bar)
-    blocks.update(read_blocks([run.path for run in simulated], jobs))
-    for run in simulated:
-        if not _matches(blocks[run.path], model.name, run.backend, run.seed, expected[run.seed]):
-            raise BackendError(f"{run.path}: the run did not record the requested config")
-    files = {backend: [run.path for run in runs if run.backend == backend]
+    results = batch.execute(runs, jobs, progress_bar)
+    compared = [Compared(result.run.backend, result.run.seed, result.run.nix_path,
+                         result.reused) for result in results]
+    blocks = batch.read_blocks([run.path for run in compared], jobs)
+    files = {backend: [run.path for run in compared if run.backend == backend]
              for backend in backends}
-    return _compare(files, blocks, out_dir, runs)
+    return _compare(files, blocks, out_dir, compared)
 
 
 def compare_files(files, out_dir, jobs=None):
@@ -109,11 +101,11 @@ def compare_files(files, out_dir, jobs=None):
     -------
     Validation
     """
-    jobs = _checked_jobs(jobs)
+    jobs = batch.checked_jobs(jobs, default=max(1, len(os.sched_getaffinity(0))))
     out_dir = output.writable_directory(out_dir)
     files = {label: [Path(path) for path in paths] for label, paths in files.items()}
-    blocks = read_blocks([path for paths in files.values() for path in paths], jobs)
-    runs = [Run(label, blocks[path].annotations.get("seed"), path, reused=True)
+    blocks = batch.read_blocks([path for paths in files.values() for path in paths], jobs)
+    runs = [Compared(label, blocks[path].annotations.get("seed"), path, reused=True)
             for label, paths in files.items() for path in paths]
     return _compare(files, blocks, out_dir, runs)
 
@@ -176,104 +168,6 @@ def verdict_document(model_name, comparison, runs):
     }
 
 
-def _plan(model_name, backends, seeds, out_dir, expected, jobs):
-    """Every backend x seed, with the blocks of results on disk that can be reused."""
-    runs = [Run(backend, seed, out_dir / f"{output_stem(model_name, backend, seed)}.nix")
-            for backend in backends for seed in seeds]
-    on_disk = read_blocks([run.path for run in runs if run.path.is_file()], jobs,
-                          unreadable_ok=True)
-    blocks = {}
-    for run in runs:
-        block = on_disk.get(run.path)
-        if block is not None and _matches(block, model_name, run.backend, run.seed,
-                                          expected[run.seed]):
-            blocks[run.path] = block
-            run.reused = True
-    return runs, blocks
-
-
-def read_blocks(paths, jobs, unreadable_ok=False):
-    """Read NIX files ``jobs`` at a time, each in a worker process.
-
-    Neo's NixIO spends its time on each object's metadata (about a minute for a full-scale file
-    with one spike train per cell, as written before trisim stored one per population) and h5py
-    holds one lock, so threads would not help. Returns ``{path: Block}``; an unreadable
-    file raises :class:`InputFileError`, or gives None with ``unreadable_ok``.
-    """
-    paths = list(paths)
-    if jobs == 1 or len(paths) < 2:
-        results = [_read_or_error(path) for path in paths]
-    else:
-        context = multiprocessing.get_context("spawn")  # a fork would copy h5py's state
-        with ProcessPoolExecutor(max_workers=min(jobs, len(paths)), mp_context=context) as pool:
-            results = list(pool.map(_read_or_error, paths))
-    blocks = {}
-    for path, result in zip(paths, results):
-        if isinstance(result, InputFileError):
-            if not unreadable_ok:
-                raise result
-            result = None
-        blocks[path] = result
-    return blocks
-
-
-def _read_or_error(path):
-    """The Block of ``path``, or the InputFileError saying why not (to cross processes)."""
-    try:
-        return output.read_block(path)
-    except InputFileError as exc:
-        return exc
-
-
-def _matches(block, model_name, backend, seed, expected_config):
-    """Whether ``block``'s provenance is this model, backend, seed and resolved config."""
-    annotations = block.annotations
-    try:
-        config = json.loads(annotations.get("config", "null"))
-    except (TypeError, ValueError):
-        return False
-    return (annotations.get("model") == model_name and annotations.get("backend") == backend
-            and _plain(annotations.get("seed")) == seed and config == expected_config)
-
-
-def _run_arguments(model_reference, out_dir, config_path, overrides, scale, duration):
-    """The ``trisim run`` arguments every run shares (backend and seed are added per run)."""
-    arguments = ["run", model_reference, "--out", str(out_dir)]
-    if config_path is not None:
-        arguments += ["--config", str(Path(config_path).resolve())]
-    for override in overrides:
-        arguments += ["--set", override]
-    if scale is not None:
-        arguments += ["--scale", repr(float(scale))]
-    if duration is not None:
-        arguments += ["--duration", repr(float(duration))]
-    return arguments
-
-
-def _execute(runs, arguments, jobs, progress_bar):
-    """Simulate ``runs``, ``jobs`` at a time, each in its own process; stop at the first failure."""
-    update = progress_bar(len(runs)) if progress_bar and runs else None
-    finished = 0
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        pending = {pool.submit(_simulate, run, arguments) for run in runs}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            finished += len(done)
-            if update:
-                update(finished)
-            failed = [future.exception() for future in done if future.exception() is not None]
-            if failed:
-                pool.shutdown(wait=True, cancel_futures=True)
-                raise failed[0]
-
-
-def _simulate(run, arguments):
-    """Run one backend x seed through the command line in a fresh interpreter."""
-    command = [sys.executable, "-m", "trisim.cli", *arguments, "--backend", run.backend,
-               "--seed", str(run.seed)]
-    run_command(command, f"{run.backend} seed {run.seed}")
-
-
 def _checked_backends(backends):
     if isinstance(backends, str):
         backends = [name.strip() for name in backends.split(",") if name.strip()]
@@ -293,14 +187,6 @@ def _check_seeds(n_seeds):
     if isinstance(n_seeds, bool) or not isinstance(n_seeds, int) or n_seeds < validation.MIN_SEEDS:
         raise ConfigError(f"seeds: {n_seeds!r}; at least {validation.MIN_SEEDS} are needed for a "
                           "seed-to-seed spread")
-
-
-def _checked_jobs(jobs):
-    if jobs is None:
-        return max(1, len(os.sched_getaffinity(0)))
-    if isinstance(jobs, bool) or not isinstance(jobs, int) or jobs < 1:
-        raise ConfigError(f"jobs: {jobs!r}; must be a positive integer")
-    return jobs
 
 
 @contextlib.contextmanager

@@ -1,5 +1,6 @@
-"""Seed 001 (pynn_models/cb1.py, pynn_models/cb1_measures.py, runners/cb1.py): settings, input protocols,
-measures, and small-scale runs of every setting on every backend."""
+"""Seed 001 (pynn_models/cb1/: circuit, measures, experiments): settings, input protocols,
+measures, and small-scale runs of every setting on every backend through the generic
+experiment command."""
 
 import json
 import subprocess
@@ -15,7 +16,7 @@ from scipy import stats
 from trisim import backends
 from trisim.pynn_models.cb1 import circuit as cb1
 from trisim.pynn_models.cb1 import measures
-from trisim.runners import cb1 as runner
+from trisim.runners import experiment
 from trisim.runners.run import resolve_config
 
 SCENARIOS = Path(__file__).with_name("cb1_scenarios.py")
@@ -109,12 +110,13 @@ def test_summary_ordering_and_paired_tests():
 def test_bad_runner_input_is_refused_before_any_run(tmp_path):
     from trisim.errors import ConfigError, UnknownNameError
     with pytest.raises(UnknownNameError, match="unknown setting 'cb1_v3'"):
-        runner.experiment("spontaneous", "cb1_v1,cb1_v3", "nest", out_dir=tmp_path)
+        experiment.run("cb1_v1", "spontaneous", "nest", out_dir=tmp_path,
+                       options=["settings=cb1_v1,cb1_v3"])
     with pytest.raises(ConfigError, match="input_sed: unknown key"):
-        runner.experiment("spontaneous", "cb1_v1", "nest", out_dir=tmp_path,
-                          overrides=["input_sed=3"])
-    with pytest.raises(ConfigError, match="--input-seeds"):
-        runner.parse_seeds("20-x")
+        experiment.run("cb1_v1", "spontaneous", "nest", out_dir=tmp_path,
+                       overrides=["input_sed=3"], options=["settings=cb1_v1"])
+    with pytest.raises(ConfigError, match="--option input_seeds: '20-x': expected e.g. 20-39"):
+        experiment.run("cb1_v1", "scan", out_dir=tmp_path, options=["input_seeds=20-x"])
     assert not any(tmp_path.iterdir())  # nothing written
 
 
@@ -142,9 +144,9 @@ def test_release_probability_sets_the_transmitted_fraction(backend):
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", sorted(backends.BACKENDS))
 def test_every_setting_runs(backend, tmp_path):
-    small = {"scale": 0.02, "duration": 600.0, "jobs": 2}
-    paths = runner.experiment("spontaneous", measures.SETTINGS, backend, out_dir=tmp_path,
-                              **small)
+    small = {"scale": 0.02, "duration": 600.0, "jobs": 2,
+             "options": [f"settings={','.join(measures.SETTINGS)}"]}
+    paths, _ = experiment.run("cb1_v1", "spontaneous", backend, out_dir=tmp_path, **small)
     assert {path.name for path in paths} == {"cb1_spontaneous.json", "cb1_spontaneous.png",
                                              f"cb1_spontaneous_raster_{backend}.png"}
     summary = json.loads((tmp_path / "cb1_spontaneous.json").read_text())["summary"][backend]
@@ -159,5 +161,5 @@ def test_every_setting_runs(backend, tmp_path):
     # a second call reuses every run
     runs = sorted((tmp_path / "runs").rglob("*.nix"))
     stamps = [path.stat().st_mtime for path in runs]
-    runner.experiment("spontaneous", measures.SETTINGS, backend, out_dir=tmp_path, **small)
+    experiment.run("cb1_v1", "spontaneous", backend, out_dir=tmp_path, **small)
     assert len(runs) == 3 and [path.stat().st_mtime for path in runs] == stamps

@@ -26,12 +26,11 @@ def trisim(*arguments):
 @pytest.fixture(scope="module")
 def fi_tables(tmp_path_factory):
     out = tmp_path_factory.mktemp("striatum_fi")
-    tables = {}
-    for backend in BACKENDS:
-        result = trisim("fi", "striatum", "--backend", backend, "--out", out)
-        assert result.returncode == 0, result.stderr[-2000:]
-        tables[backend] = json.loads((out / f"striatum_fi_{backend}.json").read_text())
-    return tables
+    result = trisim("experiment", "striatum", "fi", "--backends", ",".join(BACKENDS), "--out",
+                    out)
+    assert result.returncode == 0, result.stderr[-2000:]
+    return {backend: json.loads((out / f"striatum_fi_{backend}.json").read_text())
+            for backend in BACKENDS}
 
 
 def rates(table):
@@ -81,7 +80,8 @@ def test_dopamine_shifts_single_cells_as_published(fi_tables):
 
 def test_backends_agree_on_every_rate(fi_tables):
     reference = rates(fi_tables["nest"])
-    window_s = (striatum.FI_SETTINGS["duration"] - striatum.FI_SETTINGS["count_from"]) / 1000
+    table = fi_tables["nest"]
+    window_s = (table["duration_ms"] - table["counted_from_ms"]) / 1000
     for backend in ("neuron", "brian2"):
         for label, curve in rates(fi_tables[backend]).items():
             for current, rate in curve.items():

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from trisim import backends
+from trisim.runners import experiment
 from trisim.pynn_models import wang_buzsaki
 from trisim.pynn_models.wang_buzsaki import reference as wang_buzsaki_reference
 
@@ -71,8 +72,9 @@ def test_regimes(tmp_path, regime, check):
 
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_single_cell_fi_matches_the_published_equations(tmp_path, backend):
-    result = trisim("fi", "wang_buzsaki", "--backend", backend, "--out", tmp_path)
+    result = trisim("experiment", "wang_buzsaki", "fi", "--backends", backend, "--out", tmp_path)
     assert result.returncode == 0, result.stderr[-2000:]
+    assert f"{backend}: Wang-Buzsaki cell: " in result.stdout  # each curve's rates, printed
     table = json.loads((tmp_path / f"wang_buzsaki_fi_{backend}.json").read_text())
     points = table["curves"][0]["points"]
     assert len(points) == len(wang_buzsaki.FI_DRIVES)
@@ -82,7 +84,7 @@ def test_single_cell_fi_matches_the_published_equations(tmp_path, backend):
 
 
 def test_kernel_fit_gives_the_defaults_and_matches_the_published_synapse(tmp_path, gamma):
-    wang_buzsaki.derive(tmp_path, seeds=(1,))
+    experiment.run("wang_buzsaki", "derive", n_seeds=1, out_dir=tmp_path)
     report = json.loads((tmp_path / "wang_buzsaki_kernel.json").read_text())
     kernel, defaults = report["kernel"], report["defaults"]
     assert kernel["amplitude"] == pytest.approx(defaults["s_amplitude"], rel=1e-3)
@@ -149,9 +151,9 @@ def test_sweep_runs_each_value_and_reuses_runs(tmp_path):
 
 
 @pytest.mark.parametrize("arguments, culprit", [
-    (["fi", "coba_stp", "--backend", "nest"], "declares no f-I curves"),
-    (["derive", "coba_stp"], "derives no parameters"),
-    (["derive", "nope"], "unknown model 'nope'"),
+    (["experiment", "coba_stp", "fi", "--backends", "nest"], "declares no experiments"),
+    (["experiment", "wang_buzsaki", "derivee"], "unknown experiment of model 'wang_buzsaki'"),
+    (["experiment", "nope", "derive"], "unknown model 'nope'"),
     (["sweep", "wang_buzsaki", "I_nope", "1 uA/cm**2", "--backend", "nest"], "I_nope: unknown key"),
     (["sweep", "wang_buzsaki", "I_app", "1 mV", "--backend", "nest"], "not convertible"),
 ])

@@ -73,9 +73,9 @@ Examples
 
 import ast
 import importlib
+import importlib.util
 import sys
 from dataclasses import dataclass
-from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 from types import ModuleType
@@ -205,18 +205,9 @@ class Model:
 
     def settings(self):
         """Names of the configs in the model's configs folder that name its module."""
-        names = []
-        for path in sorted(self.config_directory.glob("*.yaml")):
-            try:
-                named = str(config_files.read_document(path).get("model", ""))
-            except ConfigError:
-                continue
-            entries = registered().get(named, ())
-            if any(entry.module == self.module.__name__ for entry in entries) or (
-                    named and (path.parent / named).resolve() in
-                    (Path(self.module.__file__).resolve(), self.directory.resolve())):
-                names.append(path.stem)
-        return names
+        module_file = Path(self.module.__file__).resolve()
+        return [path.stem for path in sorted(self.config_directory.glob("*.yaml"))
+                if module_file_of_config(path) == module_file]
 
 
 def load(model):
@@ -271,19 +262,17 @@ def registered():
     return found
 
 
-def installed():
-    """Every installed model, by name, with the distribution offering it: ``[(Model, dist)]``."""
-    return [(load(name), entries[0].dist.name if entries[0].dist else "")
-            for name, entries in registered().items()]
-
-
 def _unique_entry(name, entries, required=True):
     if len(entries) > 1:
         offered = ", ".join(f"{entry.value} ({entry.dist.name if entry.dist else '?'})"
                             for entry in entries)
         raise ConfigError(f"model name {name!r} is offered twice: {offered}")
     if not entries and required:
-        raise unknown_name("model", name, registered())
+        error = unknown_name("model", name, registered())
+        if Path(name).exists():
+            error.args = (f"{error.args[0]}; a model in a folder is given by its path: "
+                          f"./{name}",)
+        raise error
     return entries[0] if entries else None
 
 
@@ -293,15 +282,46 @@ def config_directory(module):
     return Path(configs) if configs is not None else Path(module.__file__).parent
 
 
+def module_file_of_config(path):
+    """The file of the module the config at ``path`` names (a package's ``__init__.py``),
+    found without importing the module; None if it names none that can be found."""
+    try:
+        named = config_files.read_document(path).get("model")
+    except ConfigError:
+        return None
+    if not isinstance(named, str) or not named.strip():
+        return None
+    named = named.strip()
+    if named.endswith(".py") or "/" in named or named in (".", ".."):
+        target = (Path(path).parent / named).resolve()
+        return target / "__init__.py" if target.is_dir() else target
+    entries = registered().get(named, ())
+    if len(entries) != 1:
+        return None
+    try:
+        spec = importlib.util.find_spec(entries[0].module)
+    except (ImportError, ValueError):
+        return None
+    return Path(spec.origin).resolve() if spec is not None and spec.origin else None
+
+
 def declares_contract(path):
     """Whether the ``.py`` file (or package folder) ``path`` binds every name of
-    :data:`REQUIRED` at its top level, read without importing it (a PyNN script does not)."""
+    :data:`REQUIRED` at its top level, read without importing it (a PyNN script does not).
+
+    Raises
+    ------
+    trisim.errors.ConfigError
+        For a file that is not valid Python, naming the line.
+    """
     path = Path(path)
     source = path / "__init__.py" if path.is_dir() else path
     try:
         tree = ast.parse(source.read_text(), filename=str(source))
-    except (OSError, SyntaxError, ValueError):
+    except (OSError, ValueError):
         return False
+    except SyntaxError as exc:
+        raise ConfigError(f"{source}:{exc.lineno}: {exc.msg}") from None
     bound = set()
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):

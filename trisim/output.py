@@ -388,6 +388,34 @@ def write_json(data, path):
         json.dumps(data, indent=2, allow_nan=False) + "\n"))
 
 
+def read_annotations(path):
+    """The annotations of the Block in the NIX file ``path`` (a run's provenance), read without
+    its data; None if there is no such file or it is not readable NIX."""
+    import nixio
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        nix_file = nixio.File.open(str(path), nixio.FileMode.ReadOnly)
+    except Exception:  # nixio/h5py raise many types for a file that is not NIX
+        return None
+    try:
+        if not nix_file.blocks or nix_file.blocks[0].metadata is None:
+            return None
+        return {prop.name: _plain_value(prop.values)
+                for prop in nix_file.blocks[0].metadata.props
+                if prop.name not in ("neo_name", "nix_name")}
+    except Exception:
+        return None
+    finally:
+        nix_file.close()
+
+
+def _plain_value(values):
+    values = [value.item() if hasattr(value, "item") else value for value in values]
+    return values[0] if len(values) == 1 else values
+
+
 def read_block(path):
     """Read the one Block of a NIX file written by trisim, with one SpikeTrain per cell (see
     :func:`per_cell_spiketrains`; files holding per-cell trains are read as they are)."""

@@ -1,6 +1,6 @@
 """Figures of seed 001's experiments: measures per setting against the published values,
 input-output curves, the seed scan, rasters with the input waveform, and the published
-summary figure. They draw the tables of :mod:`trisim.runners.cb1` (and the figure data kept
+summary figure. They draw the tables of :mod:`trisim.pynn_models.cb1.experiments` (and the figure data kept
 beside each run), never the runs themselves, so they are cheap to redraw.
 """
 

@@ -41,6 +41,7 @@ from trisim import configs, nestml
 from trisim.analysis.fi import FICurve, PoissonDrive
 from trisim.analysis.statistics import spiketrains_by_population
 from trisim.config import Strict, quantity
+from trisim.pynn_models.single_cells import fi_experiment
 from trisim.inputs import connect_trains, step_spike_times
 
 DESCRIPTION = "Striatal microcircuit, 1327 dSPN/iSPN + 40 FSI, cortical step, dopamine (seed 004)"
@@ -195,8 +196,8 @@ SWEEP_STATISTICS = tuple(f"model_statistics.{population}.{epoch}_hz"
                          for epoch in ("before", "during")
                          for population in ("dSPN", "iSPN", "FSI"))
 
-#: Single-cell f-I curves (``trisim fi``): run and counted as the targets were (models.md).
-FI_SETTINGS = {"dt": 0.1, "duration": 5000.0, "count_from": 500.0}
+#: Single-cell f-I curves (experiment ``fi``): run and counted as the targets were (models.md:
+#: 5 s at 0.1 ms, rates from 500 ms; ``configs/striatum_fi.yaml``).
 MSN_CURRENTS = [200.0, 220.0, 240.0, 260.0, 280.0, 300.0, 350.0, 400.0, 450.0]
 FSI_CURRENTS = [50.0, 100.0, 120.0, 150.0, 200.0, 250.0, 300.0]
 #: Targets (Hz) by current (pA), measured with the published code (models.md).
@@ -244,10 +245,11 @@ def _fit_curve(label, parameters, target):
                    source="models.md (ModelDB 128818 fit: Moyer et al. 2007 compartmental MSN)")
 
 
-def fi_curves():
+def fi_curves(duration=None, count_from=None):
     """MSN without dopamine, with D1 (phi1 0.8, a dSPN) and with D2 (phi2 0.8, an iSPN); FSI;
     and the MSN under the synaptic input of its fit, without dopamine and at the fit's D1 and
-    D2 levels."""
+    D2 levels. The targets are for the published protocol (``duration`` and ``count_from``
+    are not used)."""
     msn = "striatal_msn_neuron"
     return [_curve("MSN", msn, {}, MSN_CURRENTS, MSN_TARGETS),
             _curve("dSPN, D1 0.8", msn, {"phi1": 0.8}, MSN_CURRENTS, D1_TARGETS),
@@ -289,3 +291,9 @@ def plot(block, parameters, path):
     figure.suptitle(f"Striatum: D1 (dSPN) {dopamine['phi1']:g}, D2 (iSPN) {dopamine['phi2']:g}, "
                     f"FSI {dopamine['phi_fsi']:g}")
     figure.savefig(path, format="png", dpi=110)
+
+
+EXPERIMENTS = {
+    "fi": fi_experiment(fi_curves, "striatum_fi", "single-cell f-I and f-f curves (one "
+                        "simulation per backend) against the published targets"),
+}

@@ -7,8 +7,8 @@ membrane of ``area``.
 
 The published synapse is driven by the presynaptic voltage (``ds/dt = alpha F(V_pre)(1 - s)
 - beta s``); here each presynaptic spike adds the time course one spike produces in that
-scheme (the cell's ``gaba_spikes`` port; ``trisim derive wang_buzsaki`` fits it and plots the
-match), after ``delay`` from the -20 mV crossing that marks the spike. Each connection has
+scheme (the cell's ``gaba_spikes`` port; ``trisim experiment wang_buzsaki derive`` fits it and
+plots the match), after ``delay`` from the -20 mV crossing that marks the spike. Each connection has
 conductance ``g_syn / n_cells``, as in the published network (total ``g_syn`` over N). With
 ``saturation`` (the default), the connections are ``nestml/wang_buzsaki_gaba_synapse.nestml``,
 which scales each spike's kernel by ``1 - s`` of its presynaptic cell, as the published
@@ -20,6 +20,8 @@ Initial state as in the seed: V ~ N(-70, 20) mV, h = 0.6, n = 0.3. The drive is 
 plus, per cell, a normal deviate of SD ``I_sigma`` (heterogeneous drive).
 """
 
+from functools import partial
+
 import numpy as np
 import quantities as pq
 
@@ -30,6 +32,8 @@ from trisim.analysis.checks import finite_or_none
 from trisim.analysis.statistics import firing_rates, spiketrains_by_population
 from trisim.analysis.validation import SCALAR, Statistic
 from trisim.config import Strict, quantity
+from trisim.experiment import Experiment
+from trisim.pynn_models.single_cells import fi_experiment
 
 DESCRIPTION = "Wang-Buzsaki interneuron gamma, 100 HH cells, all-to-all GABA (1996)"
 TRACES = ("V_m",)
@@ -37,16 +41,16 @@ CONFIGS = configs.DIRECTORY  # trisim's own configs folder
 POPULATION = "WB"
 #: Bin of the binary spike trains of the coherence measure kappa (the published 2 ms).
 KAPPA_BIN = 2 * pq.ms
-#: Single-cell f-I curve (``trisim fi``): drives in uA/cm2, and how it is run and counted.
+#: Single-cell f-I curve (experiment ``fi``; run and counted as ``configs/wang_buzsaki_fi.yaml``
+#: says): drives in uA/cm2.
 FI_DRIVES = (0.2, 0.3, 0.5, 1.0, 1.5, 2.0, 3.0)
-FI_SETTINGS = {"dt": 0.01, "duration": 2000.0, "count_from": 500.0}
 #: What ``trisim sweep`` plots (keys of the run summary).
 SWEEP_STATISTICS = ("model_statistics.population_frequency_hz", "model_statistics.mean_rate_hz",
                     "model_statistics.kappa", "model_statistics.settled.kappa")
 
 
 class Parameters(Strict):
-    """Published values (per unit area); the synapse kernel comes from ``trisim derive``."""
+    """Published values (per unit area); the synapse kernel comes from experiment ``derive``."""
 
     n_cells: int = 100
     area: quantity("cm**2") = 1e-4
@@ -92,15 +96,17 @@ def cell_parameters(p):
             "tau_rise": p.tau_rise, "tau_decay": p.tau_decay}
 
 
-def fi_curves():
-    """The uncoupled cell's f-I curve against the published equations integrated by SciPy."""
+def fi_curves(duration=None, count_from=None):
+    """The uncoupled cell's f-I curve against the published equations integrated by SciPy
+    over ``duration`` ms, counted from ``count_from`` ms (no targets if not given: they take
+    SciPy about 2 s per drive)."""
     from trisim.pynn_models.wang_buzsaki.reference import firing_rate
     p = Parameters()
     parameters = cell_parameters(p)
     del parameters["I_e"]
     currents = [_absolute(drive, "uA/cm**2", p.area, "nA") * 1000.0 for drive in FI_DRIVES]
-    targets = [firing_rate(drive, FI_SETTINGS["duration"], FI_SETTINGS["count_from"])
-               for drive in FI_DRIVES]
+    targets = (None if duration is None else
+               [firing_rate(drive, duration, count_from) for drive in FI_DRIVES])
     return [FICurve("Wang-Buzsaki cell", "wang_buzsaki_neuron", parameters, currents, targets,
                     tolerance=0.01, source="the published equations integrated by SciPy "
                     "(pynn_models/wang_buzsaki/reference.py)")]
@@ -170,17 +176,20 @@ def _rhythm(spiketrains):
             "kappa_bin_ms": float(KAPPA_BIN)}
 
 
-def derive(out_dir, seeds=(1, 2, 3)):
+def derive(seeds=(1, 2, 3)):
     """Fit the GABA kernel to the published synapse, from the published equations, and run
     the published network (voltage-driven synapses) from the initial states of ``seeds``.
 
-    Writes ``wang_buzsaki_kernel.json`` (the fit, how far it is from the published time
-    course, the defaults it gives), ``wang_buzsaki_kernel.png`` (both time courses) and
-    ``wang_buzsaki_published_network.json`` (its rhythm, as ``trisim run`` summarises it).
+    Returns
+    -------
+    dict
+        The files of experiment ``derive``: ``wang_buzsaki_kernel.json`` (the fit, how far it
+        is from the published time course, the defaults it gives), ``wang_buzsaki_kernel.png``
+        (both time courses) and ``wang_buzsaki_published_network.json`` (its rhythm, as
+        ``trisim run`` summarises it).
     """
     import neo
 
-    from trisim import output
     from trisim.pynn_models.wang_buzsaki import reference
     defaults = Parameters()
     report, curves = reference.kernel_report(current=defaults.I_app)
@@ -196,7 +205,23 @@ def derive(out_dir, seeds=(1, 2, 3)):
         block.segments.append(neo.Segment())
         block.groups.append(neo.Group(trains, name=POPULATION))
         network["runs"].append({"seed": seed, **summarize(block, defaults)})
-    return [output.write_json(report, out_dir / "wang_buzsaki_kernel.json"),
-            output.write_atomically(out_dir / "wang_buzsaki_kernel.png",
-                                    lambda tmp: reference.plot_kernel_report(report, curves, tmp)),
-            output.write_json(network, out_dir / "wang_buzsaki_published_network.json")]
+    return {"wang_buzsaki_kernel.json": report,
+            "wang_buzsaki_kernel.png": partial(reference.plot_kernel_report, report, curves),
+            "wang_buzsaki_published_network.json": network}
+
+
+def _derive_report(request, results):
+    """Experiment ``derive``: :func:`derive` from the config's seed and the ones after it."""
+    first = request.model.config(None, request.overrides).simulation.seed
+    return derive(tuple(range(first, first + request.n_seeds)))
+
+
+EXPERIMENTS = {
+    "fi": fi_experiment(fi_curves, "wang_buzsaki_fi", "the single cell's f-I curve (one "
+                        "simulation per backend) against the published equations "
+                        "integrated by SciPy"),
+    "derive": Experiment("recompute from the published equations what the model's GABA "
+                         "synapse was fitted to (the event-triggered conductance against the "
+                         "voltage-driven synapse) and run the published network from the "
+                         "initial states of --seeds seeds", report=_derive_report, seeds=3),
+}
