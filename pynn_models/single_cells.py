@@ -21,7 +21,7 @@ import quantities as pq
 
 from trisim import nestml
 from trisim.analysis import fi
-from trisim.analysis.statistics import spiketrains_by_population
+from trisim.analysis.summary import spiketrains_by_population
 from trisim.config import Strict, quantity
 from trisim.experiment import Experiment
 from trisim.inputs import connect_trains, step_spike_times

@@ -7,6 +7,7 @@ import numpy as np
 
 from trisim import backends, output
 from trisim import model as models
+from trisim.experiment import run_name
 from trisim.analysis.summary import summarize_populations
 
 
@@ -16,10 +17,6 @@ def resolve_config(model, config_path=None, overrides=(), seed=None, scale=None,
     and its validated config, with command-line values applied last."""
     model = models.load(model)
     return model, model.config(config_path, overrides, seed, scale, duration)
-
-
-def output_stem(model_name, backend_name, seed):
-    return f"{model_name}_{backend_name}_seed{seed}"
 
 
 def simulate(model, backend, cfg, progress=None):
@@ -77,7 +74,7 @@ def run(model, backend_name, out_dir, config_path=None, overrides=(), seed=None,
     block, times = simulate(model, backend, cfg, progress)
     if not backend.is_root:
         return ()
-    stem = output_stem(model.name, backend_name, cfg.simulation.seed)
+    stem = run_name(model.name, backend_name, cfg.simulation.seed)
     summary = {
         "model": model.name,
         "backend": backend_name,

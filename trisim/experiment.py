@@ -47,6 +47,12 @@ from pydantic import ValidationError
 from .errors import ConfigError
 
 
+def run_name(model_name, backend, seed):
+    """The name of a run's files (``trisim run`` writes ``<name>.nix`` and
+    ``<name>.summary.json``)."""
+    return f"{model_name}_{backend}_seed{seed}"
+
+
 @dataclass(frozen=True)
 class Run:
     """One simulation: ``trisim run`` of ``model`` on ``backend`` with ``seed``.
@@ -78,7 +84,7 @@ class Run:
     @property
     def stem(self):
         """The run's files without their suffix."""
-        return Path(self.directory) / f"{self.model.name}_{self.backend}_seed{self.seed}"
+        return Path(self.directory) / run_name(self.model.name, self.backend, self.seed)
 
     @property
     def nix_path(self):
