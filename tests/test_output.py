@@ -4,6 +4,7 @@ import neo
 import numpy as np
 import pytest
 import quantities as pq
+from neo.core.spiketrainlist import SpikeTrainList
 from neo.io import NixIO
 
 from trisim.output import collect_block, per_cell_spiketrains, read_block, write_block
@@ -109,29 +110,44 @@ def test_per_cell_files_are_read_as_they_are(block, tmp_path):
 
 
 class RecordedPopulation:
-    """What collect_block asks of a PyNN population: its recorded data as a Block."""
+    """What collect_block asks of a PyNN population (IDs from ``first_id``) and its recorded
+    data, with the spikes as PyNN hands them over: one array in a SpikeTrainList."""
 
-    def __init__(self, trains, signals):
-        self.trains, self.signals = trains, signals
+    def __init__(self, size, first_id, times, cells, signals=()):
+        self.size, self.all_cells = size, np.arange(first_id, first_id + size)
+        self.times, self.cells, self.signals = times, np.asarray(cells), list(signals)
+
+    def id_to_index(self, ids):
+        return np.asarray(ids) - self.all_cells[0]
 
     def get_data(self, gather=True):
         data = neo.Block()
         data.segments.append(neo.Segment())
-        data.segments[0].spiketrains.extend(self.trains)
+        data.segments[0].spiketrains = SpikeTrainList.from_spike_time_array(
+            np.asarray(self.times), self.all_cells[self.cells], self.all_cells,
+            t_stop=1e3 * pq.ms, units="ms", t_start=0 * pq.ms, source_population="pynn label",
+            source_index=np.arange(self.size))
         data.segments[0].analogsignals.extend(self.signals)
         return data
 
 
 def test_collected_block_holds_every_population_in_cell_order_once():
-    trains = {name: [neo.SpikeTrain([1.0 + i], units="ms", t_stop=1e3 * pq.ms, source_index=i)
-                     for i in range(n)][::-1] for name, n in (("E", 300), ("I", 2))}
+    rng = np.random.default_rng(1)
+    cells = rng.integers(0, 300, 2000)  # cell of each spike, spikes in time order
+    times = np.sort(rng.uniform(0, 1000, 2000))
     v = neo.AnalogSignal(np.zeros((5, 2)), units="mV", sampling_period=1 * pq.ms, name="v")
-    block = collect_block({"E": RecordedPopulation(trains["E"], [v]),
-                           "I": RecordedPopulation(trains["I"], [])}, {"model": "m", "seed": 1})
+    block = collect_block({"E": RecordedPopulation(300, 10, times, cells, [v]),
+                           "I": RecordedPopulation(2, 400, [5.0, 7.0, 9.0], [1, 0, 1])},
+                          {"model": "m", "seed": 1})
     segment = block.segments[0]
     assert block.annotations["seed"] == 1 and [g.name for g in block.groups] == ["E", "I"]
-    assert [(t.annotations["source_population"], t.annotations["source_index"])
-            for t in segment.spiketrains] == [("E", i) for i in range(300)] + [("I", 0), ("I", 1)]
+    assert [(t.annotations["source_population"], t.annotations["source_index"],
+             t.annotations["channel_id"]) for t in segment.spiketrains] == (
+        [("E", i, 10 + i) for i in range(300)] + [("I", 0, 400), ("I", 1, 401)])
+    for i, train in enumerate(segment.spiketrains[:300]):  # each cell's spikes, in time order
+        np.testing.assert_array_equal(train.magnitude, times[cells == i])
+        assert train.units == pq.ms and train.t_stop == 1e3 * pq.ms
+    assert [t.magnitude.tolist() for t in segment.spiketrains[300:]] == [[7.0], [5.0, 9.0]]
     assert all(t.segment is segment for t in segment.spiketrains)
     assert [id(t) for g in block.groups for t in g.spiketrains] == [
         id(t) for t in segment.spiketrains]

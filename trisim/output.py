@@ -48,18 +48,42 @@ def provenance(model, backend, config):
     }
 
 
-def _in_cell_order(recorded):
-    """Spike trains by cell index and signal channels by cell, whatever the process count.
-
-    Under MPI, PyNN's gather appends each rank's cells (and, for signals, its columns).
-    """
-    recorded.spiketrains = sorted(recorded.spiketrains,
-                                  key=lambda train: train.annotations["source_index"])
-    for i, signal in enumerate(recorded.analogsignals):
+def _signals_in_cell_order(signals):
+    """Signal channels by cell, whatever the process count (under MPI, PyNN's gather appends
+    each rank's columns)."""
+    for i, signal in enumerate(signals):
         index = signal.array_annotations.get("channel_index")
         if index is not None and np.any(np.diff(index) < 0):
-            recorded.analogsignals[i] = signal[:, np.argsort(index, kind="stable")]
-    return recorded
+            signals[i] = signal[:, np.argsort(index, kind="stable")]
+    return signals
+
+
+def _cell_trains(spiketrains, population):
+    """One SpikeTrain per cell of ``population`` in cell order, from PyNN's recorded
+    ``spiketrains``, annotated ``source_index`` and ``channel_id`` (the cell's ID) as PyNN does.
+
+    PyNN hands the spikes over as one array (neo's SpikeTrainList), from which neo would make
+    each cell's train by comparing every spike with every cell; here the spikes are sorted by
+    cell once and each cell gets a slice. Under MPI, PyNN's gather gives rank 0 every cell and
+    appends each rank's; elsewhere (and if only some cells were recorded) the trains PyNN makes
+    are sorted by cell.
+    """
+    if len(spiketrains) != population.size:
+        return sorted(spiketrains, key=lambda train: train.annotations["source_index"])
+    ids, times = spiketrains.multiplexed
+    ids = np.asarray(ids, dtype=np.int64)
+    cells = (np.asarray(population.id_to_index(ids), dtype=np.int64) if ids.size
+             else np.empty(0, dtype=np.int64))
+    order = np.lexsort((np.asarray(times), cells))  # by cell, then time
+    bounds = np.searchsorted(cells[order], np.arange(population.size + 1))
+    every = neo.SpikeTrain(times[order], t_start=spiketrains.t_start, t_stop=spiketrains.t_stop)
+    ids = np.asarray(population.all_cells, dtype=np.int64)
+    trains = []
+    for index in range(population.size):
+        train = every[bounds[index]:bounds[index + 1]]
+        train.annotations = {"source_index": np.int64(index), "channel_id": ids[index]}
+        trains.append(train)
+    return trains
 
 
 def collect_block(populations, annotations):
@@ -72,21 +96,23 @@ def collect_block(populations, annotations):
     block.segments.append(segment)
     trains = []
     for name, population in populations.items():
-        recorded = _in_cell_order(population.get_data(gather=True).segments[0])
+        recorded = population.get_data(gather=True).segments[0]
+        cells = _cell_trains(recorded.spiketrains, population)
+        signals = _signals_in_cell_order(list(recorded.analogsignals))
         group = neo.Group(name=name)
-        for train in recorded.spiketrains:
+        for train in cells:
             train.annotations["source_population"] = name
             train.segment = segment
-        for signal in recorded.analogsignals:
+        for signal in signals:
             signal.name = f"{name}.{signal.name}"
             signal.annotations["source_population"] = name
             signal.segment = segment
         # spike trains are given as whole lists: adding them one by one checks each against
         # every other one (seconds for a few thousand cells)
-        trains.extend(recorded.spiketrains)
-        group.spiketrains = SpikeTrainList(items=list(recorded.spiketrains))
-        group.add(*recorded.analogsignals)
-        segment.analogsignals.extend(recorded.analogsignals)
+        trains.extend(cells)
+        group.spiketrains = SpikeTrainList(items=cells)
+        group.add(*signals)
+        segment.analogsignals.extend(signals)
         block.groups.append(group)
     segment.spiketrains = SpikeTrainList(items=trains, parent=segment)
     return block
@@ -153,18 +179,25 @@ def _cell_annotations(trains):
     return shared, per_cell
 
 
+def _times_key(train):
+    """A train's t_start and t_stop as numbers with their units: quick to compare (comparing
+    quantities converts units, tens of microseconds per train)."""
+    return (train.t_start.dimensionality.string, float(train.t_start.magnitude),
+            train.t_stop.dimensionality.string, float(train.t_stop.magnitude))
+
+
 def _multiplexed(trains, population):
     """One SpikeTrain holding the spikes of ``trains`` (one population's cells, in cell order),
     or None if something of theirs would not survive (waveforms, array annotations, differing
     units or times, non-scalar annotations, unsorted spikes)."""
     first = trains[0]
     units = first.dimensionality.string
+    times = _times_key(first)
     for train in trains:
         if (not isinstance(train, neo.SpikeTrain) or train.waveforms is not None
                 or len(train.array_annotations) or train.description is not None
                 or train.file_origin is not None or train.dimensionality.string != units
-                or train.t_start != first.t_start or train.t_stop != first.t_stop
-                or np.any(np.diff(train.magnitude) < 0)):
+                or _times_key(train) != times or np.any(np.diff(train.magnitude) < 0)):
             return None
     annotations = _cell_annotations(trains)
     if annotations is None:
@@ -309,22 +342,25 @@ def _cells(train, segment):
                                  f"for {n_cells} cells")
         annotations[key] = values
     names = annotations.pop(CELL_NAME, None)
-    channel_ids = annotations.get("channel_id", _MISSING)
+    per_cell = {key: value for key, value in annotations.items() if isinstance(value, list)}
+    shared = {key: value for key, value in annotations.items() if key not in per_cell}
     cell_of_spike = np.asarray(train.array_annotations.get(CELL, []), dtype=int).reshape(-1)
-    trains = SpikeTrainList.from_spike_time_array(
-        train.times, cell_of_spike, np.arange(n_cells), t_stop=train.t_stop,
-        t_start=train.t_start, **annotations)
-    trains.segment = segment
-    cells = list(trains)
-    for i, cell in enumerate(cells):
-        # from_spike_time_array sets channel_id to the cell's position: put back the cell's own
-        if channel_ids is _MISSING:
-            del cell.annotations["channel_id"]
-        else:
-            cell.annotations["channel_id"] = (channel_ids[i] if isinstance(channel_ids, list)
-                                              else channel_ids)
+    if cell_of_spike.size != len(train) or np.any((cell_of_spike < 0)
+                                                  | (cell_of_spike >= n_cells)):
+        raise InputFileError(f"spike train {train.name!r}: cell numbers do not match its "
+                             f"{len(train)} spikes and {n_cells} cells")
+    # sorted by cell (stable: in time order within a cell), each cell a slice of one train
+    order = np.argsort(cell_of_spike, kind="stable")
+    bounds = np.searchsorted(cell_of_spike[order], np.arange(n_cells + 1))
+    every = neo.SpikeTrain(train.times[order], t_start=train.t_start, t_stop=train.t_stop)
+    cells = []
+    for i in range(n_cells):
+        cell = every[bounds[i]:bounds[i + 1]]
+        cell.annotations = {**shared, **{key: values[i] for key, values in per_cell.items()}}
         if names is not None:
             cell.name = names[i] if isinstance(names, list) else names
+        cell.segment = segment
+        cells.append(cell)
     return cells
 
 
