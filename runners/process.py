@@ -22,15 +22,7 @@ def run_command(command, what, error=BackendError):
     result = subprocess.run(command, capture_output=True, text=True)
     if result.returncode == 0:
         return result
-    if result.returncode < 0:
-        name = signal.Signals(-result.returncode).name
-        status = f"killed by {name}" + (", as when the system runs out of memory"
-                                        if name == "SIGKILL" else "")
-    else:
-        status = f"exit status {result.returncode}"
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    raise error(f"{what}: the run failed ({status}): "
-                       f"{lines[-1] if lines else 'no message'}")
+    raise error(_failure_message(what, result))
 
 
 @dataclass(frozen=True)
