@@ -31,7 +31,7 @@ model, cfg = resolve_config("coba_stp", scale={scale})
 sim = load("brian2")
 if {plain}:
     sim.Projection = pyNN.brian2.Projection  # PyNN's own per-target connect
-sim.setup(0.1, 1)
+sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
 start = time.perf_counter()
 model.build(sim, cfg.parameters, cfg.simulation, np.random.default_rng(1))
 print(time.perf_counter() - start)

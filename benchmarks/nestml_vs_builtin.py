@@ -42,7 +42,7 @@ p = cfg.parameters
 sim = backends.load(backend)
 rng = np.random.default_rng(cfg.simulation.seed)
 wall, cpu = time.perf_counter(), time.process_time()
-sim.setup(0.1, cfg.simulation.seed)
+sim.setup(timestep=0.1, min_delay=0.1, rng_seed=cfg.simulation.seed)
 stp = sim.nestml_synapse_type(nestml.path("tsodyks_markram_synapse"))
 if kind == "nestml":
     started = time.perf_counter()

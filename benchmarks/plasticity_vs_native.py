@@ -141,7 +141,7 @@ def one_run(backend, rule, side, scale, duration):
     sim = backends.load(backend)
     rng = np.random.default_rng(SEED)
     wall, cpu = time.perf_counter(), time.process_time()
-    sim.setup(0.1, SEED)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=SEED)
     plastic = rule != "static"
     nestml_synapse = (sim.nestml_synapse_type(nestml.path(NESTML_FILES[rule]))
                       if plastic and side == "nestml" else None)

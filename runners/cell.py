@@ -49,7 +49,7 @@ def simulate(path, backend_name, settings=(), current_pa=None, spikes_in=None, w
     port's NESTML weight unit (e.g. 1 nS).
     """
     sim = backends.load(backend_name)
-    sim.setup(dt, seed=1)
+    sim.setup(timestep=dt, min_delay=dt, rng_seed=1)
     celltype = sim.nestml_cell_type(path)
     parameters = _parameters(celltype, settings)
     if current_pa is not None:

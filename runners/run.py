@@ -7,8 +7,9 @@ import numpy as np
 
 from trisim import backends, output
 from trisim import model as models
-from trisim.experiment import run_name
 from trisim.analysis.summary import summarize_populations
+from trisim.backends.common import progress_callback
+from trisim.experiment import run_name
 
 
 def resolve_config(model, config_path=None, overrides=(), seed=None, scale=None,
@@ -29,7 +30,8 @@ def simulate(model, backend, cfg, progress=None):
     simulation = cfg.simulation
     rng = np.random.default_rng(simulation.seed)
     started, started_cpu = time.perf_counter(), time.process_time()
-    backend.setup(simulation.dt, simulation.seed, simulation.threads)
+    backend.setup(timestep=simulation.dt, min_delay=simulation.dt, rng_seed=simulation.seed,
+                  threads=simulation.threads, resettable=False)
     if backend.num_processes() > 1:
         progress = None  # every rank must advance in the same steps; one bar would be wrong
     backend.model_directory = model.directory  # relative .nestml paths are the model's
@@ -39,7 +41,8 @@ def simulate(model, backend, cfg, progress=None):
         if simulation.record_traces and model.traces:
             population[:min(simulation.record_traces, population.size)].record(model.traces)
     built, built_cpu = time.perf_counter(), time.process_time()
-    backend.run(simulation.duration, progress)
+    backend.run(simulation.duration,
+                progress and [progress_callback(simulation.duration, progress)])
     ran, ran_cpu = time.perf_counter(), time.process_time()
     annotations = output.provenance(model.name, backend, cfg)
     annotations["model_source"] = model.reference  # finds the model again (trisim analyze)

@@ -67,7 +67,7 @@ def plasticity(backend_name, model, dt=0.1):
     """
     sim = backends.load(backend_name)
     dt = float(dt)
-    sim.setup(dt, 1)
+    sim.setup(timestep=dt, min_delay=dt, rng_seed=1)
     synapse_path = nestml.path(model)
     synapse = sim.nestml_synapse_type(synapse_path)
     post = sim.Population(1, _target_type(sim, [synapse_path])())
@@ -97,7 +97,7 @@ def transmission(backend_name, model, dt=0.1):
     """
     sim = backends.load(backend_name)
     dt = float(dt)
-    sim.setup(dt, 1)
+    sim.setup(timestep=dt, min_delay=dt, rng_seed=1)
     spikes, parameters = TRANSMISSION[model]
     synapse = sim.nestml_synapse_type(nestml.path(model))
     post = sim.Population(1, _target_type(sim)(tau_syn_exc=TARGET_TAU))
@@ -118,7 +118,7 @@ def transmission(backend_name, model, dt=0.1):
 
 def _releases(sim, seed, dt):
     """Per target cell, which presynaptic spikes were transmitted (a conductance jump)."""
-    sim.setup(dt, seed)
+    sim.setup(timestep=dt, min_delay=dt, rng_seed=seed)
     synapse = sim.nestml_synapse_type(nestml.path("stochastic_release_synapse"))
     source = sim.Population(1, sim.SpikeSourceArray(spike_times=RELEASE_SPIKES))
     targets = sim.Population(len(RELEASE_P), sim.IF_cond_exp(v_thresh=1000.0, tau_syn_E=5.0,

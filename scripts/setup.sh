@@ -38,4 +38,19 @@ if ! ls "$nmodl_dir"/x86_64/libnrnmech.* "$nmodl_dir"/*/libnrnmech.* >/dev/null 
     echo "setup: compiling PyNN's NEURON mechanisms in $nmodl_dir"
     (cd "$nmodl_dir" && PATH="$venv_abs/bin:$PATH" nrnivmodl >/dev/null)
 fi
+# PyNN's own system-test scenarios and example scripts (tests/test_pynn_scenarios.py and the
+# unchanged-script tests) are not in its wheel: they come from its source distribution on the
+# package index, same version, unpacked once into the virtual environment.
+pynn_version=$("$VENV/bin/python" -c "from importlib.metadata import version; print(version('PyNN'))")
+pynn_source="$VENV/share/trisim/pynn-$pynn_version"
+if [ ! -d "$pynn_source/test/system/scenarios" ]; then
+    echo "setup: unpacking PyNN $pynn_version's test scenarios and examples into $pynn_source"
+    download=$(mktemp -d)
+    "$VENV/bin/pip" download -q --no-deps --no-binary :all: "PyNN==$pynn_version" -d "$download"
+    tar xzf "$download"/*.tar.gz -C "$download"
+    mkdir -p "$(dirname "$pynn_source")"
+    rm -rf "$pynn_source"
+    mv "$download"/*/ "$pynn_source"
+    rm -rf "$download"
+fi
 echo "setup: ready ($VENV)"

@@ -22,7 +22,7 @@ def releases(backend_name, seed=3):
     the conductance jump of each, onto one L2/3-like target cell per setting."""
     parameters = {name: resolve_config(name)[1].parameters for name in SETTINGS}
     sim = backends.load(backend_name)
-    sim.setup(0.1, seed)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=seed)
     synapse = circuit.release_synapse_type(sim)
     source = sim.Population(1, sim.SpikeSourceArray(spike_times=PRESYNAPTIC))
     v1 = parameters["cb1_v1"]

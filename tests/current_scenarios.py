@@ -28,7 +28,7 @@ NOISE = {"mean": 0.5, "stdev": 0.2, "dt": 1.0, "start": 50.0, "stop": 250.0}  # 
 
 def drive(backend_name):
     sim = backends.load(backend_name)
-    sim.setup(0.1, 1)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
     cell_type = sim.nestml_cell_type(shipped_path("iaf_psc_exp"))
     silent_type = sim.nestml_cell_type(NO_CURRENT_PORT)
     cells = {name: sim.Population(1, cell_type()) for name in ("dc", "steps", "ac", "noise", "sub")}

@@ -21,7 +21,7 @@ def stp_efficacies(backend_name):
     """
     sim = backends.load(backend_name)
     dt, weight, delay = 0.1, 0.001, 0.1
-    sim.setup(dt, 1)
+    sim.setup(timestep=dt, min_delay=dt, rng_seed=1)
     synapse = sim.nestml_synapse_type(nestml.path("tsodyks_markram_synapse"))
     source = sim.Population(1, sim.SpikeSourceArray(spike_times=STP_SPIKES))
     tau = {"excitatory": 5.0, "inhibitory": 10.0}
@@ -57,7 +57,7 @@ def array_connect(backend_name, per_target=True):
     values per connection, which NEST refuses in MPI runs.
     """
     sim = backends.load(backend_name)
-    sim.setup(0.1, 1)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
     stp = sim.nestml_synapse_type(nestml.path("tsodyks_markram_synapse"))
     rng = np.random.default_rng(7)
     n_pre, n_post, n = 6, 5, 40
@@ -105,7 +105,7 @@ def spike_arrival(backend_name):
     some of which lie a rounding error past a step boundary."""
     sim = backends.load(backend_name)
     dt, delay = 0.1, 0.1
-    sim.setup(dt, 1)
+    sim.setup(timestep=dt, min_delay=dt, rng_seed=1)
     times = (np.arange(1, 200) + 1) * dt
     source = sim.Population(times.size, sim.SpikeSourceArray(
         spike_times=[[t] for t in times]))
@@ -125,7 +125,7 @@ def current_source(backend_name):
     """Spike counts of a silent cell before and while a DC source drives it (trisim's Brian2
     backend switches off pyNN.brian2's per-step current update only when there is no source)."""
     sim = backends.load(backend_name)
-    sim.setup(0.1, 1)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
     cell = sim.Population(1, sim.IF_cond_exp(i_offset=0.0))
     cell.record("spikes")
     sim.DCSource(amplitude=2.0, start=100.0, stop=200.0).inject_into(cell)
@@ -142,7 +142,7 @@ def spike_source_trains(backend_name):
     all, emit: the recorded spike times per source."""
     from pyNN.parameters import Sequence
     sim = backends.load(backend_name)
-    sim.setup(0.1, 1)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
     trains = [np.array([1.0, 2.5, 7.3]), np.empty(0), (np.arange(5) + 1) * 0.1 * 3]
     each = sim.Population(len(trains), sim.SpikeSourceArray(
         spike_times=[Sequence(train) for train in trains]))
@@ -162,7 +162,7 @@ def bounded_inhibitory_synapse(backend_name):
     depresses it by eta * alpha), read back in PyNN's units and sign."""
     # a native type's values are NEST's (nS), unlike a standard type's (uS)
     sim = backends.load(backend_name)
-    sim.setup(0.1, 1)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
     source = sim.Population(1, sim.SpikeSourceArray(spike_times=[5.0]))
     target = sim.Population(1, sim.IF_cond_exp())
     synapse = sim.native_synapse_type("vogels_sprekeler_synapse")(

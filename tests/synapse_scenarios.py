@@ -18,7 +18,7 @@ def initial_values(backend_name):
     ``initialize``)."""
     from trisim.runners.conformance import shipped_path
     sim = backends.load(backend_name)
-    sim.setup(0.1, 1)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
     cells = sim.Population(3, sim.nestml_cell_type(shipped_path("iaf_cond_exp"))())
     cells.initialize(V_m=np.array([-61.5, -52.25, -66.0]))
     cells.record("V_m")
@@ -32,7 +32,7 @@ def parameters_set_between_runs(backend_name, change="yes"):
     (propagators) must follow, as NEST recomputes them."""
     from trisim.runners.conformance import shipped_path
     sim = backends.load(backend_name)
-    sim.setup(0.1, 1)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
     cell = sim.Population(1, sim.nestml_cell_type(shipped_path("iaf_psc_exp"))(I_e=0.4))
     source = sim.Population(1, sim.SpikeSourceArray(spike_times=np.arange(5.0, 200.0, 7.0)))
     sim.Projection(source, cell, sim.IndexConnector([0], [0]),
@@ -56,7 +56,7 @@ def per_connection_parameters(backend_name):
     from trisim.errors import BackendError
     sim = backends.load(backend_name)
     dt, weight, tau_syn = 0.1, 0.001, 5.0
-    sim.setup(dt, 1)
+    sim.setup(timestep=dt, min_delay=dt, rng_seed=1)
     synapse = sim.nestml_synapse_type(nestml.path("tsodyks_markram_synapse"))
     source = sim.Population(1, sim.SpikeSourceArray(spike_times=[5.0]))
     cells = sim.Population(3, sim.IF_cond_exp(v_thresh=1000.0, tau_syn_E=tau_syn))
@@ -93,7 +93,7 @@ def delays_set_after_creation(backend_name):
     from trisim import nestml
     from trisim.errors import BackendError
     sim = backends.load(backend_name)
-    sim.setup(0.1, 1)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
     synapse = sim.nestml_synapse_type(nestml.path("tsodyks_markram_synapse"))
     cell = sim.nestml_cell_type(nestml.path("wang_buzsaki_neuron"))
     izhikevich = sim.nestml_cell_type(nestml.path("striatal_msn_neuron"))

@@ -17,7 +17,7 @@ GABA_DELAY = 1.0
 def gaba_saturation(backend_name):
     """The GABA conductance (nS) of a cell whose one input is the saturating synapse."""
     sim = backends.load(backend_name)
-    sim.setup(0.1, 1)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
     synapse = sim.nestml_synapse_type(nestml.path("wang_buzsaki_gaba_synapse"))
     cell_type = sim.nestml_cell_type(nestml.path("wang_buzsaki_neuron"))
     source = sim.Population(1, sim.SpikeSourceArray(spike_times=GABA_SPIKES))

@@ -32,6 +32,10 @@ class BackendError(TrisimError, RuntimeError):
     """A simulator failed while building or running a model."""
 
 
+class NotPortableError(TrisimError, AttributeError):
+    """A PyNN call that one simulator's module offers and another's has no equivalent for."""
+
+
 def unknown_name(kind, name, valid):
     """Return an :class:`UnknownNameError` naming ``name`` and listing the ``valid`` choices."""
     return UnknownNameError(f"unknown {kind} {name!r}; valid: {', '.join(sorted(valid))}")

@@ -16,10 +16,11 @@ BACKENDS = {
 }
 
 
-def load(name):
-    """Return a new backend object for the simulator called ``name``."""
+def load(name, portable=False):
+    """Return a new backend object for the simulator called ``name``; with ``portable``, one
+    that refuses the names of its PyNN module that other simulators' modules lack."""
     try:
         module_name, class_name = BACKENDS[name].split(":")
     except KeyError:
         raise unknown_name("backend", name, BACKENDS) from None
-    return getattr(importlib.import_module(module_name), class_name)()
+    return getattr(importlib.import_module(module_name), class_name)(portable=portable)

@@ -23,6 +23,7 @@ import pyNN.brian2.recording  # noqa: E402
 from brian2.codegen.runtime.cython_rt.extension_manager import (  # noqa: E402
     cython_extension_manager)
 from pyNN.brian2 import simulator  # noqa: E402
+from pyNN.brian2.standardmodels.electrodes import update_currents  # noqa: E402
 from pyNN.parameters import LazyArray, ParameterSpace  # noqa: E402
 
 from ..errors import BackendError  # noqa: E402
@@ -45,28 +46,34 @@ class Projection(pyNN.brian2.Projection):
         _check_names(synapse_type, postsynaptic_neurons)
         super().__init__(presynaptic_neurons, postsynaptic_neurons, connector, synapse_type,
                          *args, **kwargs)
-        advance = 0.0
-        if getattr(self.post.celltype, "nestml_step_semantics", False):
-            # NESTML's step semantics (as NEST runs them) apply an input arriving at time t in
-            # the step that ends at t; Brian2 stamps a spike at the start of the step that
-            # emits it and processes arrivals before the end-of-step update, one step later.
-            # Delivering one step early restores NEST's timing (delays read back shorter by dt).
-            advance = simulator.state.dt
-        self._delay_advance = advance
         self._advance_delays()
         connected = getattr(self.synapse_type, "connected", None)  # NESTML synapses
         if connected is not None:
-            for synapses in self._all_synapses():
+            for synapses, advance in self._groups():
                 connected(synapses, advance)
 
+    def _groups(self):
+        """(Brian2 Synapses, delivery advance in ms) for each pair of pre- and postsynaptic
+        populations (an Assembly has several).
+
+        NESTML's step semantics (as NEST runs them) apply an input arriving at time t in the
+        step that ends at t; Brian2 stamps a spike at the start of the step that emits it and
+        processes arrivals before the end-of-step update, one step later. Delivering one step
+        early to NESTML cells restores NEST's timing (their delays read back shorter by dt).
+        """
+        posts = getattr(self.post, "populations", [self.post])
+        return [(synapses, simulator.state.dt
+                 if getattr(posts[j].celltype, "nestml_step_semantics", False) else 0.0)
+                for by_post in self._brian2_synapses.values()
+                for j, synapses in by_post.items()]
+
     def _all_synapses(self):
-        return [synapses for by_post in self._brian2_synapses.values()
-                for synapses in by_post.values()]
+        return [synapses for synapses, _ in self._groups()]
 
     def _advance_delays(self):
-        if self._delay_advance:
-            for synapses in self._all_synapses():
-                synapses.delay[:] = synapses.delay[:] - self._delay_advance * brian2.ms
+        for synapses, advance in self._groups():
+            if advance:
+                synapses.delay[:] = synapses.delay[:] - advance * brian2.ms
 
     def _connect_index_arrays(self, sources, targets, **parameters):
         """Make all connections with one ``Synapses.connect`` and vectorised assignments.
@@ -151,8 +158,8 @@ class Projection(pyNN.brian2.Projection):
             self._advance_delays()
             delays_set = getattr(self.synapse_type, "delays_set", None)  # NESTML synapses
             if delays_set is not None:
-                for synapses in self._all_synapses():
-                    delays_set(synapses, self._delay_advance)
+                for synapses, advance in self._groups():
+                    delays_set(synapses, advance)
 
     def _get_attributes_as_list(self, attribute_names):
         """As pyNN.brian2's, with a value stored once repeated for every connection."""
@@ -246,37 +253,37 @@ class Brian2Backend(common.Backend):
     Projection = Projection
     Population = Population
 
-    def run(self, duration, progress=None):
+    def prepare_run(self):
         state = simulator.state
-        if not state.running:
+        if not state.running and not self.resettable:
             # pyNN.brian2 stores a copy of the whole network's state before its first run, for
             # reset(): every synaptic variable of every synapse (~0.5 s and ~100 MB at seed
-            # 002's size). trisim simulates a network once and does not offer reset().
+            # 002's size), which a run set up with resettable=False never needs.
             state.network.store = _no_store
-        # pyNN.brian2 calls a Python function at every time step to update current sources
-        if not state.current_sources:
-            for operation in state.network.objects:
-                if isinstance(operation, brian2.NetworkOperation):
-                    operation.active = False
-        super().run(duration, progress)
+        # pyNN.brian2 calls a Python function at every time step to update current sources,
+        # needed only while there are any
+        for operation in state.network.objects:
+            if (isinstance(operation, brian2.NetworkOperation)
+                    and operation.function is update_currents):
+                operation.active = bool(state.current_sources)
 
-    def reset(self, annotations=None):
-        raise BackendError("the brian2 backend of trisim does not keep the initial state: "
-                           "set up and build the network again instead of reset()")
-
-    def setup(self, dt, seed, threads=1):
-        super().setup(dt, seed, threads)
+    def setup(self, timestep=common.DEFAULT_TIMESTEP, min_delay=common.DEFAULT_MIN_DELAY,
+              **extra_params):
+        rank = super().setup(timestep, min_delay, **extra_params)
         # pyNN.brian2 creates SpikeSourceArray groups without its network's clock, so they
         # tick on Brian2's default clock: at any step but 0.1 ms their spikes reached targets
         # a step late. One clock for everything that does not name its own.
-        brian2.defaultclock.dt = dt * brian2.ms
+        brian2.defaultclock.dt = timestep * brian2.ms
+        return rank
 
-    def setup_options(self, seed, threads):
+    def setup_options(self, rng_seed, threads):
         # Runtime mode with Cython, named: the default target "auto" first compiles a test
         # module to see whether Cython works (0.5 s of every run); Cython is a dependency.
         # Compiled code is cached (~/.cython/brian_extensions). C++ standalone would run
         # seed 002 in 0.3 s instead of ~2 s, but recompiles ~8 s per run: not for runs this short.
         brian2.prefs.codegen.target = "cython"
-        # Brian2 draws its own random numbers (rand(), PoissonGroup) from numpy's global state.
-        brian2.seed(seed)
+        if rng_seed is not None:
+            # Brian2 draws its own random numbers (rand(), PoissonGroup) from numpy's global
+            # state
+            brian2.seed(rng_seed)
         return {}

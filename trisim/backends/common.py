@@ -10,17 +10,30 @@ import ctypes
 import gc
 import importlib
 import importlib.metadata
+import types
 from copy import deepcopy
 from pathlib import Path
 
 import numpy as np
+from pyNN.common.control import DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
 from pyNN.connectors import FromListConnector
 from pyNN.standardmodels import StandardSynapseType
 
 from .. import parallel
-from ..errors import BackendError
+from ..errors import BackendError, NotPortableError
+from . import surface
 
 MPI_BACKENDS = ("nest", "neuron")
+
+
+def progress_callback(duration, progress):
+    """A PyNN run callback that tells ``progress(t_ms)`` the time every 5% of ``duration``."""
+    step = max(duration / 20.0, 1.0)
+
+    def report(t):
+        progress(t)
+        return t + step
+    return report
 
 
 def _return_free_memory():
@@ -97,6 +110,17 @@ class IndexConnector(FromListConnector):
             return self._per_target_connect(projection)
 
 
+def uniform_celltype(cells):
+    """The cell type of ``cells`` (a Population, PopulationView or Assembly); for an Assembly
+    whose populations are of several cell classes, None."""
+    populations = getattr(cells, "populations", None)  # an Assembly
+    if populations is None:
+        return cells.celltype
+    if len({type(population.celltype) for population in populations}) == 1:
+        return populations[0].celltype
+    return None
+
+
 CURRENT_SOURCES = ("DCSource", "StepCurrentSource", "ACSource", "NoisyCurrentSource")
 
 
@@ -145,10 +169,15 @@ def current_source_types(pynn_module, mixin):
     return _current_source_types[key]
 
 
-class Backend:
-    """One simulator, seen through its PyNN backend.
+class Backend(types.ModuleType):
+    """One simulator as a PyNN backend module: ``sim.setup(...)``, ``sim.Population``...
 
-    Attribute look-ups that the backend does not override fall through to the PyNN module.
+    It takes PyNN's own signatures and returns what PyNN returns, so a script written for
+    ``pyNN.nest`` runs with it unchanged; what trisim changes (faster projections, NESTML cell
+    and synapse types, a seed for each simulator's own random numbers) sits behind that API.
+    Names it does not define fall through to the PyNN module. With ``portable=True`` only the
+    names that every PyNN backend shares are offered (:mod:`trisim.backends.surface`): a
+    simulator-specific call then raises :class:`~trisim.errors.NotPortableError`.
     """
 
     name = None
@@ -158,15 +187,36 @@ class Backend:
     # how this backend's current sources reach NESTML cells (see current_source_types)
     current_source_mixin = CheckedInjection
 
-    def __init__(self):
-        self.pynn = importlib.import_module(self.pynn_module)
+    # names trisim adds to PyNN's API, offered by ``from <backend> import *`` too
+    TRISIM_NAMES = ("nestml_cell_type", "nestml_synapse_type", "IndexConnector")
+
+    def __init__(self, portable=False):
+        pynn = importlib.import_module(self.pynn_module)
+        super().__init__(self.pynn_module, pynn.__doc__)
+        self.pynn = pynn
+        self.portable = portable
+        self.resettable = True
         # sim.DCSource & co.: PyNN's, checking (and, where needed, routing) NESTML targets
         for name, source_type in current_source_types(self.pynn,
                                                       self.current_source_mixin).items():
             setattr(self, name, source_type)
+        public = [name for name in dir(pynn) if not name.startswith("_")]
+        if portable:
+            public = [name for name in public if name in surface.PORTABLE_NAMES]
+        self.__all__ = public + list(self.TRISIM_NAMES)
 
     def __getattr__(self, attribute):
-        return getattr(self.pynn, attribute)
+        pynn = self.__dict__.get("pynn")
+        if pynn is None:
+            raise AttributeError(attribute)
+        value = getattr(pynn, attribute)  # an AttributeError as the PyNN module's
+        if (self.__dict__.get("portable") and not attribute.startswith("__")
+                and attribute not in surface.PORTABLE_NAMES):
+            raise NotPortableError(surface.not_portable(self.name, attribute))
+        return value
+
+    def __repr__(self):
+        return f"<PyNN backend {self.pynn_module} (trisim)>"
 
     @property
     def simulator_version(self):
@@ -175,13 +225,19 @@ class Backend:
     supports_mpi = False  # one simulation across MPI processes (mpirun -n N)
     supports_threads = False  # several threads per process
 
-    def setup(self, dt, seed, threads=1):
-        """Start a fresh simulation with time step ``dt`` (ms); delays are at least one step.
+    def setup(self, timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params):
+        """Start a fresh simulation; PyNN's ``setup``, returning the MPI rank.
 
-        ``seed`` seeds the simulator's own random numbers where it has any; ``threads`` is the
-        number of threads per process. Under an MPI launcher (see :mod:`trisim.parallel`) the
-        simulator must be spread over all its processes, else this raises
-        :class:`~trisim.errors.BackendError` rather than run N copies of one simulation.
+        Extra parameters every trisim backend takes: ``rng_seed`` seeds the simulator's own
+        random numbers (spike sources, NESTML synapses; without it each simulator keeps
+        PyNN's default); ``threads`` is the number of threads per process (more than one on
+        NEST only); ``resettable=False`` promises that ``reset()`` will not be called, which
+        spares Brian2 a copy of the whole network's state before the first run. Others go
+        to the simulator's PyNN module (``spike_precision``, ``t_flush``, ``use_cvode``...).
+
+        Under an MPI launcher (see :mod:`trisim.parallel`) the simulator must be spread over
+        all its processes, else this raises :class:`~trisim.errors.BackendError` rather than
+        run N copies of one simulation.
         """
         size = parallel.world_size()
         if size > 1 and not self.supports_mpi:
@@ -189,20 +245,51 @@ class Backend:
                                f"process, but this is one of {size} MPI processes; run it "
                                f"without mpirun, or use a backend with MPI: "
                                f"{', '.join(MPI_BACKENDS)}")
+        threads = extra_params.pop("threads", None) or 1
         if threads > 1 and not self.supports_threads:
             raise BackendError(f"backend {self.name!r} runs one thread per process "
                                f"(threads={threads}); use MPI processes instead")
-        self.pynn.setup(timestep=dt, min_delay=dt, **self.setup_options(seed, threads))
+        rng_seed = extra_params.pop("rng_seed", None)
+        self.resettable = extra_params.pop("resettable", True)
+        extra_params.update(self.setup_options(rng_seed, threads))
+        rank = self.pynn.setup(timestep, min_delay, **extra_params)
         if self.num_processes() != size:
             raise BackendError(f"backend {self.name!r}: started as one of {size} MPI processes "
                                f"but the simulator sees {self.num_processes()}; "
                                f"{self.mpi_hint}")
+        return rank
 
-    def setup_options(self, seed, threads):
-        """Extra keyword arguments of this backend's ``setup``."""
+    def setup_options(self, rng_seed, threads):
+        """Extra keyword arguments of this simulator's PyNN ``setup`` for trisim's own
+        (``rng_seed`` may be None: PyNN's default seed)."""
         return {}
 
     mpi_hint = "is it built with MPI?"
+
+    def run(self, simtime, callbacks=None):
+        """Advance by ``simtime`` ms; PyNN's ``run``, returning the time reached.
+
+        ``callbacks`` are PyNN's: each is called with the time and returns the next time it
+        wants to be called (:func:`progress_callback` makes one).
+        """
+        return self.run_until(self.get_current_time() + simtime, callbacks)
+
+    run_for = run
+
+    def run_until(self, time_point, callbacks=None):
+        """Advance until ``time_point`` (ms); PyNN's ``run_until``, returning the time."""
+        self.prepare_run()
+        return self.pynn.run_until(time_point, callbacks)
+
+    def prepare_run(self):
+        """Called before the simulator advances (a hook for backends)."""
+
+    def reset(self, annotations=None):
+        """Back to time 0 with the initial state; recorded data start a new Segment."""
+        if not self.resettable:
+            raise BackendError(f"backend {self.name!r} was set up with resettable=False: "
+                               "reset() needs the initial state it did not keep")
+        self.pynn.reset(annotations or {})
 
     @property
     def is_root(self):
@@ -219,19 +306,6 @@ class Backend:
         self.pynn.simulator.state.clear()
         gc.collect()
         _return_free_memory()
-
-    def run(self, duration, progress=None):
-        """Advance by ``duration`` ms; ``progress(t_ms)`` is called every 5% of the run."""
-        callbacks = None
-        if progress is not None:
-            step = max(duration / 20.0, 1.0)
-
-            def report(t):
-                progress(t)
-                return t + step
-
-            callbacks = [report]
-        self.pynn.run(duration, callbacks=callbacks)
 
     IndexConnector = IndexConnector
 

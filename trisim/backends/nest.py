@@ -4,6 +4,7 @@ import nest
 import numpy as np
 import pyNN.nest
 from pyNN import errors
+from pyNN.nest import simulator
 from pyNN.parameters import ParameterSpace, Sequence
 from pyNN.standardmodels import build_translations
 
@@ -17,7 +18,8 @@ class Projection(pyNN.nest.Projection):
                  synapse_type=None, *args, **kwargs):
         if getattr(synapse_type, "nestml_synapse", False) and synapse_type.has_post_port:
             # NEST runs such a synapse as the model compiled with the postsynaptic neuron
-            paired = getattr(postsynaptic_population.celltype, "paired_synapses", {})
+            celltype = common.uniform_celltype(postsynaptic_population)
+            paired = getattr(celltype, "paired_synapses", {})
             if synapse_type.native_name not in paired:
                 raise BackendError(
                     f"on NEST, the NESTML synapse {type(synapse_type).__name__} (it has a "
@@ -46,23 +48,26 @@ class Projection(pyNN.nest.Projection):
         if ((getattr(synapse, "weight_variable", None) or "weight") != "weight"
                 or (getattr(synapse, "delay_variable", None) or "delay") != "delay"):
             return NotImplemented  # NESTML synapses with their own weight or delay variable
+        celltype = common.uniform_celltype(self.post)
+        if celltype is None:
+            return NotImplemented  # an Assembly of several cell types: one target at a time
         # NESTML cells route "excitatory"/"inhibitory" by weight sign (see _convergent_connect)
-        receptor = getattr(self.post.celltype, "sign_routed_ports", {}).get(
+        receptor = getattr(celltype, "sign_routed_ports", {}).get(
             self.receptor_type, self.receptor_type)
         for name in ("tau_minus", "dendritic_delay_fraction", "w_min_always_zero_in_NEST"):
             parameters.pop(name, None)
         n = sources.size
         weights = np.broadcast_to(np.asarray(parameters.pop("weight"), dtype=float), (n,))
         delays = np.broadcast_to(np.asarray(parameters.pop("delay"), dtype=float), (n,))
-        receptor_scale = getattr(self.post.celltype, "receptor_scale", 1.0)
+        receptor_scale = getattr(celltype, "receptor_scale", 1.0)
         signed = set()  # parameters negated with the weights: they differ from the defaults
         if self._is_nestml_synapse():
             # the model keeps its weights in PyNN's units and positive; what it transmits is
             # scaled to NEST's units and sign, per connection
             parameters[synapse.weight_scale_parameter] = (
-                1000.0 * self._weight_sign() * receptor_scale)
+                1000.0 * self._weight_sign(celltype) * receptor_scale)
         else:
-            if self._weight_sign() < 0:
+            if self._weight_sign(celltype) < 0:
                 weights = -weights
                 if "Wmax" in parameters:  # NEST's bounded synapses: the bound takes the sign
                     parameters["Wmax"] = -np.asarray(parameters["Wmax"])
@@ -72,8 +77,8 @@ class Projection(pyNN.nest.Projection):
                     "synapse_label": np.full(n, self.nest_synapse_label, dtype=float),
                     "weight": np.ascontiguousarray(weights),
                     "delay": np.ascontiguousarray(delays)}
-        if not self.post.celltype.standard_receptor_type:
-            port = self.post.celltype.get_receptor_type(receptor)
+        if not celltype.standard_receptor_type:
+            port = celltype.get_receptor_type(receptor)
             syn_spec["receptor_type"] = np.full(n, port, dtype=float)
         native = synapse.native_parameters
         for name, value in parameters.items():
@@ -125,18 +130,19 @@ class Projection(pyNN.nest.Projection):
             parameter_space.update(weight=-1 * parameter_space["weight"])
         super()._set_attributes(parameter_space)
 
-    def _weight_sign(self):
-        """-1 where NEST wants this projection's weights negative, else +1.
+    def _weight_sign(self, celltype):
+        """-1 where NEST wants this projection's weights negative on cells of ``celltype``,
+        else +1.
 
         NEST takes inhibitory conductances as negative weights (pyNN.nest negates them). A
         NESTML model whose spike ports are qualified excitatory/inhibitory has one NEST port
         that routes by sign, whatever the weight's unit: there users name the port and give
         positive weights, as on the other backends, and inhibitory ones are negated here.
         """
-        route = getattr(self.post.celltype, "sign_routed_ports", {}).get(self.receptor_type)
+        route = getattr(celltype, "sign_routed_ports", {}).get(self.receptor_type)
         if route is not None:
             return -1.0 if route == "inhibitory" else 1.0
-        return -1.0 if self.receptor_type == "inhibitory" and self.post.conductance_based else 1.0
+        return -1.0 if self.receptor_type == "inhibitory" and celltype.conductance_based else 1.0
 
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, **parameters):
         if self._is_nestml_synapse():  # one realisation, whichever connector is used
@@ -144,12 +150,13 @@ class Projection(pyNN.nest.Projection):
             sources = np.atleast_1d(np.asarray(presynaptic_indices, dtype=np.int64))
             targets = np.full(sources.size, int(postsynaptic_index), dtype=np.int64)
             return self._connect_index_arrays(sources, targets, **parameters)
-        route = getattr(self.post.celltype, "sign_routed_ports", {}).get(self.receptor_type)
+        celltype = self.post[postsynaptic_index].celltype  # an Assembly's differ by cell
+        route = getattr(celltype, "sign_routed_ports", {}).get(self.receptor_type)
         if route is None:
             return super()._convergent_connect(presynaptic_indices, postsynaptic_index,
                                                **parameters)
         # connect under a name pyNN.nest leaves unsigned, with the sign applied here
-        parameters["weight"] = self._weight_sign() * parameters["weight"]
+        parameters["weight"] = self._weight_sign(celltype) * parameters["weight"]
         port, self.receptor_type = self.receptor_type, "excitatory"
         try:
             return super()._convergent_connect(presynaptic_indices, postsynaptic_index,
@@ -162,18 +169,27 @@ class SpikeSourceArray(pyNN.nest.SpikeSourceArray):
     """PyNN's spike source as NEST's ``spike_train_injector``: one node per train, whose
     spike at time t reaches its targets at t + delay.
 
-    pyNN.nest relays each train from a ``spike_generator`` device through a
-    ``parrot_neuron_ps``: with one train per target (seed 001's afferents) that made NEST's
-    runs 1.6 times as long, and its precise times put a spike whose time lies a rounding error
-    past a step boundary (such as 3 * 0.1 ms) one step late. Off-grid times move to the end of
-    their step, where that relay delivered them to grid-based cells.
+    pyNN.nest relays each train from a ``spike_generator`` device through a parrot neuron:
+    with one train per target (seed 001's afferents) that made NEST's runs 1.6 times as long.
+    With ``spike_precision="off_grid"`` (PyNN's default) the injector keeps each spike's exact
+    time, as pyNN.nest's ``parrot_neuron_ps`` does: recorded as given, delivered to grid-based
+    cells at the end of its step; with "on_grid" off-grid times move to the end of their step.
     """
 
     translations = build_translations(("spike_times", "spike_times"))
     nest_name = {"on_grid": "spike_train_injector", "off_grid": "spike_train_injector"}
-    extra_parameters = {"allow_offgrid_times": True}
     uses_parrot = False
     always_local = False  # a node on one process, not a device on each
+
+
+def _grid_snapped(times, dt):
+    """``times`` (ms) with those a float rounding error away from a step boundary (such as
+    2.0000000000000004 or 3 * 0.1) exactly on it: NEST's precise spike times would put such
+    a spike one step late."""
+    steps = np.round(times / dt)
+    per_ms = round(1.0 / dt)
+    boundary = steps / per_ms if np.isclose(per_ms * dt, 1.0, rtol=0, atol=1e-12) else steps * dt
+    return np.where(np.abs(times / dt - steps) < 1e-6, boundary, times)
 
 
 class Population(common.GlobalInitialValues, pyNN.nest.Population):
@@ -187,24 +203,48 @@ class Population(common.GlobalInitialValues, pyNN.nest.Population):
         # nodes are created empty and each takes its train as one numpy array.
         space = self.celltype.parameter_space
         trains = space["spike_times"]
-        cells = ParameterSpace({"spike_times": trains}, shape=(self.size,))
-        cells.evaluate(simplify=False)  # a train per cell, as pyNN.nest reads them
         space.update(spike_times=Sequence([]))
         try:
             super()._create_cells()
         finally:
             space.update(spike_times=trains)
+        precise = simulator.state.spike_precision == "off_grid"
+        self._local_nodes().set(precise_times=precise, allow_offgrid_times=not precise)
+        self._set_spike_trains(trains)
+
+    def _local_nodes(self):
         local = np.resize(self._mask_local, self.size)  # [True]: every node is local
-        nodes = (self.node_collection if local.all() else
-                 self.node_collection[np.flatnonzero(local).tolist()])
+        return (self.node_collection if local.all() else
+                self.node_collection[np.flatnonzero(local).tolist()])
+
+    def _set_spike_trains(self, trains):
+        """Give each local node its train (of ``trains``, the spike_times parameter) as one
+        numpy array, on NEST's clock (which runs on from the previous run after reset())."""
+        parameter_space = ParameterSpace({"spike_times": trains}, shape=(self.size,))
+        parameter_space.evaluate(simplify=False)  # a train per cell, as pyNN.nest reads them
+        local = np.resize(self._mask_local, self.size)
+        dt, offset = simulator.state.dt, simulator.state._time_offset
+        trains = [_grid_snapped(np.asarray(cell["spike_times"].value, dtype=float), dt) + offset
+                  for cell, is_local in zip(parameter_space, local) if is_local]
         try:
-            nodes.set([{"spike_times": np.asarray(cell["spike_times"].value, dtype=float)}
-                       for cell, is_local in zip(cells, local) if is_local])
+            self._local_nodes().set([{"spike_times": train} for train in trains])
         except nest.NESTError as error:
             if "sorted" in str(error):  # the message pyNN.nest gives
                 raise errors.InvalidParameterValueError(
                     "Spike times given to SpikeSourceArray must be in increasing order") from None
             raise
+
+    def _set_parameters(self, parameter_space):
+        if isinstance(self.celltype, SpikeSourceArray):
+            return self._set_spike_trains(parameter_space["spike_times"])
+        super()._set_parameters(parameter_space)
+
+    def _get_parameters(self, *names):
+        values = super()._get_parameters(*names)
+        offset = simulator.state._time_offset
+        if isinstance(self.celltype, SpikeSourceArray) and offset and "spike_times" in names:
+            values["spike_times"] = values["spike_times"] - offset  # as given, after reset()
+        return values
 
     def _set_initial_value_array(self, variable, value):
         # NESTML cell types take initial values in PyNN units; NEST wants the model's units
@@ -224,7 +264,17 @@ class NestBackend(common.Backend):
     supports_threads = True
     mpi_hint = "NEST's PyPI wheel has no MPI: run 'make setup-mpi' (README, MPI runs)"
 
-    def setup_options(self, seed, threads):
+    def reset(self, annotations=None):
+        super().reset(annotations)
+        # pyNN.nest re-sends the spike times of its own sources shifted to NEST's clock
+        for population in simulator.state.populations:
+            if isinstance(population.celltype, SpikeSourceArray):
+                population._set_spike_trains(population.celltype.parameter_space["spike_times"])
+
+    def setup_options(self, rng_seed, threads):
         # The same seed and number of virtual processes (MPI ranks x threads) give the same
         # simulation whatever the split (NEST's guarantee; tests/test_mpi.py checks it).
-        return {"rng_seed": seed, "threads": threads, "verbosity": "error"}
+        options = {"threads": threads, "verbosity": "error"}
+        if rng_seed is not None:
+            options["rng_seed"] = rng_seed
+        return options

@@ -153,10 +153,10 @@ class Projection(pyNN.neuron.Projection):
             value = np.asarray(parameters[name], dtype=float)
             return value[local] if value.ndim else float(value)
 
+        if common.uniform_celltype(self.post) is None:
+            return None  # an Assembly of several cell types: one target at a time
         weight = values("weight")
-        delay = values("delay") + _DELAY_MARGIN
-        if getattr(self.post.celltype, "nestml_step_semantics", False):
-            delay = delay - _NESTML_EVENT_ADVANCE * simulator.state.dt
+        delay = values("delay") + _DELAY_MARGIN - self._advance(0)  # one cell type
         gids = np.asarray(self.pre.all_cells, dtype=np.int64)[sources]
         connect = simulator.state.parallel_context.gid_connect
         append = self._stream_netcons.append
@@ -177,15 +177,26 @@ class Projection(pyNN.neuron.Projection):
         self._stream_post.append(targets.astype(np.int32))
         return n
 
-    def _advance(self):
-        """How much earlier than its delay the postsynaptic cell takes an event (ms)."""
-        if getattr(self.post.celltype, "nestml_step_semantics", False):
+    def _target_celltype(self, target):
+        """The cell type of postsynaptic cell ``target`` (an index; an Assembly's differ)."""
+        celltype = common.uniform_celltype(self.post)
+        return self.post[target].celltype if celltype is None else celltype
+
+    def _has_nestml_targets(self):
+        populations = getattr(self.post, "populations", [self.post])  # an Assembly's, or one
+        return any(getattr(p.celltype, "nestml_step_semantics", False) for p in populations)
+
+    def _advance(self, target):
+        """How much earlier than its delay postsynaptic cell ``target`` takes an event (ms)."""
+        if getattr(self._target_celltype(target), "nestml_step_semantics", False):
             return _NESTML_EVENT_ADVANCE * simulator.state.dt
         return 0.0
 
-    def _receptor_variable(self, cell):
-        """(reference, scale): where a NESTML synapse on ``cell`` adds what it transmits."""
-        if getattr(self.post.celltype, "nestml_step_semantics", False):
+    def _receptor_variable(self, cell, target):
+        """(reference, scale): where a NESTML synapse on ``cell`` (postsynaptic cell
+        ``target``) adds what it transmits."""
+        celltype = self._target_celltype(target)
+        if getattr(celltype, "nestml_step_semantics", False):
             port = getattr(cell, self.receptor_type)  # the port process of a NESTML cell
             return getattr(cell.process, f"_ref_{self.receptor_type}"), port.scale
         receptor = getattr(cell, self.receptor_type, None)
@@ -196,7 +207,7 @@ class Projection(pyNN.neuron.Projection):
             return receptor._ref_i, -1.0
         raise BackendError(f"{self.label}: NESTML synapses on NEURON drive exponential "
                            f"receptors and NESTML cells; receptor {self.receptor_type!r} of "
-                           f"{self.post.celltype.__class__.__name__} is {kind}")
+                           f"{celltype.__class__.__name__} is {kind}")
 
     def _relay(self, target, delay):
         """The relay process of this projection's connections onto ``target`` with ``delay``."""
@@ -206,9 +217,9 @@ class Projection(pyNN.neuron.Projection):
         synapse, h = self.synapse_type, simulator.h
         cell = self.post.all_cells[target]._cell
         relay = getattr(h, synapse.relay_mechanism)(cell.source_section(0.5))
-        arrival = delay - self._advance()  # D: when the receptor takes the spike
+        arrival = delay - self._advance(target)  # D: when the receptor takes the spike
         relay.nml_delay = arrival + _DELAY_MARGIN
-        reference, relay.nml_scale = self._receptor_variable(cell)
+        reference, relay.nml_scale = self._receptor_variable(cell, target)
         h.setpointer(reference, "nml_target", relay)
         # a random stream of its own, named by (projection, target, relay of that target):
         # the same numbers whatever the number of MPI processes
@@ -241,13 +252,12 @@ class Projection(pyNN.neuron.Projection):
         values = [(index, column(name)) for name, index in fields.items() if name in parameters]
         gids = np.asarray(self.pre.all_cells, dtype=np.int64)[sources].tolist()
         connect = simulator.state.parallel_context.gid_connect
-        advance = self._advance()
         for k, (gid, target, delay) in enumerate(zip(gids, targets.tolist(), delays)):
             nc = connect(gid, self._relay(target, delay))
             vector = nc.weight
             for index, column_values in values:
                 vector[index] = column_values[k]
-            nc.delay = delay - advance + _DELAY_MARGIN
+            nc.delay = delay - self._advance(target) + _DELAY_MARGIN
             self._stream_netcons.append(nc)
         self._stream_pre.append(sources.astype(np.int32))
         self._stream_post.append(targets.astype(np.int32))
@@ -282,12 +292,13 @@ class Projection(pyNN.neuron.Projection):
                 for nc, item in zip(self._stream_netcons, picked.tolist()):
                     setattr(_StreamConnection(None, None, nc, fields), name, item)
         super()._set_attributes(parameter_space)
-        advance = self._advance()
-        if delays and advance:  # new delays need the advance the first ones got
-            connections = [c.nc for group in self._connections.values()
-                           for targets in group.values() for c in targets]
-            for nc in self._stream_netcons + connections:
-                nc.delay -= advance
+        if delays and self._has_nestml_targets():  # new delays need the first ones' advance
+            streams = (zip(np.concatenate(self._stream_post).tolist(), self._stream_netcons)
+                       if self._stream_netcons else ())
+            connections = [(target, c.nc) for target, group in self._connections.items()
+                           for sources in group.values() for c in sources]
+            for target, nc in [*streams, *connections]:
+                nc.delay -= self._advance(target)
 
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, **parameters):
         if getattr(self.synapse_type, "nestml_synapse", False):
@@ -295,11 +306,11 @@ class Projection(pyNN.neuron.Projection):
             targets = np.full(sources.size, int(postsynaptic_index), dtype=np.int64)
             return self._connect_relays(sources, targets, parameters)
         super()._convergent_connect(presynaptic_indices, postsynaptic_index, **parameters)
-        new = [c for group in self._connections[postsynaptic_index].values() for c in group]
-        if getattr(self.post.celltype, "nestml_step_semantics", False):
-            advance = _NESTML_EVENT_ADVANCE * pyNN.neuron.simulator.state.dt
-            for connection in new:
-                connection.nc.delay -= advance
+        advance = self._advance(postsynaptic_index)
+        if advance:
+            for group in self._connections[postsynaptic_index].values():
+                for connection in group:
+                    connection.nc.delay -= advance
 
 
 class NestmlInjection(common.CheckedInjection):
@@ -339,11 +350,19 @@ class NeuronBackend(common.Backend):
     mpi_hint = "NEURON needs an MPI library at run time (make setup-mpi)"
     current_source_mixin = NestmlInjection
 
-    def setup(self, dt, seed, threads=1):
-        super().setup(dt, seed, threads)
+    def setup(self, timestep=common.DEFAULT_TIMESTEP, min_delay=common.DEFAULT_MIN_DELAY,
+              **extra_params):
+        rng_seed = extra_params.get("rng_seed")
+        rank = super().setup(timestep, min_delay, **extra_params)
         simulator.state.trisim_projections = 0
-        # the seed of every Random123 stream (NESTML synapses' random numbers)
-        simulator.h.Random().Random123_globalindex(seed)
+        if rng_seed is not None:
+            # the seed of every Random123 stream (NESTML synapses' random numbers)
+            simulator.h.Random().Random123_globalindex(rng_seed)
+        return rank
+
+    def setup_options(self, rng_seed, threads):
+        # pyNN.neuron's spike sources draw from streams numbered from this base
+        return {} if rng_seed is None else {"native_rng_baseseed": rng_seed}
 
     def release(self):
         pynn_projections._projections.clear()  # pyNN.neuron keeps every Projection alive
