@@ -455,3 +455,37 @@ def test_docstring_examples_run():
     from trisim.analysis import replay as module
     result = doctest.testmod(module)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_weighted_correlation_of_detected_events_needs_their_sparse_edge_bins_trimmed():
+    # planted sequences found by the published rule (100 ms bins, z >= 1 grown to z >= 0):
+    # the events begin and end with bins holding a background spike or two
+    block = replay_block(seed=3, n_events=12)
+    place, _, position, planted = rest_phase(block)
+    curves = tuning_curves(block.groups[0].spiketrains, position)
+    events = population_events(place, "binned")
+    assert len(events) == len(planted)
+    trimmed, untrimmed = (score_events(block.groups[0].spiketrains, curves, events,
+                                       n_shuffles=300, seed=1, min_edge_spikes=m)
+                          for m in (2, 1))
+
+    def found(scored, score):
+        return int(np.sum(scored.array_annotations[f"{score}_p"] < 0.05))
+
+    # rank order finds every event either way; the weighted correlation, each bin weighing
+    # the same whatever its spikes, is pulled towards 0 by the sparse edge bins untrimmed
+    assert found(trimmed, "rank_order") == found(untrimmed, "rank_order") == 12
+    assert found(trimmed, "weighted_correlation") >= 10 > found(untrimmed,
+                                                                "weighted_correlation")
+    assert found(trimmed, "line_fit") > found(untrimmed, "line_fit")
+    r_trimmed, r_untrimmed = (np.abs(scored.array_annotations["weighted_correlation"])
+                              for scored in (trimmed, untrimmed))
+    assert np.median(r_trimmed) > 0.8 and np.median(r_untrimmed) < 0.7
+    assert r_trimmed.max() > 0.99 > 0.95 > r_untrimmed.max()
+    spans = trimmed.array_annotations
+    assert np.all(spans["scored_start_s"] >= events.times.rescale(pq.s).magnitude - 1e-9)
+    # the direction is the planted one wherever the correlation is significant
+    significant = spans["weighted_correlation_p"] < 0.05
+    signs = np.sign(spans["weighted_correlation"][significant])
+    expected = np.where(planted.labels[significant] == "forward", 1, -1)
+    np.testing.assert_array_equal(signs, expected)
