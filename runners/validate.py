@@ -21,7 +21,7 @@ from trisim.analysis import report, validation
 from trisim.backends import BACKENDS
 from trisim.errors import ConfigError, InputFileError, TrisimError, unknown_name
 from trisim.experiment import Run
-from trisim.runners import batch
+from trisim.runners import batch, script
 
 DEFAULT_BACKENDS = ("nest", "neuron", "brian2")
 DEFAULT_SEEDS = 5
@@ -54,11 +54,13 @@ class Validation:
 
 def validate(model, backends=DEFAULT_BACKENDS, n_seeds=DEFAULT_SEEDS, out_dir="out/validate",
              config_path=None, overrides=(), scale=None, duration=None, jobs=None,
-             progress_bar=None):
-    """Run ``model`` (a name or path, see :func:`trisim.model.load`) on each backend with
+             progress_bar=None, script_args=()):
+    """Run ``model`` (a name or path, see :func:`trisim.model.load`, or an unchanged PyNN
+    script with its ``script_args``, see :mod:`trisim.runners.script`) on each backend with
     ``n_seeds`` seeds, compare, write the report.
 
-    The seeds are the config's seed and the ``n_seeds - 1`` integers after it. Everything given
+    The seeds are the config's seed (a script's: 1) and the ``n_seeds - 1`` integers after
+    it. Everything given
     is checked before any simulation starts. ``progress_bar(total)``, if given, returns a
     callable told how many of the runs to simulate have finished.
 
@@ -70,10 +72,15 @@ def validate(model, backends=DEFAULT_BACKENDS, n_seeds=DEFAULT_SEEDS, out_dir="o
     backends = _checked_backends(backends)
     _check_seeds(n_seeds)
     jobs = batch.checked_jobs(jobs, default=max(1, len(os.sched_getaffinity(0))))
-    model = models.load(model)
-    first = model.config(config_path, overrides, None, scale, duration).simulation.seed
-    runs = [Run(model, backend, first + offset, Path(out_dir), tuple(overrides), scale,
-                duration, config_path) for backend in backends for offset in range(n_seeds)]
+    if script.is_script(model):
+        script.check_no_model_options(config_path, overrides, scale, duration)
+        runs = script.runs(model, script_args, backends, n_seeds, Path(out_dir))
+    else:
+        script.check_no_script_arguments(model, script_args)
+        model = models.load(model)
+        first = model.config(config_path, overrides, None, scale, duration).simulation.seed
+        runs = [Run(model, backend, first + offset, Path(out_dir), tuple(overrides), scale,
+                    duration, config_path) for backend in backends for offset in range(n_seeds)]
     batch.check(runs)
     out_dir = output.writable_directory(out_dir)
     results = batch.execute(runs, jobs, progress_bar)

@@ -31,8 +31,8 @@ class Parser(argparse.ArgumentParser):
 
 def model_argument(parser):
     parser.add_argument("model", help="an installed model's name (see 'trisim models'), or "
-                        "a path: a model module (.py, with its .yaml beside it) or a config "
-                        "(.yaml) naming its module")
+                        "a path: a model module (.py, with its .yaml beside it), a config "
+                        "(.yaml) naming its module, or (run, validate) an unchanged PyNN script")
 
 
 def config_options(parser, runs="the run"):
@@ -107,6 +107,13 @@ def command_models(args):
     print_lines(models.lines())
 
 
+def script_arguments(parser):
+    """The command takes a PyNN script's own arguments after ``--`` (see :func:`main`)."""
+    parser.set_defaults(script_args=[])
+    parser.epilog = ("MODEL may be an unchanged PyNN script (.py); its own arguments go last, "
+                     "after --: ... SCRIPT.py [options] -- SCRIPT_ARG ...")
+
+
 def run_arguments(parser):
     model_argument(parser)
     backend_option(parser)
@@ -114,9 +121,17 @@ def run_arguments(parser):
     parser.add_argument("--seed", type=int, help="random seed (network, initial state, "
                         "simulator)")
     out_option(parser, "out")
+    script_arguments(parser)
 
 
 def command_run(args):
+    from trisim.runners import script
+    if script.is_script(args.model):
+        script.check_no_model_options(args.config, args.set, args.scale, args.duration)
+        print_lines(script.run_script(args.model, args.backend, args.out, args.seed,
+                                      args.script_args))
+        return
+    script.check_no_script_arguments(args.model, args.script_args)
     from trisim.runners import run
     print_lines(run.run(args.model, args.backend, args.out, args.config, args.set, args.seed,
                         args.scale, args.duration, progress_bar=progress_over_time))
@@ -215,13 +230,14 @@ def validate_arguments(parser):
     config_options(parser, "every run")
     jobs_option(parser, None, "runs at a time, each in its own process (default: CPU count)")
     out_option(parser, "out/validate")
+    script_arguments(parser)
 
 
 def command_validate(args):
     from trisim.runners import validate
     result = validate.validate(args.model, args.backends, args.seeds, args.out, args.config,
                                args.set, args.scale, args.duration, args.jobs,
-                               progress_bar=progress_over_runs)
+                               progress_bar=progress_over_runs, script_args=args.script_args)
     print_lines(validate.summary_lines(result))
     return 0 if result.agree else EXIT_DISAGREE
 
@@ -385,7 +401,15 @@ def build_parser():
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # after "--": a PyNN script's own arguments (trisim run/validate SCRIPT.py ... -- ARGS)
+    split = argv.index("--") if "--" in argv else len(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv[:split])
+    if split < len(argv):
+        if not hasattr(args, "script_args"):
+            parser.error(f"trisim {args.command} takes no arguments after --")
+        args.script_args = argv[split + 1:]
     try:
         status = args.handler(args)
     except TrisimError as exc:

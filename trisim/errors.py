@@ -36,6 +36,10 @@ class NotPortableError(TrisimError, AttributeError):
     """A PyNN call that one simulator's module offers and another's has no equivalent for."""
 
 
+class ScriptError(TrisimError, RuntimeError):
+    """A PyNN script run by trisim failed; the message names the script's line."""
+
+
 def unknown_name(kind, name, valid):
     """Return an :class:`UnknownNameError` naming ``name`` and listing the ``valid`` choices."""
     return UnknownNameError(f"unknown {kind} {name!r}; valid: {', '.join(sorted(valid))}")

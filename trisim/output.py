@@ -32,17 +32,24 @@ def provenance(model, backend, config):
     """Annotations that make a run reproducible: versions, seed, time step and the full config."""
     return {
         "model": model,
+        **environment(backend),
+        "seed": config.simulation.seed,
+        "dt_ms": config.simulation.dt,
+        "scale": config.simulation.scale,
+        "config": json.dumps(config.as_dict()),
+    }
+
+
+def environment(backend):
+    """The provenance of every run: what ran it (versions, commit, command line) and when."""
+    return {
         "backend": backend.name,
         "simulator_version": backend.simulator_version,
         "pynn_version": metadata.version("PyNN"),
         "trisim_version": metadata.version("trisim"),
         "trisim_git_commit": git_commit(),
         "python_version": platform.python_version(),
-        "seed": config.simulation.seed,
         "mpi_processes": backend.num_processes(),
-        "dt_ms": config.simulation.dt,
-        "scale": config.simulation.scale,
-        "config": json.dumps(config.as_dict()),
         "command": " ".join(sys.argv),
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
@@ -86,19 +93,32 @@ def _cell_trains(spiketrains, population):
     return trains
 
 
+def recorded_data(population, segment):
+    """``(spike trains, signals)`` of ``population`` in one Neo Segment of its recorded data
+    (as PyNN's ``get_data`` gives it): a train per cell in cell order, signal channels by cell."""
+    return (_cell_trains(segment.spiketrains, population),
+            _signals_in_cell_order(list(segment.analogsignals)))
+
+
 def collect_block(populations, annotations):
     """Gather every population's recorded data into one Block with one Group per population.
 
     Collective under MPI (every process calls it): the Block is complete on rank 0 only.
     """
+    return assemble_block({name: recorded_data(population,
+                                               population.get_data(gather=True).segments[0])
+                           for name, population in populations.items()}, annotations)
+
+
+def assemble_block(recorded, annotations):
+    """One Block of one Segment, annotated with ``annotations``, holding ``recorded``:
+    ``{population name: (spike trains, signals)}`` (see :func:`recorded_data`), with one Group
+    per population."""
     block = neo.Block(name=annotations["model"], **annotations)
     segment = neo.Segment(name="run")
     block.segments.append(segment)
     trains = []
-    for name, population in populations.items():
-        recorded = population.get_data(gather=True).segments[0]
-        cells = _cell_trains(recorded.spiketrains, population)
-        signals = _signals_in_cell_order(list(recorded.analogsignals))
+    for name, (cells, signals) in recorded.items():
         group = neo.Group(name=name)
         for train in cells:
             train.annotations["source_population"] = name
