@@ -5,7 +5,7 @@ DEMO_OUT ?= out/demo
 DEMO_SCALE ?= 0.1
 DEMO_SEEDS ?= 5
 
-.PHONY: setup demo test bench setup-mpi test-mpi bench-mpi
+.PHONY: setup demo test docs bench setup-mpi test-mpi bench-mpi
 
 setup:
 	bash scripts/setup.sh
@@ -20,6 +20,12 @@ demo: setup
 
 test: setup
 	$(VENV)/bin/python -m pytest -q
+
+# The documentation site (docs/, Sphinx + numpydoc + MyST) into docs/_build/html; every warning
+# (a broken cross-reference included: nitpicky) fails the build. About a minute on 2 cores.
+docs: setup
+	PYNEST_QUIET=1 $(VENV)/bin/python -m sphinx -b html -n -W --keep-going -q docs docs/_build/html
+	@echo "docs: open docs/_build/html/index.html"
 
 # trisim against native NEST, NEURON and Brian2 scripts of seed 002, side by side (whole process,
 # build, run, memory; medians of 3), and a scaling sweep; ~40 min on 2 cores. Results per commit

@@ -83,6 +83,7 @@ STTC_CELLS = 50
 
 SAMPLE, SCALAR, SPECTRUM = "sample", "scalar", "spectrum"
 
+#: The rule, in words (every ``verdict.json`` holds it).
 RULE = (f"For each population, statistic and pair of backends A and B: the effect size is the "
         f"distance between A and B with all seeds pooled (Kolmogorov-Smirnov distance D of the "
         f"pooled values for distributions over cells or pairs; absolute difference of the means "
@@ -187,7 +188,7 @@ class Comparison:
     """Everything :func:`compare_backends` found, for the verdict and the report.
 
     ``seeds[label]`` lists each run's seed; ``measurements[label][run][population][statistic]``
-    holds what :attr:`Statistic.compute` returned; ``results`` holds one dict per population,
+    holds what ``Statistic.compute`` returned; ``results`` holds one dict per population,
     statistic and pair of labels (see :func:`compare_pair`).
     """
 
@@ -289,7 +290,7 @@ def compare_pair(runs_a, runs_b, kind):
     Parameters
     ----------
     runs_a, runs_b : list
-        One measurement per seed, as :attr:`Statistic.compute` returns it.
+        One measurement per seed, as ``Statistic.compute`` returns it.
     kind : {"sample", "scalar", "spectrum"}
 
     Returns

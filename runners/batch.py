@@ -2,7 +2,7 @@
 experiments.
 
 Each :class:`~trisim.experiment.Run` is one ``trisim run`` in a fresh interpreter (NEST and
-NEURON keep global state), at most ``jobs`` at a time (:func:`trisim.runners.process.run_jobs`:
+NEURON keep global state), at most ``jobs`` at a time (``trisim.runners.process.run_jobs``:
 Ctrl-C starts no more runs and ends the running ones; finished runs stay on disk). A run
 already on disk is reused when its NIX file's provenance records the same model, backend, seed
 and resolved config and its summary is beside it, so an interrupted batch resumes where it

@@ -22,12 +22,12 @@ if [ ! -x "$VENV/bin/python" ]; then
     "$VENV/bin/pip" install -q --upgrade pip
 fi
 
-# Reinstall only when the dependency pins changed.
+# Reinstall only when the dependency pins changed (the test and docs extras included).
 stamp="$VENV/.trisim-deps"
 want=$(sha256sum setup.cfg pyproject.toml | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "setup: installing Python dependencies (pinned in setup.cfg)"
-    "$VENV/bin/pip" install -q -e ".[test]"
+    "$VENV/bin/pip" install -q -e ".[test,docs]"
     echo "$want" > "$stamp"
 fi
 
