@@ -5,7 +5,7 @@ DEMO_OUT ?= out/demo
 DEMO_SCALE ?= 0.1
 DEMO_SEEDS ?= 5
 
-.PHONY: setup demo test docs bench setup-mpi test-mpi bench-mpi
+.PHONY: setup demo test docs docs-figures bench setup-mpi test-mpi bench-mpi
 
 setup:
 	bash scripts/setup.sh
@@ -26,6 +26,11 @@ test: setup
 docs: setup
 	PYNEST_QUIET=1 $(VENV)/bin/python -m sphinx -b html -n -W --keep-going -q docs docs/_build/html
 	@echo "docs: open docs/_build/html/index.html"
+
+# The model pages' figures (docs/figures/*.png, committed): small runs and experiments of trisim's
+# own commands, one backend each (docs/figures.py); a few minutes on 2 cores, niced.
+docs-figures: setup
+	nice -n 10 $(VENV)/bin/python docs/figures.py
 
 # trisim against native NEST, NEURON and Brian2 scripts of seed 002, side by side (whole process,
 # build, run, memory; medians of 3), and a scaling sweep; ~40 min on 2 cores. Results per commit
