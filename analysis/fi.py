@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import quantities as pq
-from matplotlib.figure import Figure
 
 from trisim.analysis.checks import check_positive_quantity, checked_spiketrains
 
@@ -132,6 +131,7 @@ def plot_fi(results, title, path):
 
     ``results`` is ``{label: rows}`` with rows as :func:`compare` returns them.
     """
+    from matplotlib.figure import Figure  # here: models import this module on every start
     kinds = [key for key in INPUT_LABELS if any(key in rows[0] for rows in results.values())]
     figure = Figure(figsize=(7 * len(kinds), 4.5), layout="constrained")
     panels = dict(zip(kinds, np.atleast_1d(figure.subplots(1, len(kinds)))))

@@ -5,14 +5,14 @@ The population frequency is read off the autocorrelation of the population rate,
 peak of its spectrum: in a network firing one spike per cell per cycle the rate is a train of
 narrow pulses, whose spectrum spreads its power over the harmonics, and with a few hundred
 milliseconds of data the largest spectral peak often lands on a harmonic.
+
+Elephant is imported by the functions that use it (as in :mod:`trisim.analysis.statistics`):
+models import this module to declare their statistics, and should not pay Elephant's import on
+every start.
 """
 
 import numpy as np
 import quantities as pq
-from elephant.conversion import BinnedSpikeTrain
-from elephant.kernels import GaussianKernel
-from elephant.signal_processing import cross_correlation_function
-from elephant.statistics import instantaneous_rate
 
 from trisim.analysis.checks import check_positive_quantity, checked_spiketrains
 
@@ -59,6 +59,9 @@ def population_frequency(spiketrains, smoothing=1 * pq.ms, sampling_period=0.25 
     >>> round(float(population_frequency(trains)), 1)
     40.0
     """
+    from elephant.kernels import GaussianKernel
+    from elephant.signal_processing import cross_correlation_function
+    from elephant.statistics import instantaneous_rate
     spiketrains = checked_spiketrains(spiketrains)
     for value, name in ((smoothing, "smoothing"), (sampling_period, "sampling_period"),
                         (max_period, "max_period")):
@@ -153,6 +156,7 @@ def chance_kappa(spiketrains, bin_size=2 * pq.ms):
 
 def _binary_counts(spiketrains, bin_size):
     """Cells x bins array of 0/1: did the cell fire in the bin."""
+    from elephant.conversion import BinnedSpikeTrain
     spiketrains = checked_spiketrains(spiketrains)
     check_positive_quantity(bin_size, "bin_size", pq.ms)
     binned = BinnedSpikeTrain(spiketrains, bin_size=bin_size, tolerance=None)

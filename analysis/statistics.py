@@ -4,16 +4,14 @@ Every statistic Elephant provides is taken from Elephant, so the numbers compare
 NEURON and Brian2 come from one reviewed implementation. This module selects the spike trains of
 each population, samples cells and pairs reproducibly, converts units, and turns the results into
 plain Python values for JSON summaries. The summary every run writes (rate and CV per
-population) is :mod:`trisim.analysis.summary`'s, without Elephant.
+population) is :mod:`trisim.analysis.summary`'s, without Elephant. Elephant is imported by the
+functions that use it: importing it (and SciPy, and MPI through mpi4py) costs about a second,
+which models and commands that import this module only to declare what they compare would
+otherwise pay on every start.
 """
 
-import elephant
 import numpy as np
 import quantities as pq
-from elephant.conversion import BinnedSpikeTrain
-from elephant.spectral import welch_psd
-from elephant.spike_train_correlation import correlation_coefficient, spike_time_tiling_coefficient
-from elephant.statistics import cv, isi, lv, mean_firing_rate, time_histogram
 
 from trisim.analysis.checks import (check_integer, check_positive_quantity, checked_spiketrains,
                                    finite_or_none)
@@ -33,6 +31,7 @@ def firing_rates(spiketrains):
     pq.Quantity
         One rate per train, in Hz (Elephant returns the inverse of the train's time unit).
     """
+    from elephant.statistics import mean_firing_rate
     spiketrains = checked_spiketrains(spiketrains)
     return pq.Quantity([mean_firing_rate(train).rescale(pq.Hz).item() for train in spiketrains],
                        pq.Hz)
@@ -52,6 +51,7 @@ def cv_isi(spiketrains, min_spikes=MIN_SPIKES_FOR_ISI_STATISTICS):
     np.ndarray
         One CV per train.
     """
+    from elephant.statistics import cv
     return _isi_statistic(spiketrains, cv, min_spikes)
 
 
@@ -72,6 +72,7 @@ def lv_isi(spiketrains, min_spikes=MIN_SPIKES_FOR_ISI_STATISTICS):
     np.ndarray
         One LV per train.
     """
+    from elephant.statistics import lv
     return _isi_statistic(spiketrains, lv, min_spikes)
 
 
@@ -98,6 +99,8 @@ def correlation_coefficients(spiketrains, bin_size, n_cells=100, seed=0):
         The ``k (k - 1) / 2`` coefficients of the ``k`` sampled trains (upper triangle, row
         major); empty if fewer than two trains have spikes.
     """
+    from elephant.conversion import BinnedSpikeTrain
+    from elephant.spike_train_correlation import correlation_coefficient
     spiketrains = checked_spiketrains(spiketrains)
     check_positive_quantity(bin_size, "bin_size", pq.ms)
     check_integer(n_cells, "n_cells", minimum=2)
@@ -133,6 +136,7 @@ def sttc_sample(spiketrains, dt, n_pairs=200, seed=0):
     np.ndarray
         One STTC per pair; empty if fewer than two trains have spikes.
     """
+    from elephant.spike_train_correlation import spike_time_tiling_coefficient
     spiketrains = checked_spiketrains(spiketrains)
     check_positive_quantity(dt, "dt", pq.ms)
     check_integer(n_pairs, "n_pairs", minimum=1)
@@ -160,6 +164,7 @@ def population_rate(spiketrains, bin_size):
         One channel in Hz, sampled every ``bin_size`` from the bins' left edges; annotated with
         ``bin_size_ms`` and ``n_spiketrains``.
     """
+    from elephant.statistics import time_histogram
     spiketrains = checked_spiketrains(spiketrains)
     check_positive_quantity(bin_size, "bin_size", pq.ms)
     rate = time_histogram(spiketrains, bin_size, output="rate").rescale(pq.Hz)
@@ -187,6 +192,7 @@ def population_rate_psd(spiketrains, bin_size, frequency_resolution=None):
     psd : pq.Quantity
         Power of the rate per frequency, in Hz**2 / Hz.
     """
+    from elephant.spectral import welch_psd
     if frequency_resolution is not None:
         check_positive_quantity(frequency_resolution, "frequency_resolution", pq.Hz)
     rate = population_rate(spiketrains, bin_size)
@@ -219,6 +225,7 @@ def analyze_block(block, bin_size=5 * pq.ms, sttc_dt=10 * pq.ms, n_pairs=200, n_
     dict
         ``{"parameters": {...}, "populations": {name: {...}}}``; undefined values (NaN) are None.
     """
+    import elephant
     check_positive_quantity(bin_size, "bin_size", pq.ms)
     check_positive_quantity(sttc_dt, "sttc_dt", pq.ms)
     check_integer(n_pairs, "n_pairs", minimum=1)
@@ -260,6 +267,7 @@ def _analyze_population(spiketrains, bin_size, sttc_dt, n_pairs, n_cells, seed):
 
 def _isi_statistic(spiketrains, statistic, min_spikes):
     """Apply ``statistic`` to the intervals of each train with at least ``min_spikes`` spikes."""
+    from elephant.statistics import isi
     spiketrains = checked_spiketrains(spiketrains)
     check_integer(min_spikes, "min_spikes", minimum=MIN_SPIKES_FOR_ISI_STATISTICS)
     return np.array([statistic(isi(train).magnitude) if len(train) >= min_spikes else np.nan

@@ -37,7 +37,6 @@ from typing import Callable
 import neo
 import numpy as np
 import quantities as pq
-from scipy.stats import ks_2samp
 
 from trisim.analysis.statistics import (correlation_coefficients, cv_isi, firing_rates, lv_isi,
                                         population_rate_psd, spiketrains_by_population,
@@ -340,6 +339,7 @@ def ks_distance(a, b):
     >>> ks_distance([1, 2, 3, 4], [3, 4, 5, 6])
     0.5
     """
+    from scipy.stats import ks_2samp  # here: importing SciPy's stats takes a second
     return float(ks_2samp(a, b).statistic)
 
 
@@ -446,6 +446,7 @@ def _peak_frequency(spectrum):
 
 
 def _sample_p_value(runs_a, runs_b):
+    from scipy.stats import ks_2samp
     return float(ks_2samp(np.concatenate(runs_a), np.concatenate(runs_b)).pvalue)
 
 

@@ -25,7 +25,7 @@ from pydantic import BeforeValidator, Field
 from trisim.config import Strict
 from trisim.errors import InputFileError
 from trisim.experiment import Experiment
-from trisim.pynn_models.cb1 import measures, plots
+from trisim.pynn_models.cb1 import measures
 
 SPONTANEOUS_MEASURES = ("rate_L23Exc", "rate_PvInh", "rate_CB1Inh", "rate_L4Exc", "vm_L4Exc")
 GAIN_MEASURES = ("relative_gain", "gain_max_L4Exc", "gain_max_L23Exc")
@@ -164,6 +164,7 @@ def summary_report(request, results):
     if not tables:
         raise InputFileError(f"{request.out_dir}: no cb1_<experiment>.json; run an experiment "
                              "first")
+    from trisim.pynn_models.cb1 import plots  # matplotlib: imported when drawing
     return {"cb1_summary.png": partial(plots.plot_summary, tables)}
 
 
@@ -174,6 +175,7 @@ def _stem(name):
 def _files(table, results):
     """The experiment's JSON, its figures and, but for the scan, one raster figure per
     backend (the first seed of each setting)."""
+    from trisim.pynn_models.cb1 import plots  # matplotlib: imported when drawing
     stem = _stem(table["experiment"])
     files = {f"{stem}.json": table}
     for suffix, draw in plots.experiment_figures(table).items():

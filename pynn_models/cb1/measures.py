@@ -15,9 +15,6 @@ import json
 
 import numpy as np
 import quantities as pq
-from elephant.statistics import time_histogram
-from scipy.ndimage import gaussian_filter1d
-from scipy.stats import ttest_rel
 
 from trisim.analysis.statistics import spiketrains_by_population, sttc_sample
 from trisim.errors import InputFileError
@@ -80,6 +77,7 @@ def run_parameters(block):
 
 def window_rates(spiketrains, t_start, t_stop):
     """Population rate (Hz, silent cells included) of each population over a window (ms)."""
+    from elephant.statistics import time_histogram
     # one bin spanning the window (Elephant's mean_firing_rate refuses empty trains)
     width = (t_stop - t_start) * pq.ms
     return {name: float(time_histogram(trains, width, t_start=t_start * pq.ms,
@@ -117,6 +115,7 @@ def mean_membrane_potential(signal, spiketrains, t_start, t_stop, around_spikes)
 def gain_curve(spiketrains, pulse_times, amplitudes, half_window):
     """Output of a population for each input pulse: its rate (Hz) within ``half_window`` ms of
     the pulse's peak, raw and smoothed across pulses (Gaussian, :data:`GAIN_SMOOTHING`)."""
+    from scipy.ndimage import gaussian_filter1d
     # counts in arbitrary windows: one pass over the pooled spike times (Elephant bins on a
     # regular grid only)
     pooled = np.sort(np.concatenate([train.times.rescale(pq.ms).magnitude
@@ -178,6 +177,7 @@ def display_data(block, cells=DISPLAY_CELLS):
     """What the figures of a run need, small enough to keep beside it: the input F(t), spikes
     of the first ``cells`` cells and the rate of each population, one membrane potential per
     population (1 ms samples). A dict of numpy arrays (for ``numpy.savez``)."""
+    from elephant.statistics import time_histogram
     parameters = run_parameters(block)
     spiketrains = spiketrains_by_population(block)
     t_stop = next(iter(spiketrains.values()))[0].t_stop.rescale(pq.ms)
@@ -263,6 +263,7 @@ def paired_tests(measures, name, pair_by=("backend", "seed", "input_seed", "even
         One row per group (``backend`` and ``event_max_hz``) and pair of settings: the means,
         the number of pairs, t and p (None with fewer than 2 pairs).
     """
+    from scipy.stats import ttest_rel
     values = {}
     for run in measures:
         if run.get(name) is None:
