@@ -6,7 +6,7 @@ process, and reports
 - CPU time per phase of trisim's own layer, measured in the process: start-up (imports,
   config), importing the simulator and PyNN's backend, drawing input spike trains (``trisim.inputs.step_spike_times``), creating the input
   sources (``connect_trains``), the rest of building the network, the run itself, collecting
-  the recordings into a Neo Block, summary statistics, writing the files;
+  the recordings into a Neo Block, freeing the network, summary statistics, writing the files;
 - with ``--perf`` (Linux ``perf``), a sampling profile of the whole process: the share of CPU
   time per shared object (the simulator's library, Python, numpy...) and the functions that
   take the most, so that the time inside the simulator can be told from trisim's.
@@ -64,6 +64,8 @@ for function, label in ((backends.load, "import the simulator"),
                         (summary.summarize_populations, "summary statistics"),
                         (output.write_block, "write NIX"), (output.write_json, "write JSON")):
     wrap_everywhere(function, label)
+from trisim.backends import common
+common.Backend.release = timed(common.Backend.release, "free the network")
 if hasattr(model.module, "summarize"):
     model.module.summarize = timed(model.module.summarize, "model statistics")
 simulate = run.simulate
