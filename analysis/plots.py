@@ -12,7 +12,8 @@ import quantities as pq
 from matplotlib.figure import Figure
 
 from trisim.analysis.checks import check_integer, check_positive_quantity
-from trisim.analysis.statistics import firing_rates, population_rate, spiketrains_by_population
+from trisim.analysis.statistics import firing_rates, population_rate
+from trisim.analysis.summary import spiketrains_by_population
 from trisim.errors import OutputError
 
 

@@ -17,7 +17,7 @@ import quantities as pq
 from matplotlib.figure import Figure
 
 from trisim.analysis import validation
-from trisim.analysis.statistics import spiketrains_by_population
+from trisim.analysis.summary import spiketrains_by_population
 
 #: Cells per population drawn in the side-by-side rasters.
 RASTER_CELLS = 100

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from trisim import model as models
 from trisim import output
-from trisim.analysis import plots, statistics
+from trisim.analysis import plots, statistics, summary
 
 
 def _plain(value):
@@ -21,7 +21,7 @@ def analyze(nix_path, out_dir=None):
     """
     nix_path = Path(nix_path)
     block = output.read_block(nix_path)
-    by_population = statistics.spiketrains_by_population(block)  # fails early on a run without spikes
+    by_population = summary.spiketrains_by_population(block)  # fails early on a run without spikes
     out_dir = output.writable_directory(out_dir or nix_path.parent)
     stem = nix_path.stem
     report = statistics.analyze_block(block)

@@ -22,7 +22,7 @@ import numpy as np
 import quantities as pq
 
 from trisim import output
-from trisim.analysis import place_fields, replay_plots, statistics
+from trisim.analysis import place_fields, replay_plots, summary
 from trisim.analysis import replay as methods
 from trisim.errors import ConfigError, InputFileError
 
@@ -106,7 +106,7 @@ def cell_groups(block, label_by, path):
     """
     try:
         if label_by is None:
-            return statistics.spiketrains_by_population(block)
+            return summary.spiketrains_by_population(block)
         groups = {}
         for train in (t for segment in block.segments for t in segment.spiketrains):
             if label_by not in train.annotations:

@@ -16,7 +16,8 @@ import json
 import numpy as np
 import quantities as pq
 
-from trisim.analysis.statistics import spiketrains_by_population, sttc_sample
+from trisim.analysis.statistics import sttc_sample
+from trisim.analysis.summary import spiketrains_by_population
 from trisim.errors import InputFileError
 from trisim.pynn_models.cb1 import circuit
 

@@ -39,7 +39,7 @@ import quantities as pq
 
 from trisim import configs, nestml
 from trisim.analysis.fi import FICurve, PoissonDrive
-from trisim.analysis.statistics import spiketrains_by_population
+from trisim.analysis.summary import spiketrains_by_population
 from trisim.config import Strict, quantity
 from trisim.pynn_models.single_cells import fi_experiment
 from trisim.inputs import connect_trains, step_spike_times

@@ -29,7 +29,8 @@ from trisim import configs, nestml
 from trisim.analysis.fi import FICurve
 from trisim.analysis.oscillation import chance_kappa, coherence_kappa, population_frequency
 from trisim.analysis.checks import finite_or_none
-from trisim.analysis.statistics import firing_rates, spiketrains_by_population
+from trisim.analysis.statistics import firing_rates
+from trisim.analysis.summary import spiketrains_by_population
 from trisim.analysis.validation import SCALAR, Statistic
 from trisim.config import Strict, quantity
 from trisim.experiment import Experiment
