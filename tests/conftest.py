@@ -34,5 +34,5 @@ def synthetic_block():
 @pytest.fixture
 def shipped():
     """Path of one of NESTML's shipped neurons, by short name (e.g. "iaf_cond_exp")."""
-    from trisim.runners.conformance import shipped_path
+    from trisim.nestml import shipped_path
     return shipped_path

@@ -16,7 +16,7 @@ from trisim.runners import synapse_probe
 def initial_values(backend_name):
     """The first recorded membrane potential of NESTML cells given initial values (PyNN's
     ``initialize``)."""
-    from trisim.runners.conformance import shipped_path
+    from trisim.nestml import shipped_path
     sim = backends.load(backend_name)
     sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
     cells = sim.Population(3, sim.nestml_cell_type(shipped_path("iaf_cond_exp"))())
@@ -30,7 +30,7 @@ def parameters_set_between_runs(backend_name, change="yes"):
     """Spike times of a driven NESTML iaf_psc_exp over two runs, with its membrane and
     synaptic time constants changed between them (``change``): the model's internals
     (propagators) must follow, as NEST recomputes them."""
-    from trisim.runners.conformance import shipped_path
+    from trisim.nestml import shipped_path
     sim = backends.load(backend_name)
     sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
     cell = sim.Population(1, sim.nestml_cell_type(shipped_path("iaf_psc_exp"))(I_e=0.4))
