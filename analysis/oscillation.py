@@ -1,5 +1,6 @@
-"""Population rhythms: frequency from the autocorrelation of the population rate, and Wang and
-Buzsaki's (1996) coherence measure kappa.
+"""Population rhythms: the frequency of the population rate, and the coherence of the cells.
+
+The coherence is Wang and Buzsaki's (1996) measure kappa.
 
 The population frequency is read off the autocorrelation of the population rate, not off the
 peak of its spectrum: in a network firing one spike per cell per cycle the rate is a train of

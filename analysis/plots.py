@@ -1,5 +1,4 @@
-"""Figures of a trisim Block: a spike raster over the population rates, and the firing-rate
-distributions.
+"""Figures of one run: a spike raster over the population rates, and the firing-rate distributions.
 
 Figures are :class:`matplotlib.figure.Figure` objects saved through the Agg renderer, so nothing
 here touches pyplot or the caller's matplotlib backend.

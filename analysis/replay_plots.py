@@ -1,5 +1,7 @@
-"""Figures of a replay analysis: population activity with its events, place fields, example
-events with their decoded posteriors, and peri-event rates per group of cells.
+"""Figures of a replay analysis: events, place fields, decoded posteriors, peri-event rates.
+
+Population activity with its events, place fields, example events with their decoded
+posteriors, and peri-event rates per group of cells.
 
 Like :mod:`trisim.analysis.plots`, figures are :class:`matplotlib.figure.Figure` objects saved
 through the Agg renderer, never pyplot.

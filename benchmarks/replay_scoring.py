@@ -1,5 +1,6 @@
-"""Scoring replay events: trisim's vectorised shuffles against a loop over shuffles, and against
-nelpy's line-fit score.
+"""Scoring replay events: trisim's vectorised shuffles against a loop, and against nelpy.
+
+nelpy's line-fit score is the comparison.
 
 Not part of the test suite. Prints the results as JSON and writes them to
 ``benchmarks/results/replay_scoring.json``; wall and CPU times both, since the machine may be

@@ -1,5 +1,6 @@
-"""Make the figures of the model pages (``make docs-figures``): each is a file trisim's own
-commands write, copied to ``docs/figures/``.
+"""The figures of the model pages (``make docs-figures``), drawn by trisim's own commands.
+
+Each is a file trisim's own commands write, copied to ``docs/figures/``.
 
 Each figure is one small run (or experiment) on one backend, at the size its caption states,
 so that the whole set takes a few minutes on 2 cores; the measurements on the pages come from

@@ -1,5 +1,6 @@
-"""Single cells as a circuit of their own: one population per input-output curve, and the
-``fi`` experiment a model declares with it.
+"""Single cells as a circuit of their own, one population per f-I curve, and the ``fi`` experiment.
+
+A model declares the ``fi`` experiment with it.
 
 A model with single-cell curves (:class:`trisim.analysis.fi.FICurve`: f-I curves under constant
 currents, f-f curves under Poisson afferents) declares a small companion model whose ``build``

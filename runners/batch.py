@@ -1,5 +1,4 @@
-"""The one batch layer of the commands that run models many times: validate, sweep and
-experiments.
+"""The batch layer shared by the commands that run models many times: validate, sweep, experiment.
 
 Each :class:`~trisim.experiment.Run` is one ``trisim run`` in a fresh interpreter (NEST and
 NEURON keep global state), at most ``jobs`` at a time (``trisim.runners.process.run_jobs``:

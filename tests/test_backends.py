@@ -1,3 +1,5 @@
+"""The backends on small scenarios, each backend in a fresh process: synapses, connections, inputs."""
+
 import json
 import subprocess
 import sys

@@ -1,6 +1,8 @@
-"""Seed 001 (pynn_models/cb1/: circuit, measures, experiments): settings, input protocols,
-measures, and small-scale runs of every setting on every backend through the generic
-experiment command."""
+"""Seed 001 (pynn_models/cb1/: circuit, measures, experiments), small scale, on every backend.
+
+Settings, input protocols, measures, and small-scale runs of every setting on every backend
+through the generic experiment command.
+"""
 
 import json
 import subprocess

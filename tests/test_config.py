@@ -1,3 +1,5 @@
+"""trisim.config: quantities with units, every model's default config, bad configs named by key."""
+
 import pytest
 
 from trisim import config, model

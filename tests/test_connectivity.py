@@ -1,3 +1,5 @@
+"""trisim.connectivity: the drawn networks have the declared in-degrees and repeat with the seed."""
+
 import numpy as np
 import pytest
 

@@ -1,6 +1,8 @@
-"""trisim experiment and its batch layer: a model's experiment, declared next to its circuit in
-a user's folder, run through the generic command; reuse, measures kept beside the runs,
-progress, and bad input refused before anything is written."""
+"""trisim experiment and its batch layer, on a model's experiment declared in a user's folder.
+
+The experiment, declared next to its circuit, runs through the generic command; reuse,
+measures kept beside the runs, progress, and bad input refused before anything is written.
+"""
 
 import json
 import subprocess

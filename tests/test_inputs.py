@@ -1,3 +1,5 @@
+"""trisim.inputs: spike trains follow their rates step by step and repeat with the seed."""
+
 import numpy as np
 import pytest
 

@@ -1,6 +1,9 @@
-"""trisim's Python API where modellers write Python: compare_files, whose reading pool starts
-worker processes, called at the top of a plain script (no ``__main__`` guard), from
-``python -`` and from a Jupyter notebook. Each reads 2 x 3 small run files in 2 workers."""
+"""trisim's Python API from a script, ``python -`` and a notebook, where worker processes start.
+
+compare_files, whose reading pool starts worker processes, is called at the top of a plain
+script (no ``__main__`` guard), from ``python -`` and from a Jupyter notebook. Each reads
+2 x 3 small run files in 2 workers.
+"""
 
 import json
 import subprocess

@@ -1,7 +1,10 @@
-"""trisim new and a model in a user's folder: the folder ``trisim new`` writes (its own NESTML
-cell and synapse) runs on NEST, NEURON and Brian2 from a temporary folder outside the
-repository, and ``trisim validate`` compares them; a copy of a built-in circuit runs under its
-new name; the README's smallest model is the tutorial's (which tests/test_docs.py runs)."""
+"""trisim new and a model in a user's folder, run and validated on NEST, NEURON and Brian2.
+
+The folder ``trisim new`` writes (its own NESTML cell and synapse) runs on the three backends
+from a temporary folder outside the repository, and ``trisim validate`` compares them; a copy
+of a built-in circuit runs under its new name; the README's smallest model is the tutorial's
+(which tests/test_docs.py runs).
+"""
 
 import json
 import re

@@ -1,6 +1,8 @@
-"""trisim as a library: the sdist and the wheel built from the repository's tracked files hold
-everything (code generator and its templates, configs, NESTML files, the model template of
-``trisim new``), and the wheel installed into a fresh virtual environment works from there.
+"""trisim as a library: the sdist and wheel hold everything, and the wheel works when installed.
+
+Built from the repository's tracked files, they hold the code generator and its templates,
+configs, NESTML files and the model template of ``trisim new``; the wheel installed into a
+fresh virtual environment works from there.
 
 The fresh environment gets trisim from the wheel alone (``pip install --no-deps --no-index``);
 its pinned dependencies are those already installed in this environment, reached through a

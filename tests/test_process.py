@@ -1,3 +1,5 @@
+"""Child runs of trisim's commands: success, failure, a killed run, each named in one error."""
+
 import sys
 
 import pytest

@@ -1,5 +1,5 @@
-"""trisim.analysis.replay against ground truth (planted sequences) and against direct
-implementations of each score."""
+"""trisim.analysis.replay against planted sequences and against direct implementations of scores.
+"""
 
 import neo
 import numpy as np

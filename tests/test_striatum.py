@@ -1,6 +1,8 @@
-"""Seed 004 (striatal microcircuit): single-cell f-I curves against the published targets on
-every backend, dopamine's single-cell shifts, the network's response to the cortical step and
-the D1 and D2 effects, at small scale."""
+"""Seed 004 (striatal microcircuit) against its published targets, at small scale.
+
+Single-cell f-I curves against the published targets on every backend, dopamine's single-cell
+shifts, the network's response to the cortical step and the D1 and D2 effects.
+"""
 
 import json
 import subprocess

@@ -1,5 +1,7 @@
-"""NESTML models in networks on every backend: synapses (trisim.codegen.synapse and the
-per-target modules) and cells' initial values."""
+"""NESTML models in networks on every backend: synapses, and cells' initial values.
+
+Synapses through trisim.codegen.synapse and the per-target modules.
+"""
 
 import json
 import subprocess

@@ -1,5 +1,8 @@
-"""``trisim validate``: every backend x seed in its own process, reuse of matching results,
-verdict.json and report.html, exit status 0 / 1 / 2."""
+"""``trisim validate``: runs in their own processes, reuse, verdict, report and exit status.
+
+Every backend x seed in its own process, reuse of matching results, verdict.json and
+report.html, exit status 0 / 1 / 2.
+"""
 
 import base64
 import json

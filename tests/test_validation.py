@@ -1,5 +1,8 @@
-"""trisim.analysis.validation: the comparison rule on synthetic runs, then on seed 002 itself
-(the same backend with other seeds agrees; 20% stronger inhibition disagrees on the rates)."""
+"""trisim.analysis.validation: the comparison rule on synthetic runs, then on seed 002 itself.
+
+On seed 002, the same backend with other seeds agrees; 20% stronger inhibition disagrees on
+the rates.
+"""
 
 import itertools
 import subprocess

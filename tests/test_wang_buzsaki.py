@@ -1,5 +1,8 @@
-"""Seed 003 (Wang-Buzsaki gamma): the cell against the published equations, the synapse against
-its rule, the network's rhythm and regimes, and the commands around them."""
+"""Seed 003 (Wang-Buzsaki gamma): cell, synapse, the network's rhythm and regimes, commands.
+
+The cell against the published equations, the synapse against its rule, the network's rhythm
+and regimes, and the commands around them.
+"""
 
 import json
 import subprocess

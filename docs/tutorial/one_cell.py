@@ -1,5 +1,4 @@
-"""One PyNN IF_cond_exp cell under a constant current of 1 nA: its spike period on one
-simulator, with plain PyNN.
+"""The spike period of one PyNN IF_cond_exp cell under 1 nA, on one simulator, with plain PyNN.
 
     python one_cell.py nest 0.1        (nest, neuron or brian2; the time step in ms)
 """

@@ -1,5 +1,7 @@
-"""The runs of trisim validate, read back from Python: rates per run, then NEST against Brian2
-compared again with the same rule as trisim validate."""
+"""The runs of trisim validate, read back from Python: rates per run, then NEST against Brian2.
+
+NEST and Brian2 are compared again with the same rule as trisim validate.
+"""
 
 from pathlib import Path
 

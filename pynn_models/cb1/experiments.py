@@ -1,5 +1,6 @@
-"""Seed 001's published experiments on its three settings, run by
-``trisim experiment cb1_v1 NAME`` (any of the three settings names the circuit).
+"""Seed 001's published experiments on its three settings (``trisim experiment cb1_v1 NAME``).
+
+Any of the three settings' names names the circuit.
 
 Each experiment runs every setting x backend x seed as one run of the batch layer, measures
 each run (:func:`trisim.pynn_models.cb1.measures.measure_run`, kept beside it with the figure

@@ -1,5 +1,6 @@
-"""Measures of seed 001 (the CB1 L4-L2/3 circuit) on trisim runs, as the published analysis
-takes them, and the published values they are compared with.
+"""Seed 001's published measures (CB1 L4-L2/3 circuit) taken on runs, and the published values.
+
+Each measure is taken as the published analysis takes it, and compared with the published value.
 
 Per run (:func:`measure_run`): population rates and the mean membrane potential of L4 cells
 over the spontaneous window (200-3000 ms, before the first input event at 4 s), the spike time

@@ -1,6 +1,7 @@
-"""Figures of seed 001's experiments: measures per setting against the published values,
-input-output curves, the seed scan, rasters with the input waveform, and the published
-summary figure. They draw the tables of :mod:`trisim.pynn_models.cb1.experiments` (and the figure data kept
+"""Figures of seed 001's experiments, drawn from their tables, never from the runs.
+
+Measures per setting against the published values, input-output curves, the seed scan,
+rasters with the input waveform, and the published summary figure. They draw the tables of :mod:`trisim.pynn_models.cb1.experiments` (and the figure data kept
 beside each run), never the runs themselves, so they are cheap to redraw.
 """
 

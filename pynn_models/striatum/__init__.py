@@ -1,5 +1,7 @@
-"""Seed 004: striatal microcircuit of direct- and indirect-pathway medium spiny neurons (dSPN,
-iSPN) and fast-spiking interneurons (FSI), under cortical input with a brief step.
+"""Seed 004: striatal microcircuit (dSPN, iSPN, FSI) under cortical input with a brief step.
+
+Direct- and indirect-pathway medium spiny neurons (dSPN, iSPN) and fast-spiking interneurons
+(FSI).
 
 Cells are NESTML (``nestml/striatal_msn_neuron.nestml`` for both MSN types,
 ``nestml/striatal_fsi_neuron.nestml``): Izhikevich-type models fitted by Humphries et al.

@@ -1,6 +1,8 @@
-"""The striatal cells' input-output curves as a model of its own (``striatum_fi``): one
-population per curve (f-I under currents, f-f under the fit's Poisson afferents), run by the
-``fi`` experiment of ``striatum``."""
+"""The striatal cells' input-output curves as a model of its own (``striatum_fi``).
+
+One population per curve (f-I under currents, f-f under the fit's Poisson afferents), run by
+the ``fi`` experiment of ``striatum``.
+"""
 
 from trisim import configs
 from trisim.pynn_models import single_cells

@@ -1,5 +1,7 @@
-"""The Wang-Buzsaki cell's f-I curve as a model of its own (``wang_buzsaki_fi``): one
-uncoupled cell per drive, run by the ``fi`` experiment of ``wang_buzsaki``."""
+"""The Wang-Buzsaki cell's f-I curve as a model of its own (``wang_buzsaki_fi``).
+
+One uncoupled cell per drive, run by the ``fi`` experiment of ``wang_buzsaki``.
+"""
 
 from trisim import configs
 from trisim.pynn_models import single_cells

@@ -1,5 +1,6 @@
-"""The published Wang-Buzsaki equations integrated directly with SciPy: what the NESTML cell
-and its event-triggered GABA synapse are checked against.
+"""The published Wang-Buzsaki equations, integrated with SciPy: the reference of the NESTML cell.
+
+The NESTML cell and its event-triggered GABA synapse are checked against it.
 
 Per unit area, as published (Wang & Buzsaki 1996): V in mV, t in ms, currents in uA/cm2,
 conductances in mS/cm2, C = 1 uF/cm2. The synapse variable s of a presynaptic cell follows

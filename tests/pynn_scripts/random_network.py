@@ -1,5 +1,5 @@
-"""A small random network of conductance-based cells driven by Poisson noise, written as a
-PyNN user writes a script: ``python random_network.py nest [--cells N] [--duration MS]``.
+"""A small random network of conductance-based cells under Poisson noise, as a PyNN script.
+A PyNN user's script, run as ``python random_network.py nest [--cells N] [--duration MS]``.
 
 trisim's tests run it unchanged (``trisim run random_network.py --backend B``).
 """
