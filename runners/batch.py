@@ -30,10 +30,12 @@ from trisim.backends import BACKENDS
 from trisim.errors import BackendError, ConfigError, InputFileError, unknown_name
 from trisim.experiment import Result
 from trisim.runners.process import Job, run_jobs
+from trisim.runners.run import check_run
 
 
 def check(runs):
-    """Check what can be checked before anything is written: each run's backend and config.
+    """Check what can be checked before anything is written: each run's backend and config,
+    memory for its network and its output directory (:func:`trisim.runners.run.check_run`).
 
     Returns
     -------
@@ -45,7 +47,9 @@ def check(runs):
     for run in runs:
         if run.backend not in BACKENDS:
             raise unknown_name("backend", run.backend, BACKENDS)
-        expected.append(run.config().as_dict())
+        config = run.config()
+        check_run(run.model, config, run.backend, run.directory)
+        expected.append(config.as_dict())
     return expected
 
 

@@ -5,6 +5,8 @@ integrator error. The drive is the model's own ``I_e`` parameter, identical on e
 input spikes are emitted at the given times by a spike source and arrive one delay later.
 """
 
+import math
+
 from trisim import backends, config
 from trisim.errors import ConfigError, NestmlError
 
@@ -22,6 +24,8 @@ def parse_spike_inputs(texts):
             raise ConfigError(f"--spikes-in {text!r}: expected PORT:T1,T2,... in ms") from None
         if not separator or not inputs[port.strip()]:
             raise ConfigError(f"--spikes-in {text!r}: expected PORT:T1,T2,... in ms")
+        if not all(math.isfinite(t) and t >= 0 for t in inputs[port.strip()]):
+            raise ConfigError(f"--spikes-in {text!r}: spike times are finite and >= 0 ms")
     return inputs
 
 
@@ -48,6 +52,10 @@ def simulate(path, backend_name, settings=(), current_pa=None, spikes_in=None, w
     ``weight`` is in PyNN units (uS, nA or mV per the port); by default one unit of the
     port's NESTML weight unit (e.g. 1 nS).
     """
+    config.check_time_grid(dt, duration, "--dt", "--duration")
+    for option, value in (("--current", current_pa), ("--weight", weight)):
+        if value is not None and not math.isfinite(value):
+            raise ConfigError(f"{option}: {value} is not a finite number")
     sim = backends.load(backend_name)
     sim.setup(timestep=dt, min_delay=dt, rng_seed=1)
     celltype = sim.nestml_cell_type(path)

@@ -1,98 +1,217 @@
-"""Runs of trisim's own commands in fresh interpreters, as the multi-run commands start them."""
+"""Child processes of the multi-run commands: start them, wait for them, stop them cleanly.
 
+Commands that run several simulations (validate, sweep, a model's experiments) start each as
+``python -m trisim.cli run ...`` in a fresh interpreter, because NEST and NEURON keep global
+state. Every child started here is registered, so that an interruption reaches all of them:
+after Ctrl-C or SIGTERM (:func:`handling_interrupts`) no child starts, the running ones get
+SIGINT (each then removes its half-written files and exits), and any still running
+:data:`GRACE_S` seconds later is killed (the next run in its directory removes what it left).
+Runs that finished are kept: their files are complete, and the next call reuses them.
+"""
+
+import contextlib
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 
-from trisim.errors import BackendError
+from trisim.errors import (EXIT_BAD_INPUT, BackendError, ConfigError, Interrupted,
+                           SimulationError)
 
+#: Seconds an interrupted child has to stop by itself before it is killed.
+GRACE_S = 5.0
+_POLL_S = 0.05
 
-def run_command(command, what, error=BackendError):
-    """Run ``command`` and return its :class:`subprocess.CompletedProcess`.
-
-    Raises
-    ------
-    error
-        If it fails (a :class:`~trisim.errors.BackendError` unless told otherwise): naming ``what``, the exit status or the signal that ended it (a process
-        the system killed for want of memory ends by SIGKILL with nothing on stderr), and
-        its last line on stderr.
-    """
-    result = subprocess.run(command, capture_output=True, text=True)
-    if result.returncode == 0:
-        return result
-    raise error(_failure_message(what, result))
+_live = {}  # running children (Popen) -> what they run; read by the signal handler
+_stopping = threading.Event()  # set by an interruption: start nothing more
+_finished = []  # what, of each child of this process that succeeded, in order
 
 
 @dataclass(frozen=True)
 class Job:
-    """One command to run in a fresh interpreter, and what to call it in messages."""
+    """One command to run in a child process; ``what`` names it in messages (e.g. ``nest seed
+    3``)."""
 
     what: str
-    command: list
+    command: tuple
+
+    def __init__(self, what, command):
+        object.__setattr__(self, "what", what)
+        object.__setattr__(self, "command", tuple(str(part) for part in command))
+
+
+def run_command(command, what, error=BackendError):
+    """Run ``command`` in a child process and return its :class:`subprocess.CompletedProcess`
+    (stdout and stderr as text).
+
+    Raises
+    ------
+    error
+        If the child rejected its input (exit status 2): a
+        :class:`~trisim.errors.BackendError` unless told otherwise.
+    SimulationError
+        If it failed otherwise: naming ``what``, the exit status or the signal that ended it
+        (a process the system killed for want of memory ends by SIGKILL with nothing on
+        stderr), and its last line on stderr.
+    Interrupted
+        If this process was interrupted (see :func:`handling_interrupts`).
+    """
+    return run_jobs([Job(what, command)], error=error)[0]
 
 
 def run_jobs(jobs, parallel=1, on_finished=None, error=BackendError):
-    """Run ``jobs``, at most ``parallel`` at a time; return their CompletedProcess in job order.
+    """Run each :class:`Job`'s command in a child process, at most ``parallel`` at a time.
 
-    ``on_finished(job, result)`` is called as each finishes. At the first failure no more are
-    started, the running ones finish, and ``error`` is raised as by :func:`run_command`; on
-    Ctrl-C the running children are ended and KeyboardInterrupt propagates.
+    ``on_finished(job, result)``, if given, is called as each job succeeds. The first failure
+    stops the batch: no job starts after it, the running ones finish (and are kept), and it is
+    raised as by :func:`run_command`. Returns the results in the order of ``jobs``.
+
+    Raises
+    ------
+    Interrupted
+        On Ctrl-C or SIGTERM: no job starts, the running ones are stopped (SIGINT, then
+        SIGKILL after :data:`GRACE_S` s); it names the jobs that finished, out of all.
     """
     jobs = list(jobs)
+    if isinstance(parallel, bool) or not isinstance(parallel, int) or parallel < 1:
+        raise ConfigError(f"jobs: {parallel!r}; must be a positive integer")
     results = [None] * len(jobs)
-    running = {}  # Popen -> (index, stdout file, stderr file)
-    waiting = list(range(len(jobs)))
-    failure = None
+    waiting = list(enumerate(jobs))
+    running = {}  # index -> (job, child)
+    finished, failure = [], None
+
+    def collect(index):
+        job, child = running.pop(index)
+        result = _collect(child, job)
+        if result.returncode == 0:
+            results[index] = result
+            finished.append(job.what)
+            if on_finished is not None:
+                on_finished(job, result)
+        return job, result
+
     try:
         while waiting or running:
-            while waiting and len(running) < parallel and failure is None:
-                index = waiting.pop(0)
-                # files, not pipes: a child that prints much would block on a full pipe
-                out, err = tempfile.TemporaryFile("w+"), tempfile.TemporaryFile("w+")
-                child = subprocess.Popen(jobs[index].command, stdout=out, stderr=err, text=True)
-                running[child] = (index, out, err)
+            while waiting and failure is None and len(running) < parallel:
+                index, job = waiting.pop(0)
+                running[index] = (job, _start(job))
             if not running:
                 break
-            finished = _wait_any(running)
-            index, out, err = running.pop(finished)
-            out.seek(0), err.seek(0)
-            result = subprocess.CompletedProcess(jobs[index].command, finished.returncode,
-                                                 out.read(), err.read())
-            out.close(), err.close()
-            results[index] = result
-            if result.returncode != 0:
-                failure = failure or (jobs[index], result)
-            elif on_finished is not None:
-                on_finished(jobs[index], result)
-    except BaseException:
-        for child in running:
-            child.terminate()
-        for child in running:
-            child.wait()
-        raise
+            for index in [i for i, (_, child) in running.items() if child.poll() is not None]:
+                job, result = collect(index)
+                if result.returncode != 0 and failure is None:
+                    failure = (job, result)
+            time.sleep(_POLL_S)
+    except KeyboardInterrupt as exc:
+        stop_children()
+        for index in list(running):
+            collect(index)
+        raise Interrupted(finished, len(jobs), getattr(exc, "signal_name", "SIGINT")) from None
     if failure is not None:
-        job, result = failure
-        raise error(_failure_message(job.what, result))
+        raise _failure(*failure, error)
     return results
 
 
-def _wait_any(running):
-    """The first of the running children to end."""
-    while True:
-        for child in running:
-            if child.poll() is not None:
-                return child
-        time.sleep(0.05)
+def _start(job):
+    """Start ``job``'s child, its output going to scratch files (no pipe to fill up)."""
+    if _stopping.is_set():
+        raise Interrupted(_finished)
+    stdout, stderr = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    try:
+        child = subprocess.Popen(job.command, stdout=stdout, stderr=stderr)
+    except OSError as exc:
+        stdout.close(), stderr.close()
+        raise SimulationError(f"{job.what}: cannot start {job.command[0]}: "
+                              f"{exc.strerror or exc}") from None
+    child.scratch = (stdout, stderr)
+    _live[child] = job.what
+    return child
 
 
-def _failure_message(what, result):
+def _collect(child, job):
+    """Wait for ``child``; its result, with what it wrote."""
+    child.wait()
+    _live.pop(child, None)
+    texts = []
+    for scratch in child.scratch:
+        scratch.seek(0)
+        texts.append(scratch.read().decode(errors="replace"))
+        scratch.close()
+    if child.returncode == 0:
+        _finished.append(job.what)
+    return subprocess.CompletedProcess(list(job.command), child.returncode, *texts)
+
+
+def _failure(job, result, error):
+    """The exception for ``job``'s failed ``result``."""
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    last = lines[-1] if lines else "no message"
     if result.returncode < 0:
         name = signal.Signals(-result.returncode).name
         status = f"killed by {name}" + (", as when the system runs out of memory"
                                         if name == "SIGKILL" else "")
     else:
         status = f"exit status {result.returncode}"
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    return f"{what}: the run failed ({status}): {lines[-1] if lines else 'no message'}"
+    message = f"{job.what}: the run failed ({status}): {last}"
+    if _stopping.is_set():
+        return Interrupted(_finished)
+    return error(message) if result.returncode == EXIT_BAD_INPUT else SimulationError(message)
+
+
+def stop_children(grace=None):
+    """Start no more children; SIGINT the running ones and kill those alive after ``grace`` s
+    (default :data:`GRACE_S`)."""
+    grace = GRACE_S if grace is None else grace
+    _stopping.set()
+    children = list(_live)
+    for child in children:
+        _send(child, signal.SIGINT)
+    deadline = time.monotonic() + grace
+    for child in children:
+        try:
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            _send(child, signal.SIGKILL)
+            child.wait()
+
+
+def _send(child, signum):
+    try:
+        child.send_signal(signum)
+    except ProcessLookupError:
+        pass
+
+
+@contextlib.contextmanager
+def handling_interrupts():
+    """Inside the block, SIGINT (Ctrl-C) and SIGTERM stop this process cleanly.
+
+    The first of them sets the stop flag, passes SIGINT on to every running child and raises
+    :class:`~trisim.errors.Interrupted` in the main thread, so that ``finally`` clauses remove
+    half-written files; further ones are ignored until the block ends, so that this clean-up
+    is not cut short (children that do not stop are killed after :data:`GRACE_S` s). The
+    command line runs every command in this block. Outside the main thread it changes nothing
+    (Python delivers signals to the main thread only).
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum, frame):
+        for name in handled:
+            signal.signal(name, signal.SIG_IGN)
+        _stopping.set()
+        for child in list(_live):
+            _send(child, signal.SIGINT)
+        raise Interrupted(_finished, signal_name=signal.Signals(signum).name)
+
+    handled = (signal.SIGINT, signal.SIGTERM)
+    previous = {name: signal.signal(name, interrupt) for name in handled}
+    _stopping.clear()
+    try:
+        yield
+    finally:
+        for name, handler in previous.items():
+            signal.signal(name, handler)

@@ -1,23 +1,50 @@
-"""``trisim run``: simulate one model on one backend and save its Neo Block and summary."""
+"""``trisim run``: simulate one model on one backend and save its Neo Block and summary.
+
+Everything the user gave is checked before any simulator is imported and before any file or
+directory is made (:func:`resolve_config`, :func:`check_run`); what fails after that is a
+failure of the simulation (:class:`~trisim.errors.SimulationError`, naming the run), and the
+output directory is created only when there is a result to write.
+"""
 
 import time
 from pathlib import Path
 
 import numpy as np
 
-from trisim import backends, output
+from trisim import backends, output, quiet, resources
 from trisim import model as models
 from trisim.analysis.summary import summarize_populations
 from trisim.backends.common import progress_callback
+from trisim.errors import ConfigError, SimulationError, TrisimError, unknown_name
 from trisim.experiment import run_name
 
 
 def resolve_config(model, config_path=None, overrides=(), seed=None, scale=None,
                    duration=None):
     """The model (a name, path or :class:`~trisim.model.Model`; see :func:`trisim.model.load`)
-    and its validated config, with command-line values applied last."""
+    and its validated config, with command-line values applied last.
+
+    A config given by ``config_path`` whose ``model`` key names another module is refused.
+    """
     model = models.load(model)
-    return model, model.config(config_path, overrides, seed, scale, duration)
+    cfg = model.config(config_path, overrides, seed, scale, duration)
+    if config_path is not None and cfg.model is not None:
+        named = models.load(Path(config_path))
+        if named.module is not model.module:
+            raise ConfigError(f"{config_path}: model: {cfg.model!r} names "
+                              f"{named.module.__name__}, but this runs {model.name!r} "
+                              f"({model.module.__name__}); give a config of {model.name!r}")
+    return model, cfg
+
+
+def check_run(model, cfg, backend_name, out_dir):
+    """Check what a run needs besides a valid config, without importing a simulator or
+    creating anything: a known backend, memory for the network (if the model states its
+    size), an output directory that can be written."""
+    if backend_name not in backends.BACKENDS:
+        raise unknown_name("backend", backend_name, backends.BACKENDS)
+    resources.check_memory(model, cfg, backend_name)
+    output.check_output_directory(out_dir)
 
 
 def simulate(model, backend, cfg, progress=None):
@@ -26,30 +53,46 @@ def simulate(model, backend, cfg, progress=None):
 
     Under MPI every process calls this: each draws the same network from the seed and creates
     its local part; the Block is gathered on rank 0 (on other ranks it holds local data only).
+
+    Raises
+    ------
+    SimulationError
+        If the simulator (or the model's code) fails: naming the run, what it was doing and
+        the cause, which is the exception's ``__cause__``. trisim's own errors (a model asking
+        a backend for what it cannot do) pass unchanged.
     """
     simulation = cfg.simulation
+    label = f"{model.name} on {backend.name}, seed {simulation.seed}"
     rng = np.random.default_rng(simulation.seed)
     started, started_cpu = time.perf_counter(), time.process_time()
-    backend.setup(timestep=simulation.dt, min_delay=simulation.dt, rng_seed=simulation.seed,
-                  threads=simulation.threads, resettable=False)
+    with _failure_named(label, "setting up the simulator"):
+        backend.setup(timestep=simulation.dt, min_delay=simulation.dt,
+                      rng_seed=simulation.seed, threads=simulation.threads, resettable=False)
     if backend.num_processes() > 1:
         progress = None  # every rank must advance in the same steps; one bar would be wrong
     backend.model_directory = model.directory  # relative .nestml paths are the model's
-    populations = model.build(backend, cfg.parameters, simulation, rng)
-    for population in populations.values():
-        population.record("spikes")
-        if simulation.record_traces and model.traces:
-            population[:min(simulation.record_traces, population.size)].record(model.traces)
+    with _failure_named(label, "building the network"):
+        populations = model.build(backend, cfg.parameters, simulation, rng)
+        for population in populations.values():
+            population.record("spikes")
+            if simulation.record_traces and model.traces:
+                population[:min(simulation.record_traces, population.size)].record(
+                    model.traces)
     built, built_cpu = time.perf_counter(), time.process_time()
-    backend.run(simulation.duration,
-                progress and [progress_callback(simulation.duration, progress)])
+    callbacks = [progress_callback(simulation.duration, progress)] if progress else []
+    # under MPI every rank must advance in the same steps: no points timed per process
+    if backend.num_processes() == 1 and not backend.steps_from_python:
+        callbacks.append(interruption_points(simulation.dt))
+    with _failure_named(label, "running"):
+        backend.run(simulation.duration, callbacks)
     ran, ran_cpu = time.perf_counter(), time.process_time()
-    annotations = output.provenance(model.name, backend, cfg)
-    annotations["model_source"] = model.reference  # finds the model again (trisim analyze)
-    block = output.collect_block(populations, annotations)
-    del populations
-    backend.end()
-    backend.release()
+    with _failure_named(label, "collecting the recorded data"):
+        annotations = output.provenance(model.name, backend, cfg)
+        annotations["model_source"] = model.reference  # finds the model again (trisim analyze)
+        block = output.collect_block(populations, annotations)
+        del populations
+        backend.end()
+        backend.release()
     times = {"wall_build_s": built - started, "wall_run_s": ran - built,
              # CPU time of this process: on a machine shared with other work, the measure
              # that benchmarks compare (benchmarks/coba_stp_vs_native.py)
@@ -57,22 +100,67 @@ def simulate(model, backend, cfg, progress=None):
     return block, {name: round(value, 3) for name, value in times.items()}
 
 
+def interruption_points(dt, wall_s=0.5):
+    """A PyNN run callback that hands control back to Python about every ``wall_s`` seconds.
+
+    NEST and NEURON advance in C and see Ctrl-C only when they return (a NEURON run took 200 s
+    to stop); at these points Python raises KeyboardInterrupt. The points are whole numbers of
+    steps ``dt`` apart, fewer as the run shows how fast it advances; the results do not depend
+    on them (NEST, NEURON and Brian2 give the same spikes whatever the points: tests).
+    """
+    state = {"steps": 10, "since": None}
+
+    def checkpoint(t):
+        now = time.perf_counter()
+        if state["since"] is not None:  # aim at wall_s, growing at most 4-fold at a time
+            elapsed = max(now - state["since"], 1e-6)
+            state["steps"] = max(10, min(4 * state["steps"],
+                                         round(state["steps"] * wall_s / elapsed)))
+        state["since"] = now
+        return (round(t / dt) + state["steps"]) * dt
+    return checkpoint
+
+
+class _failure_named:
+    """Re-raise an exception of the block as a SimulationError naming the run and the step."""
+
+    def __init__(self, label, step):
+        self.label, self.step = label, step
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if exc is None or isinstance(exc, TrisimError) or not isinstance(exc, Exception):
+            return False  # trisim's own errors, Ctrl-C and exits pass unchanged
+        cause = "out of memory" if isinstance(exc, MemoryError) else (
+            f"{type(exc).__name__}: {_first_line(exc)}")
+        raise SimulationError(f"{self.label}: {self.step} failed: {cause}") from exc
+
+
+def _first_line(exc):
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else "no message"
+
+
 def run(model, backend_name, out_dir, config_path=None, overrides=(), seed=None,
         scale=None, duration=None, progress_bar=None):
     """Run one model (a name or path, see :func:`trisim.model.load`) on one backend; write
     ``<stem>.nix`` and ``<stem>.summary.json``.
 
-    Everything the user gave is checked (model, backend, config, output directory) before
-    the simulator starts. ``progress_bar(duration_ms)``, if given, returns a callable that
-    is told the simulated time as the run advances. Returns the two paths.
+    Everything the user gave is checked (model, backend, config, memory, output directory)
+    before the simulator is imported (:func:`check_run`). ``progress_bar(duration_ms)``, if
+    given, returns a callable that is told the simulated time as the run advances. Returns the
+    two paths.
 
     Started by an MPI launcher (``mpirun -n N trisim run ...``) on a backend with MPI, the N
     processes run one simulation and rank 0 alone writes the files (the others return no
     paths); a backend without MPI refuses with :class:`~trisim.errors.BackendError`.
     """
     model, cfg = resolve_config(model, config_path, overrides, seed, scale, duration)
-    backend = backends.load(backend_name)
-    out_dir = output.writable_directory(out_dir)
+    check_run(model, cfg, backend_name, out_dir)
+    with quiet.importing_simulator():
+        backend = backends.load(backend_name)
     progress = progress_bar(cfg.simulation.duration) if progress_bar else None
     block, times = simulate(model, backend, cfg, progress)
     if not backend.is_root:
@@ -92,9 +180,12 @@ def run(model, backend_name, out_dir, config_path=None, overrides=(), seed=None,
         **times,
         "config": cfg.as_dict(),
     }
-    statistics = model.summarize(block, cfg.parameters)
+    with _failure_named(f"{model.name} on {backend_name}, seed {cfg.simulation.seed}",
+                        "summarizing the run"):
+        statistics = model.summarize(block, cfg.parameters)
     if statistics is not None:
         summary["model_statistics"] = statistics
-    nix_path = output.write_block(block, Path(out_dir) / f"{stem}.nix")
-    summary_path = output.write_json(summary, Path(out_dir) / f"{stem}.summary.json")
+    out_dir = output.writable_directory(out_dir)
+    nix_path = output.write_block(block, out_dir / f"{stem}.nix")
+    summary_path = output.write_json(summary, out_dir / f"{stem}.summary.json")
     return nix_path, summary_path

@@ -1,8 +1,10 @@
 """Runs across MPI processes: one simulation, one NIX file, the same spikes whatever the split.
 
-These tests start ``mpirun`` and need NEST built with MPI (``make setup-mpi``). They carry the
-``mpi`` marker, which the default suite deselects (setup.cfg); ``make test-mpi`` runs them, and
-.ci/run does when the MPI build is present. They fail, never skip, if MPI is missing.
+These tests start ``mpirun`` and carry the ``mpi`` marker, which the default suite deselects
+(setup.cfg). NEURON's wheel has MPI: ``make test-mpi-neuron`` runs its tests (and Brian2's
+refusal), and .ci/run does on every run. NEST's carry ``nest_mpi`` too: they need NEST built
+with MPI (``make setup-mpi``); ``make test-mpi`` runs all, and .ci/run does when that build is
+present. They fail, never skip, if MPI is missing.
 """
 
 import json
@@ -18,6 +20,7 @@ from trisim import parallel
 from trisim.output import read_block
 
 pytestmark = pytest.mark.mpi
+NEST = pytest.param("nest", marks=pytest.mark.nest_mpi)
 
 SCENARIOS = Path(__file__).with_name("scenarios.py")
 RUN = ["-m", "trisim.cli", "run", "coba_stp", "--scale", "0.1", "--duration", "300"]
@@ -49,6 +52,7 @@ def assert_same_spikes(a, b):
     assert sum(len(t) for _, _, t in a) > 100  # the network is active
 
 
+@pytest.mark.nest_mpi
 def test_nest_is_built_with_mpi():
     result = subprocess.run([sys.executable, "-c", "import nest, sys; "
                              "sys.exit(0 if nest.build_info['have_mpi'] else 1)"],
@@ -56,6 +60,7 @@ def test_nest_is_built_with_mpi():
     assert result.returncode == 0, "NEST has no MPI: run 'make setup-mpi'"
 
 
+@pytest.mark.nest_mpi
 def test_nest_two_processes_give_the_spikes_of_one_process_with_two_threads(tmp_path):
     threads, _ = trisim_run("nest", tmp_path / "threads", processes=1, threads=2)
     ranks, result = trisim_run("nest", tmp_path / "ranks", processes=2, threads=1)
@@ -85,7 +90,7 @@ def test_neuron_two_processes_give_the_spikes_of_one(tmp_path):
                                    err_msg=name)
 
 
-@pytest.mark.parametrize("backend", ["nest", "neuron"])
+@pytest.mark.parametrize("backend", [NEST, "neuron"])
 def test_array_connect_across_processes_makes_every_connection_once(backend):
     def scenario(processes):
         command = [sys.executable, str(SCENARIOS), "array_connect_mpi", backend]
@@ -108,7 +113,7 @@ def test_array_connect_across_processes_makes_every_connection_once(backend):
                                    rtol=1e-12, err_msg=case)
 
 
-@pytest.mark.parametrize("backend", ["nest", "neuron"])
+@pytest.mark.parametrize("backend", [NEST, "neuron"])
 def test_spike_sources_across_processes_emit_the_trains_of_one(backend):
     command = [sys.executable, str(SCENARIOS), "spike_source_trains", backend]
     results = [subprocess.run(prefix + command, capture_output=True, text=True, timeout=600)

@@ -1,5 +1,9 @@
 """trisim.output's NIX layout: one SpikeTrain per population in the file, per-cell trains read."""
 
+import os
+import subprocess
+import sys
+
 import neo
 import numpy as np
 import pytest
@@ -7,6 +11,8 @@ import quantities as pq
 from neo.core.spiketrainlist import SpikeTrainList
 from neo.io import NixIO
 
+from trisim import output
+from trisim.errors import OutputError
 from trisim.output import collect_block, per_cell_spiketrains, read_block, write_block
 
 
@@ -154,3 +160,44 @@ def test_collected_block_holds_every_population_in_cell_order_once():
     assert [s.name for s in segment.analogsignals] == ["E.v"]
     assert [s.name for s in block.groups[0].analogsignals] == ["E.v"]
     assert segment.analogsignals[0].segment is segment
+
+
+def _dead_pid():
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)
+    return int(child.stdout)
+
+
+def test_partial_files_of_killed_writers_are_removed_by_the_next_write(tmp_path):
+    dead, host = _dead_pid(), output._host()
+    stale = [tmp_path / f".run.{dead}.partial.nix",  # as older versions named them
+             tmp_path / f".run.summary.{dead}.{host}.partial.json"]
+    kept = [tmp_path / f".run.{os.getpid()}.{host}.partial.nix",  # a writer still at work
+            tmp_path / f".run.{dead}.otherhost.partial.nix",  # one on another machine
+            tmp_path / "run.nix"]
+    for path in stale + kept:
+        path.write_text("")
+    output.write_json({"a": 1}, tmp_path / "summary.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [p.name for p in kept] + ["summary.json"])
+
+
+def test_an_interrupted_write_leaves_no_file(tmp_path):
+    def interrupted(temporary):
+        temporary.write_text("half")
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        output.write_atomically(tmp_path / "x.json", interrupted)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_output_directory_is_checked_without_creating_it(tmp_path):
+    assert output.check_output_directory(tmp_path / "a" / "b") == tmp_path / "a" / "b"
+    (tmp_path / "file").write_text("")
+    for path, message in ((tmp_path / "file", "file: not a directory$"),
+                          (tmp_path / "file" / "sub", r"not a directory \(.*file is not a"),
+                          ("/proc/trisim", "/proc/trisim: ")):
+        with pytest.raises(OutputError, match=message):
+            output.check_output_directory(path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]

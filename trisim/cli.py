@@ -4,18 +4,21 @@ Each command is its help, its arguments (built from the options commands share) 
 that calls its runner in ``trisim.runners`` and prints what the runner formats. Runners are
 imported only by the command that needs them, so ``trisim --help`` and bad input stay fast.
 Library code raises :class:`~trisim.errors.TrisimError`; only here is it turned into one line on
-stderr and exit status 2. Anything else is a bug and keeps its traceback.
+stderr and an exit status (:func:`trisim.errors.exit_status`: 2 bad input, 1 a failed
+simulation, 130 interrupted). Anything else is a bug: one line too, and ``--debug`` shows its
+traceback.
 """
 
 import argparse
 import sys
+import traceback
 from dataclasses import dataclass
 from typing import Callable
 
+from trisim import quiet
 from trisim.backends import BACKENDS
-from trisim.errors import ConfigError, TrisimError
+from trisim.errors import EXIT_BAD_INPUT, EXIT_FAILED, ConfigError, exit_status
 
-EXIT_BAD_INPUT = 2
 EXIT_DISAGREE = 1  # trisim validate: the backends differ (a result, not an error)
 ALL_BACKENDS = ",".join(BACKENDS)
 
@@ -359,7 +362,8 @@ COMMANDS = (
             "Run MODEL on every backend with several seeds (reusing results in OUT whose "
             "provenance config matches), compare activity statistics across backends against "
             "the seed-to-seed spread, and write OUT/report.html and OUT/verdict.json. Exit "
-            "status 0 when every statistic agrees, 1 when one disagrees, 2 on bad input.",
+            "status 0 when every statistic agrees, 1 when one disagrees (or a run failed: no "
+            "verdict), 2 on bad input, 130 when interrupted.",
             validate_arguments, command_validate),
     Command("sweep", "run a model over the values of one config key",
             "Run MODEL on one backend for each VALUE of config KEY (each value x seed in its "
@@ -396,11 +400,19 @@ def build_parser():
             formatter_class=(argparse.RawDescriptionHelpFormatter if command.epilog
                              else argparse.HelpFormatter))
         command.arguments(sub)
+        debug_option(sub, default=argparse.SUPPRESS)  # after the command too
         sub.set_defaults(handler=command.handler)
+    debug_option(parser)
     return parser
 
 
+def debug_option(parser, default=False):
+    parser.add_argument("--debug", action="store_true", default=default,
+                        help="show tracebacks, and what simulators print as they start")
+
+
 def main(argv=None):
+    from trisim.runners import process
     argv = sys.argv[1:] if argv is None else list(argv)
     # after "--": a PyNN script's own arguments (trisim run/validate SCRIPT.py ... -- ARGS)
     split = argv.index("--") if "--" in argv else len(argv)
@@ -410,12 +422,33 @@ def main(argv=None):
         if not hasattr(args, "script_args"):
             parser.error(f"trisim {args.command} takes no arguments after --")
         args.script_args = argv[split + 1:]
+    if not args.debug:
+        quiet.silence_simulators()
     try:
-        status = args.handler(args)
-    except TrisimError as exc:
-        print(f"trisim {args.command}: error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        with process.handling_interrupts():
+            status = args.handler(args)
+    except BaseException as exc:
+        status = exit_status(exc)
+        if status is None and not isinstance(exc, Exception):
+            raise  # SystemExit and the like
+        if isinstance(exc, KeyboardInterrupt):
+            message = str(exc) or "interrupted"
+        elif status is None:  # not an error trisim raised: a bug, or a library's surprise
+            status = EXIT_FAILED
+            message = (f"error: unexpected {type(exc).__name__}: {_first_line(exc)} "
+                       "(--debug shows the traceback)")
+        else:
+            message = f"error: {exc}"
+        if args.debug:
+            traceback.print_exception(exc, file=sys.stderr)
+        print(f"trisim {args.command}: {message}", file=sys.stderr)
+        return status
     return status or 0
+
+
+def _first_line(exc):
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else "no message"
 
 
 if __name__ == "__main__":

@@ -40,6 +40,12 @@ Optional:
 ``CONFIGS`` : path
     The folder of the model's configs, if not the module's own folder (trisim's own models
     keep theirs in ``trisim.configs``).
+``size(parameters, simulation)`` -> dict
+    What the network will hold at ``simulation.scale``: ``{"cells": int, "connections": int}``,
+    optionally ``"spikes"`` (input spikes handed to spike sources) and ``"build_bytes"``
+    (memory the model's own code needs while building, e.g. arrays over all pairs). trisim
+    refuses a run whose network cannot fit in the memory left, before building it
+    (:mod:`trisim.resources`).
 
 How a model is found
 --------------------
@@ -151,6 +157,11 @@ class Model:
         overrides = [*overrides, *(f"{key}={value}" for key, value in given.items()
                                    if value is not None)]
         return config_files.load(path or self.config_path, self.module.Parameters, overrides)
+
+    def size(self, parameters, simulation):
+        """The module's ``size(parameters, simulation)``, or None if it declares none."""
+        size = getattr(self.module, "size", None)
+        return None if size is None else size(parameters, simulation)
 
     def summarize(self, block, parameters):
         """The module's ``summarize(block, parameters)``, or None if it declares none."""

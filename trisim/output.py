@@ -4,6 +4,9 @@ import datetime
 import json
 import os
 import platform
+import re
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -384,8 +387,36 @@ def _cells(train, segment):
     return cells
 
 
+def check_output_directory(path):
+    """Check, without creating anything, that ``path`` is or can become a directory where
+    files can be written.
+
+    What exists of ``path`` must be directories; the deepest existing one is probed by
+    creating and removing a scratch directory in it (permissions, a read-only mount, a
+    pseudo-file system such as /proc). Returns ``path``.
+
+    Raises
+    ------
+    OutputError
+        Naming ``path`` and the cause.
+    """
+    path = Path(path)
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        where = "" if existing == path else f" ({existing} is not a directory)"
+        raise OutputError(f"output directory {path}: not a directory{where}")
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".trisim-probe-", dir=existing))
+    except OSError as exc:
+        raise OutputError(f"output directory {path}: {exc.strerror or exc}") from None
+    return path
+
+
 def writable_directory(path):
-    """Create ``path`` if needed and check that files can be created in it."""
+    """Create ``path`` if needed, check that files can be created in it, and remove what
+    killed writers left there (see :func:`remove_stale_partials`)."""
     path = Path(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -393,14 +424,67 @@ def writable_directory(path):
             pass
     except OSError as exc:
         raise OutputError(f"output directory {path}: {exc.strerror or exc}") from None
+    remove_stale_partials(path)
     return path
 
 
+# A file being written is named .<stem>.<pid>.<host>.partial<suffix> beside its final name
+# (older versions: without .<host>): hidden, and never taken for a complete file.
+_PARTIAL = re.compile(r"^\..+\.(?P<pid>\d+)(?:\.(?P<host>[^.]+))?\.partial(?:\.[^.]+)?$")
+
+
+def _host():
+    return socket.gethostname().replace(".", "_") or "localhost"
+
+
+def _partial_path(path):
+    return path.with_name(f".{path.stem}.{os.getpid()}.{_host()}.partial{path.suffix}")
+
+
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+def remove_stale_partials(directory):
+    """Remove the half-written files in ``directory`` of writers that were killed (SIGKILL,
+    a power cut) before they could clean up: those of this host whose process is gone.
+
+    Returns the paths removed.
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _PARTIAL.match(entry.name)
+        if (match is None or match["host"] not in (None, _host())
+                or _process_alive(int(match["pid"]))):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.unlink(entry.path)
+        except OSError:
+            continue  # removed meanwhile, or not ours to remove
+        removed.append(Path(entry.path))
+    return removed
+
+
 def write_atomically(path, write):
-    """Call ``write(temporary_path)``, then rename to ``path``: no half-written file is left."""
+    """Call ``write(temporary_path)``, then rename to ``path``: no half-written file is left,
+    even on Ctrl-C (and one left by a killed writer is removed by the next write here)."""
     path = Path(path)
+    remove_stale_partials(path.parent)
     # the temporary name keeps the suffix: writers such as matplotlib choose a format by it
-    temporary = path.with_name(f".{path.stem}.{os.getpid()}.partial{path.suffix}")
+    temporary = _partial_path(path)
     try:
         write(temporary)
         os.replace(temporary, path)

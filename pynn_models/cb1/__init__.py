@@ -8,8 +8,8 @@ experiments (``trisim experiment cb1_v1 NAME``).
 """
 
 from trisim.pynn_models.cb1.circuit import (CONFIGS, DESCRIPTION, TRACES, VALIDATION_STATISTICS,
-                                            Parameters, build)
+                                            Parameters, build, size)
 from trisim.pynn_models.cb1.experiments import EXPERIMENTS
 
 __all__ = ["CONFIGS", "DESCRIPTION", "EXPERIMENTS", "TRACES", "VALIDATION_STATISTICS",
-           "Parameters", "build"]
+           "Parameters", "build", "size"]

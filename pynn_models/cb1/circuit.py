@@ -29,12 +29,12 @@ from typing import Literal
 
 import numpy as np
 import quantities as pq
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from trisim import configs, nestml
 from trisim.analysis.statistics import sttc_sample
 from trisim.analysis.validation import SAMPLE, Statistic, same_cells
-from trisim.config import Strict, quantity
+from trisim.config import Delay, Strict, quantity
 from trisim.connectivity import fixed_indegree
 from trisim.inputs import connect_trains, step_spike_times
 
@@ -62,7 +62,7 @@ class Parameters(Strict):
     n_L4Exc: int = Field(4000, ge=2)
     n_AffExcBG: int = Field(4000, ge=1, description="afferents a background rate is scaled by")
     n_AffExcTV: int = Field(4000, ge=1)
-    g_l: quantity("uS") = 0.010
+    g_l: quantity("uS", gt=0) = 0.010
     C_m: quantity("nF") = 0.200
     E_l: quantity("mV") = -70.0
     V_reset: quantity("mV") = -70.0
@@ -71,11 +71,11 @@ class Parameters(Strict):
     V_th_Inh: quantity("mV") = -53.0
     E_e: quantity("mV") = 0.0
     E_i: quantity("mV") = -80.0
-    tau_e: quantity("ms") = 5.0
-    tau_i: quantity("ms") = 5.0
+    tau_e: quantity("ms", gt=0) = 5.0
+    tau_i: quantity("ms", gt=0) = 5.0
     Q_e: quantity("uS") = 0.002
     Q_i: quantity("uS") = 0.010
-    delay: quantity("ms") = 0.1
+    delay: Delay = 0.1
     p_L23Exc_L23Exc: float = Field(0.05, ge=0, le=1)
     p_L23Exc_PvInh: float = Field(0.05, ge=0, le=1)
     p_L23Exc_CB1Inh: float = Field(0.05, ge=0, le=1)
@@ -97,7 +97,7 @@ class Parameters(Strict):
         "none", description="time-varying input F(t): none (spontaneous activity), random "
         "events, or the gain protocol's pulses of increasing amplitude")
     event_start: quantity("ms") = 4000.0
-    event_width: quantity("ms") = 200.0
+    event_width: quantity("ms", gt=0) = 200.0
     event_mean_interval: quantity("ms") = Field(
         1000.0, description="mean of the exponential part of the interval between events, "
         "which adds to event_width")
@@ -106,7 +106,27 @@ class Parameters(Strict):
     gain_pulses: int = Field(40, ge=2)
     gain_max: quantity("Hz") = 8.0
     gain_start: quantity("ms") = 200.0
-    gain_period: quantity("ms") = 1000.0
+    gain_period: quantity("ms", gt=0) = 1000.0
+
+    @model_validator(mode="after")
+    def _reset_below_thresholds(self):
+        threshold = min(self.V_th_Exc, self.V_th_Inh)
+        if self.V_reset >= threshold:
+            raise ValueError(f"V_reset: {self.V_reset:g} mV is not below the thresholds "
+                             f"V_th_Exc and V_th_Inh ({threshold:g} mV)")
+        return self
+
+
+def size(parameters, simulation):
+    """Cells, connections and background input spikes at ``simulation.scale`` (in-degrees
+    keep their full-size values; the time-varying input is left out: a lower estimate)."""
+    p = parameters
+    cells = {name: max(2, round(full_size(p, name) * simulation.scale)) for name in POPULATIONS}
+    connections = sum(int(getattr(p, f"p_{pre}_{post}", 0.0) * full_size(p, pre)) * cells[post]
+                      for pre in POPULATIONS for post in POPULATIONS)
+    spikes = sum(getattr(p, f"p_AffExcBG_{post}", 0.0) * p.n_AffExcBG * p.F_AffExcBG * n
+                 for post, n in cells.items()) * simulation.duration / 1000.0
+    return {"cells": sum(cells.values()), "connections": connections, "spikes": round(spikes)}
 
 
 def release_synapse_type(sim):

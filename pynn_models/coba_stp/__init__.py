@@ -12,8 +12,10 @@ compiled for each backend. Departure from the published code: synaptic delays ar
 step.
 """
 
+from pydantic import Field, model_validator
+
 from trisim import configs, nestml
-from trisim.config import Strict, quantity
+from trisim.config import Delay, Probability, Strict, quantity
 from trisim.connectivity import random_indegree
 
 DESCRIPTION = "COBA LIF network, 3200 E + 800 I, Tsodyks-Markram STP (Stimberg et al. 2018)"
@@ -24,27 +26,40 @@ CONFIGS = configs.DIRECTORY  # trisim's own configs folder
 class Parameters(Strict):
     """Values of the published code; units are PyNN's (configs may use any convertible unit)."""
 
-    n_exc: int = 3200
-    n_inh: int = 800
+    n_exc: int = Field(3200, ge=1)
+    n_inh: int = Field(800, ge=1)
     E_l: quantity("mV") = -60.0
-    g_l: quantity("uS") = 0.00999
+    g_l: quantity("uS", gt=0) = 0.00999
     C_m: quantity("nF") = 0.198
     E_e: quantity("mV") = 0.0
     E_i: quantity("mV") = -80.0
-    tau_e: quantity("ms") = 5.0
-    tau_i: quantity("ms") = 10.0
+    tau_e: quantity("ms", gt=0) = 5.0
+    tau_i: quantity("ms", gt=0) = 10.0
     tau_r: quantity("ms") = 5.0
     I_ex: quantity("nA") = 0.15
     V_th: quantity("mV") = -50.0
     V_r: quantity("mV") = -60.0
     w_e: quantity("uS") = 0.00005
     w_i: quantity("uS") = 0.001
-    p_e: float = 0.05
-    p_i: float = 0.2
-    U_0: float = 0.6
-    tau_rec: quantity("ms") = 500.0
-    tau_facil: quantity("ms") = 300.3
-    delay: quantity("ms") = 0.1
+    p_e: Probability = 0.05
+    p_i: Probability = 0.2
+    U_0: Probability = 0.6
+    tau_rec: quantity("ms", gt=0) = 500.0
+    tau_facil: quantity("ms", gt=0) = 300.3
+    delay: Delay = 0.1
+
+    @model_validator(mode="after")
+    def _reset_below_threshold(self):
+        if self.V_r >= self.V_th:
+            raise ValueError(f"V_r: {self.V_r:g} mV is not below V_th ({self.V_th:g} mV)")
+        return self
+
+
+def size(parameters, simulation):
+    """Cells and connections at ``simulation.scale`` (in-degrees keep their full-size mean)."""
+    p, scale = parameters, simulation.scale
+    cells = max(1, round(p.n_exc * scale)) + max(1, round(p.n_inh * scale))
+    return {"cells": cells, "connections": round(cells * (p.p_e * p.n_exc + p.p_i * p.n_inh))}
 
 
 def build(sim, parameters, simulation, rng):

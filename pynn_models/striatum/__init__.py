@@ -38,11 +38,12 @@ backend gets the same input.
 
 import numpy as np
 import quantities as pq
+from pydantic import Field
 
 from trisim import configs, nestml
 from trisim.analysis.fi import FICurve, PoissonDrive
 from trisim.analysis.summary import spiketrains_by_population
-from trisim.config import Strict, quantity
+from trisim.config import Delay, Probability, Strict, quantity
 from trisim.pynn_models.single_cells import fi_experiment
 from trisim.inputs import connect_trains, step_spike_times
 
@@ -62,17 +63,17 @@ CONNECTIONS = {("dSPN", "dSPN"): "dspn_dspn", ("dSPN", "iSPN"): "dspn_ispn",
 class Parameters(Strict):
     """The seed's values and the connectivity chosen from it (see the module docstring)."""
 
-    n_msn: int = 1327
-    n_fsi: int = 40
-    cube_side: quantity("um") = 250.0
+    n_msn: int = Field(1327, ge=2)
+    n_fsi: int = Field(40, ge=1)
+    cube_side: quantity("um", gt=0) = 250.0
     radius: quantity("um") = 100.0
-    p_dspn_dspn: float = 0.07
-    p_dspn_ispn: float = 0.04
-    p_ispn_dspn: float = 0.23
-    p_ispn_ispn: float = 0.13
-    p_fsi_dspn: float = 0.89
-    p_fsi_ispn: float = 0.67
-    p_fsi_fsi: float = 0.58
+    p_dspn_dspn: Probability = 0.07
+    p_dspn_ispn: Probability = 0.04
+    p_ispn_dspn: Probability = 0.23
+    p_ispn_ispn: Probability = 0.13
+    p_fsi_dspn: Probability = 0.89
+    p_fsi_ispn: Probability = 0.67
+    p_fsi_fsi: Probability = 0.58
     g_dspn_dspn: quantity("uS") = 0.0004
     g_dspn_ispn: quantity("uS") = 0.0012
     g_ispn_dspn: quantity("uS") = 0.001
@@ -80,18 +81,18 @@ class Parameters(Strict):
     g_fsi_dspn: quantity("uS") = 0.00375
     g_fsi_ispn: quantity("uS") = 0.00375
     g_fsi_fsi: quantity("uS") = 0.00075
-    delay: quantity("ms") = 1.0
+    delay: Delay = 1.0
     g_ctx_ampa: quantity("uS") = 0.0011448
     g_ctx_nmda: quantity("uS") = 0.00002146
-    n_ctx: int = 34
-    ctx_trains: int = 10
+    n_ctx: int = Field(34, ge=0)
+    ctx_trains: int = Field(10, ge=1)
     ctx_rate: quantity("Hz") = 20.0
     step_rate: quantity("Hz") = 90.0
     step_start: quantity("ms") = 800.0
     step_duration: quantity("ms") = 20.0
-    phi1: float = 0.0
-    phi2: float = 0.0
-    phi_fsi: float = 0.0
+    phi1: float = Field(0.0, ge=0, le=1, json_schema_extra={"why": "a dopamine level"})
+    phi2: float = Field(0.0, ge=0, le=1, json_schema_extra={"why": "a dopamine level"})
+    phi_fsi: float = Field(0.0, ge=0, le=1, json_schema_extra={"why": "a dopamine level"})
     settle: quantity("ms") = 500.0
     after_window: quantity("ms") = 100.0
 
@@ -101,6 +102,22 @@ def sizes(p, scale=1.0):
     n_msn = max(2, round(p.n_msn * scale))
     return {"dSPN": n_msn - n_msn // 2, "iSPN": n_msn // 2,
             "FSI": max(1, round(p.n_fsi * scale))}
+
+
+def size(parameters, simulation):
+    """Cells, at most as many connections as pairs within ``radius`` of each other would
+    make (the cube's volume fraction of a ball, boundaries ignored), cortical input spikes, and
+    the pairwise distance arrays of the largest projection."""
+    p = parameters
+    counts = sizes(p, simulation.scale)
+    side = p.cube_side * simulation.scale ** (1 / 3)
+    near = min(1.0, 4 / 3 * np.pi * p.radius ** 3 / side ** 3)
+    pairs = {pair: counts[pair[0]] * counts[pair[1]] for pair in CONNECTIONS}
+    connections = sum(n * near * getattr(p, f"p_{CONNECTIONS[pair]}")
+                      for pair, n in pairs.items())
+    spikes = sum(counts.values()) * p.n_ctx * p.ctx_rate * simulation.duration / 1000.0
+    return {"cells": sum(counts.values()), "connections": round(connections),
+            "spikes": round(spikes), "build_bytes": 48 * max(pairs.values())}
 
 
 def cell_parameters(p, population):

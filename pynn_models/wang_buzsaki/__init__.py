@@ -24,6 +24,7 @@ from functools import partial
 
 import numpy as np
 import quantities as pq
+from pydantic import Field
 
 from trisim import configs, nestml
 from trisim.analysis.fi import FICurve
@@ -53,7 +54,7 @@ SWEEP_STATISTICS = ("model_statistics.population_frequency_hz", "model_statistic
 class Parameters(Strict):
     """Published values (per unit area); the synapse kernel comes from experiment ``derive``."""
 
-    n_cells: int = 100
+    n_cells: int = Field(100, ge=2)
     area: quantity("cm**2") = 1e-4
     C_m: quantity("uF/cm**2") = 1.0
     g_Na: quantity("mS/cm**2") = 35.0
@@ -62,21 +63,21 @@ class Parameters(Strict):
     E_Na: quantity("mV") = 55.0
     E_K: quantity("mV") = -90.0
     E_L: quantity("mV") = -65.0
-    phi: float = 5.0
+    phi: float = Field(5.0, gt=0, description="temperature factor of the gating kinetics")
     I_app: quantity("uA/cm**2") = 1.0
-    I_sigma: quantity("uA/cm**2") = 0.0
+    I_sigma: quantity("uA/cm**2", ge=0, why="a standard deviation") = 0.0
     g_syn: quantity("mS/cm**2") = 0.1
     E_syn: quantity("mV") = -75.0
-    s_amplitude: float = 1.0273
-    tau_rise: quantity("ms") = 0.0871
-    tau_decay: quantity("ms") = 10.0
+    s_amplitude: float = Field(1.0273, ge=0)
+    tau_rise: quantity("ms", gt=0) = 0.0871
+    tau_decay: quantity("ms", gt=0) = 10.0
     delay: quantity("ms") = 0.05
     saturation: bool = True
     V_spike: quantity("mV") = -20.0
     V_init_mean: quantity("mV") = -70.0
-    V_init_sd: quantity("mV") = 20.0
-    h_init: float = 0.6
-    n_init: float = 0.3
+    V_init_sd: quantity("mV", ge=0, why="a standard deviation") = 20.0
+    h_init: float = Field(0.6, ge=0, le=1, json_schema_extra={"why": "a gating variable"})
+    n_init: float = Field(0.3, ge=0, le=1, json_schema_extra={"why": "a gating variable"})
     settled_after: quantity("ms") = 200.0
 
 
@@ -111,6 +112,12 @@ def fi_curves(duration=None, count_from=None):
     return [FICurve("Wang-Buzsaki cell", "wang_buzsaki_neuron", parameters, currents, targets,
                     tolerance=0.01, source="the published equations integrated by SciPy "
                     "(pynn_models/wang_buzsaki/reference.py)")]
+
+
+def size(parameters, simulation):
+    """Cells and connections at ``simulation.scale`` (all-to-all when coupled)."""
+    n = max(2, round(parameters.n_cells * simulation.scale))
+    return {"cells": n, "connections": n * (n - 1) if parameters.g_syn > 0 else 0}
 
 
 def build(sim, parameters, simulation, rng):

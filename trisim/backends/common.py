@@ -224,6 +224,9 @@ class Backend(types.ModuleType):
 
     supports_mpi = False  # one simulation across MPI processes (mpirun -n N)
     supports_threads = False  # several threads per process
+    # whether the simulator advances its steps from Python, where Ctrl-C is seen at once (else
+    # it sees Ctrl-C only when the run returns: trisim's runs then return every ~second)
+    steps_from_python = False
 
     def setup(self, timestep=DEFAULT_TIMESTEP, min_delay=DEFAULT_MIN_DELAY, **extra_params):
         """Start a fresh simulation; PyNN's ``setup``, returning the MPI rank.
