@@ -99,13 +99,9 @@ def quantity(unit, *, why=None, **bounds):
 
 
 #: A probability (a connection or release probability): 0 to 1.
-#:
-#: :meta hide-value:
 Probability = Annotated[float, Field(ge=0, le=1, json_schema_extra={"why": "a probability"})]
 
 #: A synaptic delay in ms, at least one time step ``dt`` (checked against the config's).
-#:
-#: :meta hide-value:
 Delay = Annotated[float, BeforeValidator(lambda text: parse_quantity(text, "ms")),
                   Field(gt=0, json_schema_extra={"unit": "ms", "delay": True})]
 
