@@ -24,6 +24,7 @@ with provenance, and a ``.summary.json``. Each recorded population is a Group (i
 population with several recorded pieces (segments) has one Group per piece, ``<label>-<k>``.
 """
 
+import ast
 import builtins
 import contextlib
 import hashlib
@@ -50,11 +51,42 @@ _SEED_LIMIT = 2 ** 31 - 1  # NEST's rng_seed and numpy's legacy seeds take at mo
 
 
 def is_script(reference):
-    """Whether ``reference`` (a model name or path) is a Python file that is not a trisim model:
-    a PyNN script. Read, not imported."""
+    """Whether ``reference`` (a model name or path) is a PyNN script: a Python file that chooses
+    a simulator itself (a model is handed one), or does not declare the model contract. Read,
+    not imported."""
     from trisim import model
     path = Path(str(reference))
-    return path.suffix == ".py" and path.is_file() and not model.declares_contract(path)
+    if path.suffix != ".py" or not path.is_file():
+        return False
+    return _chooses_a_simulator(path) or not model.declares_contract(path)
+
+
+_SIMULATOR_CHOOSERS = {"get_simulator", "get_script_args"}  # pyNN.utility's
+
+
+def _chooses_a_simulator(path):
+    """Whether the file imports a PyNN simulator module (also through ``importlib`` or
+    ``exec`` of an import) or calls pyNN.utility's simulator choosers."""
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except (SyntaxError, ValueError):
+        return False  # reported when the file is checked
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import) and any(_simulator_import(alias.name, 2)
+                                                for alias in node.names):
+            return True
+        if isinstance(node, ast.ImportFrom) and node.module and (
+                _simulator_import(node.module, 2) or (node.module == "pyNN" and any(
+                    alias.name in surface.SIMULATORS for alias in node.names))):
+            return True
+        if isinstance(node, ast.Name) and node.id in _SIMULATOR_CHOOSERS:
+            return True
+        if isinstance(node, ast.Attribute) and node.attr in _SIMULATOR_CHOOSERS:
+            return True
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) \
+                and node.value.startswith(("pyNN.%s", "from pyNN.%s", "import pyNN.%s")):
+            return True
+    return False
 
 
 def checked_script(path):
@@ -254,12 +286,13 @@ def _in_place_of_pynn(sim):
                     sys.modules[name] = module
 
 
-def _simulator_import(name):
+def _simulator_import(name, depth=3):
     """Whether importing ``name`` reaches a simulator's own interface: ``nest``, ``neuron``,
-    ``brian2`` or a submodule of a PyNN simulator module."""
+    ``brian2`` or a submodule of a PyNN simulator module (with ``depth`` 2: the PyNN simulator
+    module itself too)."""
     parts = name.split(".")
     return parts[0] in surface.SIMULATORS or (
-        len(parts) > 2 and parts[0] == "pyNN" and parts[1] in surface.SIMULATORS)
+        len(parts) >= depth and parts[0] == "pyNN" and parts[1] in surface.SIMULATORS)
 
 
 class Session:
@@ -457,7 +490,8 @@ def run_script(script, backend_name, out_dir, seed=None, arguments=()):
         "dt_ms": block.annotations["dt_ms"],
         "simulator_version": sim.simulator_version,
         "mpi_processes": block.annotations["mpi_processes"],
-        "populations": summarize_populations(block),
+        "populations": (summarize_populations(block)
+                        if any(group.spiketrains for group in block.groups) else {}),
         **times,
         "config": json.loads(block.annotations["config"]),
     }

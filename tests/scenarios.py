@@ -176,7 +176,26 @@ def bounded_inhibitory_synapse(backend_name):
     return {"before": list(map(float, before)), "after": list(map(float, after))}
 
 
-SCENARIOS = {"stp_efficacies": stp_efficacies, "bounded_inhibitory": bounded_inhibitory_synapse, "current_source": current_source,
+def one_to_one(backend_name):
+    """How many connections OneToOneConnector makes from one cell to one cell, to a view of
+    one cell (PyNN 0.13's own connector fails on both under numpy 2) and from four to four,
+    and the (source, target) pairs of the last."""
+    sim = backends.load(backend_name)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
+    made = []
+    for pre, post in ((1, 1), (1, 3), (4, 4)):
+        source = sim.Population(pre, sim.SpikeSourceArray(spike_times=[2.0]))
+        target = sim.Population(post, sim.IF_cond_exp())
+        projection = sim.Projection(source, target if pre == post else target[1:2],
+                                    sim.OneToOneConnector(),
+                                    sim.StaticSynapse(weight=0.01, delay=0.5))
+        made.append(len(projection))
+    pairs = sorted((int(i), int(j)) for i, j, _ in projection.get("weight", format="list"))
+    sim.end()
+    return {"made": made, "pairs": pairs}
+
+
+SCENARIOS = {"one_to_one": one_to_one, "stp_efficacies": stp_efficacies, "bounded_inhibitory": bounded_inhibitory_synapse, "current_source": current_source,
              "spike_source_trains": spike_source_trains,
              "spike_arrival": spike_arrival, "array_connect": array_connect,
              "array_connect_mpi": lambda backend: array_connect(backend, per_target=False)}

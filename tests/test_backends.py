@@ -71,6 +71,13 @@ def test_array_connect_makes_the_connections_of_the_per_target_path(backend):
 
 
 @pytest.mark.parametrize("backend", sorted(backends.BACKENDS))
+def test_one_to_one_connects_cell_i_to_cell_i_also_for_a_single_cell(backend):
+    result = run_scenario("one_to_one", backend)
+    assert result["made"] == [1, 1, 4]
+    assert result["pairs"] == [[0, 0], [1, 1], [2, 2], [3, 3]]
+
+
+@pytest.mark.parametrize("backend", sorted(backends.BACKENDS))
 def test_a_current_source_drives_its_cell_only_while_on(backend):
     counts = run_scenario("current_source", backend)
     assert counts["before"] == 0 and counts["after"] == 0

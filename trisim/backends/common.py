@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from pyNN.common.control import DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
+from pyNN import connectors
 from pyNN.connectors import FromListConnector
 from pyNN.standardmodels import StandardSynapseType
 
@@ -108,6 +109,19 @@ class IndexConnector(FromListConnector):
         parameters.evaluate(simplify=True)  # homogeneous values stay scalars: no n-sized copies
         if connect_arrays(self.sources, self.targets, **parameters) is NotImplemented:
             return self._per_target_connect(projection)
+
+
+class OneToOneConnector(connectors.OneToOneConnector):
+    __doc__ = connectors.OneToOneConnector.__doc__
+
+    def connect(self, projection):
+        # as index arrays: PyNN 0.13 connects through a boolean map, and numpy 2 refuses it
+        # where a target has one source (nonzero() of a 0-d array): PyNN's own examples
+        # Izhikevich.py, multi_synapse.py and simple_STDP.py stop there on every simulator
+        if self.location_selector is not None:  # a NEURON multi-compartment target
+            return super().connect(projection)
+        cells = np.arange(min(projection.pre.size, projection.post.size))
+        IndexConnector(cells, cells).connect(projection)
 
 
 def uniform_celltype(cells):
@@ -209,11 +223,11 @@ class Backend(types.ModuleType):
         pynn = self.__dict__.get("pynn")
         if pynn is None:
             raise AttributeError(attribute)
-        value = getattr(pynn, attribute)  # an AttributeError as the PyNN module's
         if (self.__dict__.get("portable") and not attribute.startswith("__")
                 and attribute not in surface.PORTABLE_NAMES):
-            raise NotPortableError(surface.not_portable(self.name, attribute))
-        return value
+            raise NotPortableError(surface.not_portable(self.name, attribute,
+                                                        hasattr(pynn, attribute)))
+        return getattr(pynn, attribute)
 
     def __repr__(self):
         return f"<PyNN backend {self.pynn_module} (trisim)>"
@@ -311,6 +325,7 @@ class Backend(types.ModuleType):
         _return_free_memory()
 
     IndexConnector = IndexConnector
+    OneToOneConnector = OneToOneConnector
 
     #: Where a relative .nestml path is read from: the model's own folder while trisim builds
     #: a model (set by ``trisim run``), else the working directory.

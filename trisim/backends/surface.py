@@ -33,7 +33,10 @@ PORTABLE_NAMES = frozenset("""
 SIMULATORS = ("nest", "neuron", "brian2")
 
 
-def not_portable(backend, name):
-    """The message for ``sim.<name>``, which ``pyNN.<backend>`` has and another lacks."""
-    return (f"sim.{name} has no equivalent on every simulator: pyNN.{backend} has it, but it "
-            f"is not in the PyNN API that {', '.join(f'pyNN.{s}' for s in SIMULATORS)} share")
+def not_portable(backend, name, present):
+    """The message for ``sim.<name>``, which ``pyNN.<backend>`` has (``present``) or not."""
+    shared = ", ".join(f"pyNN.{simulator}" for simulator in SIMULATORS)
+    if present:
+        return (f"sim.{name} has no equivalent on every simulator: pyNN.{backend} has it, but "
+                f"it is not in the PyNN API that {shared} share")
+    return f"sim.{name}: pyNN.{backend} has no such name, nor has the PyNN API that {shared} share"
