@@ -33,6 +33,16 @@ def config_file(text, name="bad.yaml"):
     return make
 
 
+def nestml_file(directory, old, new):
+    """The NESTML cell of :data:`NESTML_CELL` with ``old`` replaced by ``new`` (all of it if
+    ``old`` is None), as ``cell.nestml`` in ``directory``."""
+    text = NESTML_CELL.read_text()
+    assert old is None or old in text
+    path = directory / "cell.nestml"
+    path.write_text(new if old is None else text.replace(old, new, 1))
+    return path
+
+
 def a_file(directory):
     path = directory / "a_file"
     path.write_text("")
@@ -178,6 +188,23 @@ CASES = [
                                        "10.05"], "--duration: 10.05 ms is not a whole number"),
     ("cell-infinite-current", ["cell", NESTML_CELL, "--backend", "nest", "--current", "inf"],
      "--current: inf is not a finite number"),
+    ("cell-nestml-syntax-error", lambda d: ["cell", nestml_file(d, "V_m' = (", "V_m' = (("),
+                                            "--backend", "nest"], "cell.nestml:37: "),
+    ("cell-nestml-undefined-variable",
+     lambda d: ["cell", nestml_file(d, "V_m' = (I_e", "V_m' = (I_x + I_e"), "--backend", "nest"],
+     'cell.nestml:36: Variable "I_x" not defined'),
+    ("cell-nestml-wrong-unit",
+     lambda d: ["cell", nestml_file(d, "C_m pF = 100 pF", "C_m pF = 100 mV"), "--backend",
+                "brian2"], 'cell.nestml:41: Actual type different from expected'),
+    ("cell-nestml-empty", lambda d: ["cell", nestml_file(d, None, ""), "--backend", "nest"],
+     "cell.nestml:1: no 'model NAME:' declaration found"),
+    ("cell-nestml-a-synapse", ["cell", ROOT / "nestml" / "stdp_pair_synapse.nestml", "--backend",
+                               "neuron"], "stdp_pair_synapse is a synapse model"),
+    ("cell-nestml-a-directory", lambda d: ["cell", d, "--backend", "nest"], "(Is a directory)"),
+    ("cell-nestml-missing", ["cell", "missing.nestml", "--backend", "nest"],
+     "missing.nestml: cannot read (No such file or directory)"),
+    ("cell-nestml-binary", lambda d: ["cell", config_file(b"\xff\xfe\x00", "b.nestml")(d),
+                                      "--backend", "nest"], "b.nestml: not a text file"),
     ("cell-negative-spike-time", ["cell", NESTML_CELL, "--backend", "nest", "--spikes-in",
                                   "gaba_spikes:-1"], "spike times are finite and >= 0 ms"),
 ]

@@ -217,8 +217,10 @@ def cell_arguments(parser):
 def command_cell(args):
     import json
     from trisim.quiet import quiet_stdout
+    from trisim import codegen
     from trisim.runners import cell
     spikes_in = cell.parse_spike_inputs(args.spikes_in)
+    codegen.check(args.file)  # before any simulator starts
     with quiet_stdout():  # simulators print banners; stdout is the JSON result
         result = cell.simulate(args.file, args.backend, args.set, args.current, spikes_in,
                                args.weight, args.duration, args.dt, args.record)

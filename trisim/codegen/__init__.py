@@ -36,17 +36,8 @@ def built(path, backend, kind="neuron", paired=()):
     if backend not in TARGETS:
         raise unknown_name("backend", backend, TARGETS)
     path = Path(path)
-    try:
-        source = path.read_text()
-    except OSError as exc:
-        raise NestmlError(f"{path}: cannot read ({exc.strerror})") from None
+    source, name = _source(path, kind)
     target = importlib.import_module(TARGETS[backend])
-    name = model_name(path, source)
-    # NESTML tells synapses from neurons by this suffix
-    if name.endswith("_synapse") != (kind == "synapse"):
-        other = "synapse_type()" if kind == "neuron" else "cell_type()"
-        raise NestmlError(f"{path}:1: {name} is a {'neuron' if kind == 'synapse' else 'synapse'} "
-                          f"model; use {other}")
     variant = getattr(target, "build_variant", lambda: "")()
     cache_key = cache.key("\0".join([source] + [native for _, _, native in paired]), backend,
                           target.SIMULATOR_DISTRIBUTION, variant)
@@ -67,6 +58,48 @@ def built(path, backend, kind="neuron", paired=()):
                 target.build(analysed, directory, _native_name(name, cache_key))
 
     return cache.entry(backend, name, cache_key, build), _native_name(name, cache_key)
+
+
+def _source(path, kind):
+    """The text of the NESTML file ``path`` and the name of its model, which must be a ``kind``
+    ("neuron" or "synapse")."""
+    try:
+        source = path.read_text()
+    except OSError as exc:
+        raise NestmlError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise NestmlError(f"{path}: not a text file") from None
+    name = model_name(path, source)
+    # NESTML tells synapses from neurons by this suffix
+    if name.endswith("_synapse") != (kind == "synapse"):
+        other = "synapse_type()" if kind == "neuron" else "cell_type()"
+        raise NestmlError(f"{path}:1: {name} is a {'neuron' if kind == 'synapse' else 'synapse'} "
+                          f"model; use {other}")
+    return source, name
+
+
+def check(path, kind="neuron"):
+    """Check the NESTML ``kind`` ("neuron" or "synapse") in file ``path`` with no simulator:
+    the file is readable text declaring one such model, which parses and passes NESTML's checks.
+
+    Commands call this before starting a simulator, so that a bad file gives one line and no
+    simulator start-up. A text that passed once is remembered in the compile cache (parsing
+    costs about 2 s) and not parsed again.
+
+    Raises
+    ------
+    NestmlError
+        Naming the file, and its line where NESTML gives one.
+    """
+    path = Path(path)
+    source, name = _source(path, kind)
+    checked = cache.root() / "checked" / cache.key(source, "check", "NESTML")
+    if not checked.is_file():
+        from . import frontend
+        frontend.check(path)
+        checked.parent.mkdir(parents=True, exist_ok=True)
+        checked.touch()
+    return name
 
 
 def _native_name(name, cache_key):

@@ -62,13 +62,25 @@ def analyse(path):
         return _analyse(path, scratch)
 
 
-def _analyse(path, scratch):
-    from pynestml.cocos.co_cos_manager import CoCosManager
-    from pynestml.codegeneration.python_standalone_code_generator import (
-        PythonStandaloneCodeGenerator)
-    from pynestml.frontend.pynestml_frontend import (
-        configure_front_end, get_parsed_models, transform_models, transformers_from_target_name)
+def check(path):
+    """Parse the NESTML file ``path`` and run NESTML's checks on its model, without the
+    analysis (ODE-toolbox) that :func:`analyse` adds.
+
+    Raises
+    ------
+    NestmlError
+        If the file does not parse, holds other than one model or fails NESTML's checks.
+    """
     from pynestml.utils.logger import Logger
+    with contextlib.redirect_stdout(io.StringIO()), tempfile.TemporaryDirectory() as scratch:
+        _checked_model(Path(path), scratch)
+    Logger.init_logger(Logger.logging_level)
+
+
+def _checked_model(path, scratch):
+    """The one model in ``path``, parsed and checked by NESTML."""
+    from pynestml.cocos.co_cos_manager import CoCosManager
+    from pynestml.frontend.pynestml_frontend import configure_front_end, get_parsed_models
 
     configure_front_end(str(path), "python_standalone", target_path=str(Path(scratch) / "out"),
                         logging_level="ERROR")
@@ -78,11 +90,20 @@ def _analyse(path, scratch):
         raise error or NestmlError(f"{path}: no model found")
     if len(models) != 1:
         raise NestmlError(f"{path}: holds {len(models)} models; trisim takes one per file")
-    model = models[0]
-    CoCosManager.check_cocos(model)
+    CoCosManager.check_cocos(models[0])
     error = _first_error(path)
     if error:
         raise error
+    return models[0]
+
+
+def _analyse(path, scratch):
+    from pynestml.codegeneration.python_standalone_code_generator import (
+        PythonStandaloneCodeGenerator)
+    from pynestml.frontend.pynestml_frontend import transform_models, transformers_from_target_name
+    from pynestml.utils.logger import Logger
+
+    model = _checked_model(path, scratch)
     is_synapse = model.get_name().endswith("_synapse")
     transformers, _ = transformers_from_target_name("python_standalone", options={})
     models, metadata = transform_models(transformers, [model])
