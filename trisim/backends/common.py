@@ -112,7 +112,8 @@ class IndexConnector(FromListConnector):
 
 
 class OneToOneConnector(connectors.OneToOneConnector):
-    __doc__ = connectors.OneToOneConnector.__doc__
+    """PyNN's ``OneToOneConnector``: cell *i* of the presynaptic cells to cell *i* of the
+    postsynaptic ones (as many as the smaller has), with PyNN's parameters."""
 
     def connect(self, projection):
         # as index arrays: PyNN 0.13 connects through a boolean map, and numpy 2 refuses it
