@@ -84,7 +84,11 @@ def simulate(model, backend, cfg, progress=None):
     if backend.num_processes() == 1 and not backend.steps_from_python:
         callbacks.append(interruption_points(simulation.dt))
     with _failure_named(label, "running"):
-        backend.run(simulation.duration, callbacks)
+        reached = backend.run(simulation.duration, callbacks)
+    if reached is not None and reached < simulation.duration - simulation.dt / 2:
+        # a simulator that stops early on its own (Brian2's stop()) must not be saved as whole
+        raise SimulationError(f"{label}: the run stopped at {reached:g} ms of "
+                              f"{simulation.duration:g} ms")
     ran, ran_cpu = time.perf_counter(), time.process_time()
     with _failure_named(label, "collecting the recorded data"):
         annotations = output.provenance(model.name, backend, cfg)

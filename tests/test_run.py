@@ -42,3 +42,42 @@ def test_interruption_points_are_whole_steps_and_grow_with_a_fast_run():
     steps = [round((later - earlier) / 0.1, 9) for earlier, later in zip(times, times[1:])]
     assert all(step == int(step) for step in steps)
     assert steps[0] == 10 and steps[1:] == [40, 160, 640, 2560, 10240]
+
+
+BRIAN2_CTRL_C = textwrap.dedent("""
+    import os, signal
+    import brian2
+    from trisim import backends
+    from trisim.errors import SimulationError
+    from trisim.runners import run
+    model, cfg = run.resolve_config("coba_stp", None, ["record_traces=0"], 5, 0.02, 50)
+    backend = backends.load("brian2")
+    build = model.module.build
+
+    def press_ctrl_c(t):
+        if t >= 10 * brian2.ms:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    def build_and_press_ctrl_c(sim, *args):  # Ctrl-C 10 ms into the run, inside Brian2's loop
+        populations = build(sim, *args)
+        sim.simulator.state.network.add(brian2.NetworkOperation(press_ctrl_c, dt=10 * brian2.ms))
+        return populations
+
+    model.module.build = build_and_press_ctrl_c
+    try:
+        run.simulate(model, backend, cfg)
+    except KeyboardInterrupt:
+        print("interrupted at", backend.get_current_time())
+    except SimulationError as exc:
+        print("refused:", exc)
+    else:
+        print("ran to the end")
+""")
+
+
+def test_ctrl_c_interrupts_a_brian2_run_rather_than_ending_it_early():
+    # Brian2's own Ctrl-C handling makes run() return after the current step, as if done
+    result = subprocess.run([sys.executable, "-c", BRIAN2_CTRL_C], capture_output=True,
+                            text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1].startswith("interrupted at"), result.stdout

@@ -283,6 +283,9 @@ class Brian2Backend(common.Backend):
         # Compiled code is cached (~/.cython/brian_extensions). C++ standalone would run
         # seed 002 in 0.3 s instead of ~2 s, but recompiles ~8 s per run: not for runs this short.
         brian2.prefs.codegen.target = "cython"
+        # Brian2 turns Ctrl-C during a run into "stop after this step": run() would return
+        # early as if done, and a truncated run be saved as a whole one. Ctrl-C interrupts.
+        brian2.prefs.core.stop_on_keyboard_interrupt = False
         if rng_seed is not None:
             # Brian2 draws its own random numbers (rand(), PoissonGroup) from numpy's global
             # state
