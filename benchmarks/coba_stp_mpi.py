@@ -26,6 +26,7 @@ import numpy as np
 
 from measure import write_results
 from trisim import parallel
+from trisim.backends import with_mpi
 from trisim.output import read_block
 
 
@@ -87,8 +88,7 @@ def measure(backend, scale, duration, repeat, workdir):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--backends", nargs="+", default=["nest", "neuron"],
-                        choices=["nest", "neuron"])
+    parser.add_argument("--backends", nargs="+", default=list(with_mpi()), choices=with_mpi())
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--duration", type=float, default=1000.0)
     parser.add_argument("--repeat", type=int, default=1)

@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from measure import REPEAT, environment, measure, medians, ratios, write_results
+from trisim.backends import BACKENDS
 
 # starts from one initially empty cache: the first builds, the last is cached (Brian2
 # compiles two spike-monitor code objects again at its second start)
@@ -111,7 +112,7 @@ def main():
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--duration", type=float, default=1000.0)
     parser.add_argument("--repeat", type=int, default=REPEAT)
-    parser.add_argument("--backends", nargs="+", default=["nest", "neuron", "brian2"])
+    parser.add_argument("--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS)
     parser.add_argument("--no-starts", action="store_true", help="skip the cold-cache starts")
     args = parser.parse_args()
     rows = []

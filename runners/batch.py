@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from trisim import output
-from trisim.backends import BACKENDS
-from trisim.errors import BackendError, ConfigError, InputFileError, unknown_name
+from trisim.backends import simulator
+from trisim.errors import BackendError, ConfigError, InputFileError
 from trisim.experiment import Result
 from trisim.runners.process import Job, run_jobs
 from trisim.runners.run import check_run
@@ -45,8 +45,7 @@ def check(runs):
     """
     expected = []
     for run in runs:
-        if run.backend not in BACKENDS:
-            raise unknown_name("backend", run.backend, BACKENDS)
+        simulator(run.backend)  # a known one
         config = run.config()
         check_run(run.model, config, run.backend, run.directory)
         expected.append(config.as_dict())

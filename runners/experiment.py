@@ -9,8 +9,8 @@ from pathlib import Path
 
 from trisim import model as models
 from trisim import output
-from trisim.backends import BACKENDS
-from trisim.errors import ConfigError, unknown_name
+from trisim.backends import BACKENDS, simulator
+from trisim.errors import ConfigError
 from trisim.experiment import Request
 from trisim.runners import batch
 
@@ -106,6 +106,5 @@ def _checked_backends(backends):
     if not backends:
         raise ConfigError("backends: none given")
     for backend in backends:
-        if backend not in BACKENDS:
-            raise unknown_name("backend", backend, BACKENDS)
+        simulator(backend)  # a known one
     return backends

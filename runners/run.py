@@ -15,7 +15,7 @@ from trisim import backends, output, quiet, resources
 from trisim import model as models
 from trisim.analysis.summary import summarize_populations
 from trisim.backends.common import progress_callback
-from trisim.errors import ConfigError, SimulationError, TrisimError, unknown_name
+from trisim.errors import ConfigError, SimulationError, TrisimError
 from trisim.experiment import run_name
 
 
@@ -41,9 +41,7 @@ def check_run(model, cfg, backend_name, out_dir):
     """Check what a run needs besides a valid config, without importing a simulator or
     creating anything: a known backend, memory for the network (if the model states its
     size), an output directory that can be written."""
-    if backend_name not in backends.BACKENDS:
-        raise unknown_name("backend", backend_name, backends.BACKENDS)
-    resources.check_memory(model, cfg, backend_name)
+    resources.check_memory(model, cfg, backends.simulator(backend_name))
     output.check_output_directory(out_dir)
 
 

@@ -42,8 +42,8 @@ from pathlib import Path
 import numpy as np
 
 from trisim import backends, output
-from trisim.backends import BACKENDS, surface
-from trisim.errors import ConfigError, NotPortableError, ScriptError, TrisimError, unknown_name
+from trisim.backends import BACKENDS
+from trisim.errors import ConfigError, NotPortableError, ScriptError, TrisimError
 from trisim.experiment import Run, run_name
 
 DEFAULT_SEED = 1
@@ -77,7 +77,7 @@ def _chooses_a_simulator(path):
             return True
         if isinstance(node, ast.ImportFrom) and node.module and (
                 _simulator_import(node.module, 2) or (node.module == "pyNN" and any(
-                    alias.name in surface.SIMULATORS for alias in node.names))):
+                    alias.name in BACKENDS for alias in node.names))):
             return True
         if isinstance(node, ast.Name) and node.id in _SIMULATOR_CHOOSERS:
             return True
@@ -270,10 +270,10 @@ def _in_place_of_pynn(sim):
     """Every PyNN simulator module is ``sim`` inside the block, for ``import`` and
     ``importlib.import_module`` alike."""
     import pyNN
-    names = [f"pyNN.{name}" for name in surface.SIMULATORS]
+    names = [f"pyNN.{name}" for name in BACKENDS]
     saved = {name: sys.modules.get(name) for name in names}
     with contextlib.ExitStack() as stack:
-        for simulator in surface.SIMULATORS:
+        for simulator in BACKENDS:
             stack.enter_context(_patched(pyNN, simulator, sim))
         sys.modules.update(dict.fromkeys(names, sim))
         try:
@@ -291,8 +291,8 @@ def _simulator_import(name, depth=3):
     ``brian2`` or a submodule of a PyNN simulator module (with ``depth`` 2: the PyNN simulator
     module itself too)."""
     parts = name.split(".")
-    return parts[0] in surface.SIMULATORS or (
-        len(parts) >= depth and parts[0] == "pyNN" and parts[1] in surface.SIMULATORS)
+    return parts[0] in BACKENDS or (
+        len(parts) >= depth and parts[0] == "pyNN" and parts[1] in BACKENDS)
 
 
 class Session:
@@ -430,7 +430,7 @@ class Session:
         missing = _missing_pynn_name(exc)
         if missing is not None:
             return NotPortableError(f"{where}: {missing} is not in the PyNN API that "
-                                    f"{', '.join(f'pyNN.{s}' for s in surface.SIMULATORS)} "
+                                    f"{', '.join(f'pyNN.{s}' for s in BACKENDS)} "
                                     "share")
         return ScriptError(f"{where}: {type(exc).__name__}: {exc}")
 
@@ -438,7 +438,7 @@ class Session:
 def _missing_pynn_name(exc):
     """What ``exc`` says the script missed from a PyNN simulator module (``from pyNN.neuron
     import h`` on another backend), else None."""
-    if isinstance(exc, ImportError) and exc.name in {f"pyNN.{s}" for s in surface.SIMULATORS}:
+    if isinstance(exc, ImportError) and exc.name in {f"pyNN.{s}" for s in BACKENDS}:
         match = re.match(r"cannot import name '(\w+)'", str(exc))
         if match:
             return f"{match.group(1)} (imported from a PyNN simulator module)"
@@ -471,8 +471,7 @@ def run_script(script, backend_name, out_dir, seed=None, arguments=()):
     Everything given is checked before a simulator is imported.
     """
     script = checked_script(script)
-    if backend_name not in BACKENDS:
-        raise unknown_name("backend", backend_name, BACKENDS)
+    backends.simulator(backend_name)  # a known one
     seed = checked_seed(seed)
     out_dir = output.writable_directory(out_dir)
     block, seed_log, times, sim = simulate(script, backend_name, seed, list(arguments))

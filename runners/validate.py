@@ -18,12 +18,12 @@ from pathlib import Path
 from trisim import model as models
 from trisim import output
 from trisim.analysis import report, validation
-from trisim.backends import BACKENDS
-from trisim.errors import ConfigError, InputFileError, TrisimError, unknown_name
+from trisim.backends import BACKENDS, simulator
+from trisim.errors import ConfigError, InputFileError, TrisimError
 from trisim.experiment import Run
 from trisim.runners import batch, script
 
-DEFAULT_BACKENDS = ("nest", "neuron", "brian2")
+DEFAULT_BACKENDS = BACKENDS
 DEFAULT_SEEDS = 5
 
 
@@ -180,8 +180,7 @@ def _checked_backends(backends):
         backends = [name.strip() for name in backends.split(",") if name.strip()]
     backends = list(backends)
     for name in backends:
-        if name not in BACKENDS:
-            raise unknown_name("backend", name, BACKENDS)
+        simulator(name)  # a known one
     if len(set(backends)) != len(backends):
         raise ConfigError(f"backends: {','.join(backends)} names a backend twice")
     if len(backends) < 2:

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from trisim.backends import surface
+from trisim.backends import BACKENDS, surface
 
 PUBLIC_NAMES = ("import json, sys, importlib; module = importlib.import_module(sys.argv[1]); "
                 "print(json.dumps(sorted(n for n in dir(module) if not n.startswith('_'))))")
@@ -19,7 +19,7 @@ def public_names(module):
 
 
 def test_portable_names_are_exactly_those_every_pynn_backend_module_has():
-    shared = set.intersection(*(public_names(f"pyNN.{name}") for name in surface.SIMULATORS))
+    shared = set.intersection(*(public_names(f"pyNN.{name}") for name in BACKENDS))
     assert shared == set(surface.PORTABLE_NAMES)
 
 

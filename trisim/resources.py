@@ -4,7 +4,8 @@ A model may state its size: ``size(parameters, simulation)`` returning the numbe
 connections it will create at ``simulation.scale`` (``{"cells": int, "connections": int}``),
 optionally the input spikes it hands to spike sources (``"spikes"``) and the bytes its own
 code needs while building (``"build_bytes"``, e.g. numpy arrays of all pairs).
-trisim turns them into bytes with the figures of :data:`BYTES` and refuses, before building, a
+trisim turns them into bytes with each simulator's figures (bytes per run, cell and
+connection, in its :class:`trisim.backends.Simulator`) and refuses, before building, a
 network that cannot fit (:func:`check_memory`). The figures are lower estimates, measured on
 seed 002 (IF_cond_exp cells, NESTML Tsodyks-Markram synapses): a network near the limit may
 still run out of memory, but one far above it is refused at once instead of after minutes of
@@ -17,25 +18,15 @@ from pathlib import Path
 
 from .errors import ConfigError
 
-#: Bytes per cell and per connection on each backend, and the fixed cost of a run
-#: (interpreter, simulator, PyNN): peak resident memory of ``trisim run coba_stp`` at scales
-#: 0.25, 0.5 and 1 (100 ms, no traces), rounded down.
-BYTES = {
-    "nest": {"run": 150e6, "cell": 20e3, "connection": 40},
-    "neuron": {"run": 200e6, "cell": 20e3, "connection": 100},
-    "brian2": {"run": 300e6, "cell": 5e3, "connection": 60},
-}
-
-
 #: Bytes per input spike held by a spike source (a float64 time, and its copy while handed over).
 BYTES_PER_SPIKE = 16
 
 
-def estimate(size, backend):
-    """Bytes a network of ``size`` (see the module's documentation) needs on ``backend``."""
-    figures = BYTES[backend]
-    return (figures["run"] + size["cells"] * figures["cell"]
-            + size["connections"] * figures["connection"]
+def estimate(size, simulator):
+    """Bytes a network of ``size`` (see the module's documentation) needs on ``simulator``
+    (a :class:`trisim.backends.Simulator`)."""
+    return (simulator.bytes_per_run + size["cells"] * simulator.bytes_per_cell
+            + size["connections"] * simulator.bytes_per_connection
             + size.get("spikes", 0) * BYTES_PER_SPIKE + size.get("build_bytes", 0))
 
 
@@ -60,9 +51,10 @@ def available():
     return min(candidates)
 
 
-def check_memory(model, cfg, backend):
+def check_memory(model, cfg, simulator):
     """Refuse, with a :class:`~trisim.errors.ConfigError` naming the scale, a network of
-    ``model`` (a :class:`trisim.model.Model`) that ``backend`` cannot hold in the memory left
+    ``model`` (a :class:`trisim.model.Model`) that ``simulator`` (a
+    :class:`trisim.backends.Simulator`) cannot hold in the memory left
     (nothing is checked for a model that does not state its size, or a PyNN script)."""
     size_of = getattr(model, "size", None)  # a run of a PyNN script states none
     if size_of is None:
@@ -74,13 +66,13 @@ def check_memory(model, cfg, backend):
                           "count its cells") from None
     if size is None:
         return
-    needed = estimate(size, backend)
+    needed = estimate(size, simulator)
     free, limit = available()
     if free is not None and needed > free:
         raise ConfigError(
             f"scale: {cfg.simulation.scale:g} makes {model.name} {size['cells']:.3g} cells and "
             f"{size['connections']:.3g} connections, at least {_gigabytes(needed)} on "
-            f"{backend}; {_gigabytes(max(free, 0))} is left ({limit})")
+            f"{simulator.name}; {_gigabytes(max(free, 0))} is left ({limit})")
 
 
 def _gigabytes(n_bytes):

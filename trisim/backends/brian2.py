@@ -248,8 +248,6 @@ def _no_store(*args, **kwargs):
 
 class Brian2Backend(common.Backend):
     name = "brian2"
-    pynn_module = "pyNN.brian2"
-    distribution = "Brian2"
     steps_from_python = True  # Brian2's runtime loop; each run() call costs ~0.1-1 s to start
     Projection = Projection
     Population = Population

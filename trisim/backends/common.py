@@ -22,9 +22,7 @@ from pyNN.standardmodels import StandardSynapseType
 
 from .. import parallel
 from ..errors import BackendError, NotPortableError
-from . import surface
-
-MPI_BACKENDS = ("nest", "neuron")
+from . import SIMULATORS, surface, with_mpi
 
 
 def progress_callback(duration, progress):
@@ -195,9 +193,7 @@ class Backend(types.ModuleType):
     simulator-specific call then raises :class:`~trisim.errors.NotPortableError`.
     """
 
-    name = None
-    pynn_module = None
-    distribution = None  # the installed package whose version is the simulator's
+    name = None  # its key in trisim.backends.SIMULATORS, which describes it
 
     # how this backend's current sources reach NESTML cells (see current_source_types)
     current_source_mixin = CheckedInjection
@@ -206,8 +202,9 @@ class Backend(types.ModuleType):
     TRISIM_NAMES = ("nestml_cell_type", "nestml_synapse_type", "IndexConnector")
 
     def __init__(self, portable=False):
-        pynn = importlib.import_module(self.pynn_module)
-        super().__init__(self.pynn_module, pynn.__doc__)
+        pynn_module = self.description.pynn_module
+        pynn = importlib.import_module(pynn_module)
+        super().__init__(pynn_module, pynn.__doc__)
         self.pynn = pynn
         self.portable = portable
         self.resettable = True
@@ -231,14 +228,16 @@ class Backend(types.ModuleType):
         return getattr(pynn, attribute)
 
     def __repr__(self):
-        return f"<PyNN backend {self.pynn_module} (trisim)>"
+        return f"<PyNN backend {self.description.pynn_module} (trisim)>"
+
+    @property
+    def description(self):
+        """This simulator's :class:`~trisim.backends.Simulator` (capabilities, distribution)."""
+        return SIMULATORS[self.name]
 
     @property
     def simulator_version(self):
-        return importlib.metadata.version(self.distribution)
-
-    supports_mpi = False  # one simulation across MPI processes (mpirun -n N)
-    supports_threads = False  # several threads per process
+        return importlib.metadata.version(self.description.distribution)
     # whether the simulator advances its steps from Python, where Ctrl-C is seen at once (else
     # it sees Ctrl-C only when the run returns: trisim's runs then return every ~second)
     steps_from_python = False
@@ -258,13 +257,13 @@ class Backend(types.ModuleType):
         run N copies of one simulation.
         """
         size = parallel.world_size()
-        if size > 1 and not self.supports_mpi:
+        if size > 1 and not self.description.mpi:
             raise BackendError(f"backend {self.name!r} has no MPI support: it runs in one "
                                f"process, but this is one of {size} MPI processes; run it "
                                f"without mpirun, or use a backend with MPI: "
-                               f"{', '.join(MPI_BACKENDS)}")
+                               f"{', '.join(with_mpi())}")
         threads = extra_params.pop("threads", None) or 1
-        if threads > 1 and not self.supports_threads:
+        if threads > 1 and not self.description.threads:
             raise BackendError(f"backend {self.name!r} runs one thread per process "
                                f"(threads={threads}); use MPI processes instead")
         rng_seed = extra_params.pop("rng_seed", None)

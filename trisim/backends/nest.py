@@ -254,14 +254,10 @@ class Population(common.GlobalInitialValues, pyNN.nest.Population):
 
 class NestBackend(common.Backend):
     name = "nest"
-    pynn_module = "pyNN.nest"
-    distribution = "nest-simulator"
     Projection = Projection
     Population = Population
     SpikeSourceArray = SpikeSourceArray
 
-    supports_mpi = True
-    supports_threads = True
     mpi_hint = "NEST's PyPI wheel has no MPI: run 'make setup-mpi' (README, MPI runs)"
 
     def reset(self, annotations=None):

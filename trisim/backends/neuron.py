@@ -368,11 +368,8 @@ class Population(pyNN.neuron.Population):
 
 class NeuronBackend(common.Backend):
     name = "neuron"
-    pynn_module = "pyNN.neuron"
-    distribution = "NEURON"
     Population = Population
     Projection = Projection
-    supports_mpi = True  # ParallelContext; MPI is started on import (see the top of this module)
     mpi_hint = "NEURON needs an MPI library at run time (make setup-mpi)"
     current_source_mixin = NestmlInjection
 

@@ -10,6 +10,8 @@ a backend in portable mode refuses them by name (:class:`~trisim.backends.common
 modules and fails if the set is no longer exactly that.
 """
 
+from . import BACKENDS
+
 PORTABLE_NAMES = frozenset("""
     ACSource AdExp AdditivePotentiationMultiplicativeDepression AdditiveWeightDependence
     AllToAllConnector AlphaPSR ArrayConnector Assembly CSAConnector CloneConnector
@@ -30,12 +32,10 @@ PORTABLE_NAMES = frozenset("""
     run_for run_until set setup simulator space standardmodels state synapses
 """.split())
 
-SIMULATORS = ("nest", "neuron", "brian2")
-
 
 def not_portable(backend, name, present):
     """The message for ``sim.<name>``, which ``pyNN.<backend>`` has (``present``) or not."""
-    shared = ", ".join(f"pyNN.{simulator}" for simulator in SIMULATORS)
+    shared = ", ".join(f"pyNN.{simulator}" for simulator in BACKENDS)
     if present:
         return (f"sim.{name} has no equivalent on every simulator: pyNN.{backend} has it, but "
                 f"it is not in the PyNN API that {shared} share")

@@ -11,11 +11,10 @@ import importlib
 import re
 from pathlib import Path
 
-from ..errors import NestmlError, unknown_name
+from ..backends import simulator
+from ..errors import NestmlError
 from . import cache
 
-TARGETS = {"nest": "trisim.codegen.nest", "neuron": "trisim.codegen.neuron",
-           "brian2": "trisim.codegen.brian2"}
 _MODEL_NAME = re.compile(r"^\s*model\s+(\w+)\s*:", re.MULTILINE)
 
 
@@ -33,14 +32,13 @@ def built(path, backend, kind="neuron", paired=()):
     ``paired``: (path, synapse program, native name) of synapses a neuron is built with, on a
     target that compiles postsynaptic-port synapses together with their neuron (NEST).
     """
-    if backend not in TARGETS:
-        raise unknown_name("backend", backend, TARGETS)
+    described = simulator(backend)  # its target module and distribution
     path = Path(path)
     source, name = _source(path, kind)
-    target = importlib.import_module(TARGETS[backend])
+    target = importlib.import_module(described.codegen)
     variant = getattr(target, "build_variant", lambda: "")()
     cache_key = cache.key("\0".join([source] + [native for _, _, native in paired]), backend,
-                          target.SIMULATOR_DISTRIBUTION, variant)
+                          described.distribution, variant)
 
     def build(directory):
         from . import frontend, program, synapse
@@ -119,7 +117,7 @@ def cell_type(path, backend, synapses=()):
     are compiled together with it where the target needs that (NEST).
     """
     from . import program
-    target = importlib.import_module(TARGETS[backend])
+    target = importlib.import_module(simulator(backend).codegen)
     paired = []
     if getattr(target, "PAIRS_POST_SYNAPSES", False):
         for synapse_path in synapses:
@@ -155,5 +153,5 @@ def synapse_type(path, backend):
     parameter the model compares with it. Plastic weights are read with
     ``Projection.get("weight", ...)`` during and after a run.
     """
-    target = importlib.import_module(TARGETS[backend])
+    target = importlib.import_module(simulator(backend).codegen)
     return target.synapse_type(*_synapse_program(path, backend))

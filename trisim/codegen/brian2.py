@@ -24,7 +24,6 @@ from ..errors import NestmlError
 from . import celltype
 from . import program as prog
 
-SIMULATOR_DISTRIBUTION = "Brian2"
 SPIKE_FLAG = "nml_spike"
 CURRENT_INPUT = "i_inj"  # pyNN.brian2's current sources add to this variable (in amperes)
 _IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*\b")

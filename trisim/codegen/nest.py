@@ -17,8 +17,6 @@ from ..errors import NestmlError
 from ..quiet import quiet_stdout
 from . import cache, celltype
 
-SIMULATOR_DISTRIBUTION = "nest-simulator"
-
 _NEST_CONFIG = """#!/bin/sh
 # Written by trisim: nest-config for the nest-simulator wheel (see trisim/codegen/nest.py).
 case "$1" in

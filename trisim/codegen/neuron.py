@@ -21,8 +21,6 @@ from . import celltype
 from . import program as prog
 from .templates import render
 
-SIMULATOR_DISTRIBUTION = "NEURON"
-
 # Python syntax -> NMODL (C-like expressions, ^ for powers, no min/max/abs builtins)
 _TOKENS = {"**": "^", "and": "&&", "or": "||", "not": "!", "True": "1", "False": "0",
            "inf": "1e300", "min": "nml_min", "max": "nml_max", "abs": "fabs",
