@@ -43,7 +43,8 @@ import numpy as np
 
 from trisim import backends, output
 from trisim.backends import BACKENDS
-from trisim.errors import ConfigError, NotPortableError, ScriptError, TrisimError
+from trisim.errors import (ConfigError, NotPortableError, NotPortableImportError, ScriptError,
+                           TrisimError)
 from trisim.experiment import Run, run_name
 
 DEFAULT_SEED = 1
@@ -303,17 +304,19 @@ class Session:
         self.script, self.arguments, self.sim, self.seeds = script, arguments, sim, seeds
         self.recordings = Recordings()
         self.simulator_named = False
+        self.set_up = False  # whether the script has called setup()
 
     def _from_script(self, globals_):
         return (globals_ or {}).get("__file__") == str(self.script)  # as runpy sets it
 
     def _import(self, name, globals=None, locals=None, fromlist=(), level=0):
         if level == 0 and _simulator_import(name) and self._from_script(globals):
-            raise NotPortableError(f"import {name}: the simulator's own interface has no "
-                                   "equivalent on the other simulators; use PyNN's API")
+            raise NotPortableImportError(f"import {name}: the simulator's own interface has no "
+                                         "equivalent on the other simulators; use PyNN's API")
         return self._original_import(name, globals, locals, fromlist, level)
 
     def _setup(self, timestep=None, min_delay=None, **extra_params):
+        self.set_up = True
         if self.sim.state.recorders:  # a new simulation: keep what the last one recorded
             self.recordings.keep_all(self.sim.state)
         extra_params["rng_seed"] = self.seeds.derive(extra_params.get("rng_seed"),
@@ -411,7 +414,8 @@ class Session:
             runpy.run_path(str(self.script), run_name="__main__")
         except SystemExit as exc:
             if exc.code not in (None, 0):
-                raise ScriptError(f"{self.script.name}: exited with status {exc.code}") from exc
+                raise ScriptError(f"{self.script.name}: exited with status {exc.code}"
+                                  + ("" if self.set_up else self._before_setup())) from exc
         except TrisimError as exc:
             where = script_line(self.script, exc.__traceback__)
             raise type(exc)(f"{where}: {exc}" if where else str(exc)) from exc
@@ -423,6 +427,14 @@ class Session:
         if not self.recordings.by_name():
             raise ScriptError(f"{self.script.name}: recorded nothing, so there is nothing to "
                               "save or compare; record something (population.record('spikes'))")
+
+    def _before_setup(self):
+        """What to tell of a script that stopped before it set up a simulator: most often,
+        one that reads the simulator's name from its own arguments did not get one."""
+        name, backend = self.script.name, self.sim.name
+        return (f" before setting up a simulator (a script that takes the simulator's name as "
+                f"an argument gets it after --: trisim run {name} --backend {backend} -- "
+                f"{backend})")
 
     def _script_error(self, exc):
         """The one-line error for an exception the script raised."""

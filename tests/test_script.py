@@ -91,6 +91,27 @@ def test_a_call_only_one_simulator_has_is_one_line_naming_it_and_the_script_line
     assert not list(tmp_path.iterdir())
 
 
+def test_a_guarded_import_of_a_simulator_takes_the_scripts_fallback(tmp_path):
+    result = trisim("run", SCRIPTS / "not_portable.py", "--backend", "nest", "--out", tmp_path,
+                    "--", "guarded")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (tmp_path / "not_portable_nest_seed1.nix").is_file()
+
+
+def test_a_script_wanting_the_simulators_name_as_argument_is_told_how_to_give_it(tmp_path):
+    script = tmp_path / "named.py"
+    script.write_text("import argparse, importlib\nparser = argparse.ArgumentParser()\n"
+                      "parser.add_argument('simulator')\n"
+                      "sim = importlib.import_module('pyNN.' + parser.parse_args().simulator)\n")
+    result = trisim("run", script, "--backend", "neuron", "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].endswith(
+        "named.py: exited with status 2 before setting up a simulator (a script that takes the "
+        "simulator's name as an argument gets it after --: trisim run named.py --backend neuron "
+        "-- neuron)")
+    assert not list((tmp_path / "out").glob("*"))
+
+
 @pytest.mark.parametrize("arguments, culprit", [
     (["missing.py", "--backend", "nest"], "missing.py"),
     (["{bad}", "--backend", "nest"], "bad_syntax.py:2"),

@@ -97,6 +97,12 @@ class NotPortableError(TrisimError, AttributeError):
     """A PyNN call that one simulator's module offers and another's has no equivalent for."""
 
 
+class NotPortableImportError(TrisimError, ImportError):
+    """A script imports a simulator's own interface (``import nest``), which the other
+    simulators lack; an ``ImportError``, so a script's own fallback for a missing simulator
+    (``except ImportError``) runs instead."""
+
+
 class ScriptError(TrisimError, RuntimeError):
     """A PyNN script run by trisim failed; the message names the script's line."""
 
