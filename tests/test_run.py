@@ -81,3 +81,30 @@ def test_ctrl_c_interrupts_a_brian2_run_rather_than_ending_it_early():
                             text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1].startswith("interrupted at"), result.stdout
+
+
+CALLBACKS_TO_THE_END = textwrap.dedent("""
+    import sys
+    from trisim import backends
+    sim = backends.load(sys.argv[1])
+    sim.setup(timestep=0.1, min_delay=0.1)
+    sim.Population(2, sim.IF_cond_exp())
+    seen = []
+
+    def every_100_ms(t):
+        seen.append(round(t, 6))
+        return t + 100.0
+
+    print(sim.run(2000.0, [every_100_ms]), len(seen), seen[-1])
+""")
+
+
+@pytest.mark.parametrize("backend", ["neuron", "nest"])
+def test_a_run_with_callbacks_ends_at_its_duration(backend):
+    # NEURON's time after 2000 ms at dt 0.1 is 1999.9999999987: PyNN's own callback loop,
+    # which waits for it to come within 1e-9 ms of 2000, never ended
+    result = subprocess.run([sys.executable, "-c", CALLBACKS_TO_THE_END, backend],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    reached, calls, last = result.stdout.split()[-3:]
+    assert abs(float(reached) - 2000.0) < 0.05 and int(calls) == 21 and float(last) == 2000.0

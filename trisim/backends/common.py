@@ -294,9 +294,26 @@ class Backend(types.ModuleType):
     run_for = run
 
     def run_until(self, time_point, callbacks=None):
-        """Advance until ``time_point`` (ms); PyNN's ``run_until``, returning the time."""
+        """Advance until ``time_point`` (ms); PyNN's ``run_until``, returning the time.
+
+        With ``callbacks``, the pieces between their times are run here, as PyNN does but
+        ending within half a step of ``time_point``: PyNN's loop ends only within 1e-9 ms of
+        it, and NEURON's time, a sum of steps, can stop further away (2000 ms at dt 0.1 ends
+        at 1999.9999999987 ms), after which NEURON does not advance and PyNN's loop never ends.
+        """
         self.prepare_run()
-        return self.pynn.run_until(time_point, callbacks)
+        if not callbacks:
+            return self.pynn.run_until(time_point)
+        step = self.pynn.get_time_step()
+        pending = [(callback(self.pynn.get_current_time()), callback) for callback in callbacks]
+        while self.pynn.get_current_time() + step / 2 < time_point:
+            pending.sort(key=lambda event: event[0])
+            when = pending[0][0]  # callbacks due within one step of each other run together
+            due = [callback for at, callback in pending if at - when < step]
+            pending = [(at, callback) for at, callback in pending if at - when >= step]
+            self.pynn.run_until(min(when, time_point))
+            pending += [(callback(self.pynn.get_current_time()), callback) for callback in due]
+        return self.pynn.get_current_time()
 
     def prepare_run(self):
         """Called before the simulator advances (a hook for backends)."""
