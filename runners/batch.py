@@ -19,6 +19,7 @@ import json
 import multiprocessing
 import sys
 import threading
+import time
 import types
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -27,7 +28,7 @@ import numpy as np
 
 from trisim import output
 from trisim.backends import simulator
-from trisim.errors import BackendError, ConfigError, InputFileError
+from trisim.errors import BackendError, ConfigError, InputFileError, Interrupted
 from trisim.experiment import Result
 from trisim.runners.process import Job, run_jobs
 from trisim.runners.run import check_run
@@ -85,6 +86,7 @@ def execute(runs, jobs=1, progress_bar=None, measure=None, keep=None, product="m
         If a run fails (no more are started) or does not record the config it was asked for.
     """
     jobs = checked_jobs(jobs)
+    started = time.time()
     expected = check(runs)
     results = [Result(run, reused=_recorded(run, config)) for run, config in zip(runs, expected)]
     if measure is not None:
@@ -137,13 +139,25 @@ def execute(runs, jobs=1, progress_bar=None, measure=None, keep=None, product="m
             results[index].measures = future.result()
             if keep is not None:
                 results[index].arrays_path = _product_path(runs[index], product, ".npz")
-    except BaseException:
+    except BaseException as exc:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+        if isinstance(exc, Interrupted):
+            # a run stopped as it exited has written its files, and a rerun reuses them: the
+            # runs kept are those whose last file (the summary) this batch wrote
+            exc.finished = [str(runs[index]) for index in simulate
+                            if _written_since(runs[index].summary_path, started)]
         raise
     if pool is not None:
         pool.shutdown()
     return results
+
+
+def _written_since(path, moment):
+    try:
+        return path.stat().st_mtime >= moment
+    except OSError:
+        return False
 
 
 def measure_file(nix_path, config, measure, keep, product):

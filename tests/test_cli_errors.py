@@ -306,15 +306,14 @@ def test_ctrl_c_stops_a_run_with_one_line_exit_130_and_no_file(tmp_path):
 
 def test_ctrl_c_stops_a_batch_keeps_finished_runs_and_a_rerun_resumes(tmp_path):
     out = tmp_path / "out"
-    arguments = ["validate", "coba_stp", "--backends", "nest,brian2", "--seeds", "3",
-                 "--scale", "0.05", "--duration", "100", "--jobs", "1", "--out", out]
+    arguments = ["validate", "coba_stp", "--backends", "nest,neuron", "--seeds", "3",
+                 "--scale", "0.02", "--duration", "100", "--jobs", "1", "--out", out]
     batch = _start(arguments, tmp_path)
     deadline = time.monotonic() + 600
     while not list(out.glob("*.summary.json")):  # a run's last file is written
         assert batch.poll() is None and time.monotonic() < deadline, batch.stderr.read()
         time.sleep(0.1)
-    time.sleep(2.0)  # for its process to end and the batch to see it
-    os.killpg(batch.pid, signal.SIGINT)
+    os.killpg(batch.pid, signal.SIGINT)  # its process may not have ended: the run is kept
     stdout, stderr = batch.communicate(timeout=120)
     assert batch.returncode == 130, stderr
     lines = stderr.splitlines()
