@@ -61,7 +61,7 @@ class Projection(pyNN.brian2.Projection):
         processes arrivals before the end-of-step update, one step later. Delivering one step
         early to NESTML cells restores NEST's timing (their delays read back shorter by dt).
         """
-        posts = getattr(self.post, "populations", [self.post])
+        posts = common.populations_of(self.post)
         return [(synapses, simulator.state.dt
                  if getattr(posts[j].celltype, "nestml_step_semantics", False) else 0.0)
                 for by_post in self._brian2_synapses.values()

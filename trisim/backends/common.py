@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 from pyNN.common.control import DEFAULT_MIN_DELAY, DEFAULT_TIMESTEP
 from pyNN import connectors
+from pyNN.common.populations import Assembly
 from pyNN.connectors import FromListConnector
 from pyNN.standardmodels import StandardSynapseType
 
@@ -123,12 +124,15 @@ class OneToOneConnector(connectors.OneToOneConnector):
         IndexConnector(cells, cells).connect(projection)
 
 
+def populations_of(cells):
+    """The populations (or views) ``cells`` is made of: an Assembly's, else ``[cells]``."""
+    return cells.populations if isinstance(cells, Assembly) else [cells]
+
+
 def uniform_celltype(cells):
     """The cell type of ``cells`` (a Population, PopulationView or Assembly); for an Assembly
     whose populations are of several cell classes, None."""
-    populations = getattr(cells, "populations", None)  # an Assembly
-    if populations is None:
-        return cells.celltype
+    populations = populations_of(cells)
     if len({type(population.celltype) for population in populations}) == 1:
         return populations[0].celltype
     return None

@@ -184,8 +184,8 @@ class Projection(pyNN.neuron.Projection):
         return self.post[target].celltype if celltype is None else celltype
 
     def _has_nestml_targets(self):
-        populations = getattr(self.post, "populations", [self.post])  # an Assembly's, or one
-        return any(getattr(p.celltype, "nestml_step_semantics", False) for p in populations)
+        return any(getattr(p.celltype, "nestml_step_semantics", False)
+                   for p in common.populations_of(self.post))
 
     def _advance(self, target):
         """How much earlier than its delay postsynaptic cell ``target`` takes an event (ms)."""
