@@ -43,12 +43,13 @@ import numpy as np
 
 from trisim import backends, output
 from trisim.backends import BACKENDS
+from trisim.config import SEED_RANGE
 from trisim.errors import (ConfigError, NotPortableError, NotPortableImportError, ScriptError,
                            TrisimError)
 from trisim.experiment import Run, run_name
 
 DEFAULT_SEED = 1
-_SEED_LIMIT = 2 ** 31 - 1  # NEST's rng_seed and numpy's legacy seeds take at most this
+_SEED_LIMIT = 2 ** 31 - 1  # the seeds derived for a script's generators are below this
 
 
 def is_script(reference):
@@ -108,8 +109,9 @@ def checked_script(path):
 def checked_seed(seed):
     if seed is None:
         return DEFAULT_SEED
-    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < _SEED_LIMIT:
-        raise ConfigError(f"seed: {seed!r}; must be an integer from 0 to {_SEED_LIMIT - 1}")
+    low, high = SEED_RANGE  # a model's run seeds: one range, so a seed names the same run
+    if isinstance(seed, bool) or not isinstance(seed, int) or not low <= seed <= high:
+        raise ConfigError(f"seed: {seed!r}; must be an integer from {low} to {high}")
     return seed
 
 

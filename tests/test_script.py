@@ -116,7 +116,7 @@ def test_a_script_wanting_the_simulators_name_as_argument_is_told_how_to_give_it
     (["missing.py", "--backend", "nest"], "missing.py"),
     (["{bad}", "--backend", "nest"], "bad_syntax.py:2"),
     (["{network}", "--backend", "nest", "--set", "x=1"], "--set"),
-    (["{network}", "--backend", "nest", "--seed", "-1"], "seed")])
+    (["{network}", "--backend", "nest", "--seed", "0"], "seed")])
 def test_bad_input_is_one_line_before_any_simulator_starts(arguments, culprit, tmp_path):
     bad = tmp_path / "bad_syntax.py"
     bad.write_text("import pyNN.nest as sim\nsim.setup(\n")
