@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from trisim.backends import BACKENDS
+
 RESULTS = Path(__file__).with_name("results")
 
 BUILD_ONLY = """
@@ -70,7 +72,7 @@ def main():
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as out:
-        for backend in ("nest", "neuron", "brian2"):
+        for backend in BACKENDS:
             row = run_backend(backend, args.scale, args.duration, out)
             rows.append(row)
             print(row, flush=True)
