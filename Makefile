@@ -20,8 +20,11 @@ demo: setup
 	    test $$status -eq 0 -o \( $$status -eq 1 -a -f $(DEMO_OUT)/verdict.json \) || exit $$status
 	@echo "demo: open $(DEMO_OUT)/report.html in a browser (verdict: $(DEMO_OUT)/verdict.json)"
 
+# Two worker processes (pytest-xdist), each taking whole test modules: a module's shared runs
+# (module-scoped fixtures) are made once; TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
 test: setup
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 # The documentation site (docs/, Sphinx + numpydoc + MyST) into docs/_build/html; every warning
 # (a broken cross-reference included: nitpicky) fails the build. About a minute on 2 cores.

@@ -1,6 +1,8 @@
 """Brian2 through pyNN.brian2, with connections made in one call per projection."""
 
 import logging
+import os
+import sys
 
 
 class _NoCacheSizeNotice(logging.Filter):
@@ -20,6 +22,7 @@ import brian2  # noqa: E402
 import numpy as np  # noqa: E402
 import pyNN.brian2  # noqa: E402
 import pyNN.brian2.recording  # noqa: E402
+from brian2.codegen.runtime.cython_rt import extension_manager  # noqa: E402
 from brian2.codegen.runtime.cython_rt.extension_manager import (  # noqa: E402
     cython_extension_manager)
 from pyNN.brian2 import simulator  # noqa: E402
@@ -36,6 +39,25 @@ from . import common  # noqa: E402
 # connect, those frames held seed 002's first Projection and so the whole network after
 # release() (110 MB). Looked up here, they hold only this import.
 cython_extension_manager.so_ext
+
+
+class _InterpreterByItsFile:
+    """``sys`` as Brian2's Cython cache sees it, with ``executable`` the interpreter's own file
+    rather than the path it was started by.
+
+    Brian2 names a compiled module by its code, the Python and Cython versions, numpy's
+    major.minor and ``sys.executable``. In a virtual environment that last one is the
+    environment's own path, so every environment (each clone, each fresh install) compiled
+    every code object again (~3 s CPU each), although the module is the same for every
+    environment made from one interpreter."""
+
+    executable = os.path.realpath(sys.executable)
+
+    def __getattr__(self, name):
+        return getattr(sys, name)
+
+
+extension_manager.sys = _InterpreterByItsFile()
 
 
 class Projection(pyNN.brian2.Projection):
