@@ -42,6 +42,7 @@ def check_run(model, cfg, backend_name, out_dir):
     creating anything: a known backend, memory for the network (if the model states its
     size), an output directory that can be written."""
     resources.check_memory(model, cfg, backends.simulator(backend_name))
+    resources.check_threads(cfg)
     output.check_output_directory(out_dir)
 
 

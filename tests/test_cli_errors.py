@@ -97,6 +97,8 @@ CASES = [
      "duration: 1000 ms is not a whole number of time steps (dt = 1.2096e+09 ms)"),
     ("negative-duration", [*RUN, "--duration", "-100"], "duration: '-100.0 ms' is outside (0, inf) ms"),
     ("zero-duration", [*RUN, "--duration", "0"], "duration: '0.0 ms' is outside (0, inf) ms"),
+    ("astronomical-duration", [*RUN, "--duration", "1e300"],
+     "duration: 1e+300 ms is longer than any simulator can count at dt = 0.1 ms"),
     ("infinite-duration", [*RUN, "--duration", "inf"], "duration: inf is not a finite number"),
     ("nan-duration", [*RUN, "--duration", "nan"], "duration: nan is not a finite number"),
     ("zero-dt", [*RUN, "--set", "dt=0 ms"], "dt: '0 ms' is outside (0, inf) ms"),
@@ -109,6 +111,11 @@ CASES = [
     ("seed-zero", [*RUN, "--seed", "0"], "seed: 0 is outside [1, 4294967295]"),
     ("seed-2-to-32", [*RUN, "--seed", str(2**32)], "seed: 4294967296 is outside [1, 4294967295]"),
     ("seed-2-to-40", [*RUN, "--seed", str(2**40)], "seed: 1099511627776 is outside"),
+    ("threads-beyond-the-cpus", [*RUN, "--set", "threads=100000"],
+     "threads: 100000 is more than the"),
+    ("key-given-twice", lambda d: [*RUN, "--config", config_file(
+        "parameters:\n  p_e: 0.1\n  p_e: 0.2\n")(d)], "bad.yaml:3: malformed YAML ('p_e' is given twice)"),
+    ("out-empty", [*RUN, "--out", ""], "output directory: an empty path"),
     ("negative-threads", [*RUN, "--set", "threads=0"], "threads: 0 is outside [1, inf)"),
     # relations between values
     ("duration-below-one-step", [*RUN, "--duration", "0.05"],

@@ -37,6 +37,10 @@ SEED_RANGE = (1, 2**32 - 1)
 #: NEST counts time in ticks of 0.001 ms (its default ``tics_per_ms``): a time step must be a
 #: whole number of them.
 NEST_TIC_MS = 0.001
+#: The longest duration, in time steps: a count of steps is exact in a double up to 2**53,
+#: and NEST's clock, a 64-bit count of ticks, ends near 2**62 ticks.
+MAX_STEPS = 2**53
+MAX_TICS = 2**62
 
 
 def parse_quantity(text, unit):
@@ -217,12 +221,27 @@ def _section(document, name, path):
     return section
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key given twice in one mapping (PyYAML keeps the last
+    silently, so one of two values a user wrote would be ignored)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"{key!r} is given twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
 def read_document(path):
     """The mapping of a config file, its top-level keys and their shapes checked (values are
     not validated)."""
     path = Path(path)
     try:
-        document = yaml.safe_load(path.read_text())
+        document = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from None
     except UnicodeDecodeError:
@@ -336,6 +355,10 @@ def check_time_grid(dt, duration, dt_key="dt", duration_key="duration"):
     if not _whole_steps(dt, NEST_TIC_MS):
         raise ConfigError(f"{dt_key}: {dt:g} ms is not a whole number of NEST's time ticks "
                           f"({NEST_TIC_MS:g} ms)")
+    longest = min(MAX_STEPS * dt, MAX_TICS * NEST_TIC_MS)
+    if duration > longest:
+        raise ConfigError(f"{duration_key}: {duration:g} ms is longer than any simulator can "
+                          f"count at {dt_key} = {dt:g} ms (at most {longest:.3g} ms)")
     if duration < dt or not _whole_steps(duration, dt):
         below = math.floor(duration / dt) * dt
         nearest = " or ".join(f"{t:.10g} ms" for t in (below, below + dt) if t > 0)

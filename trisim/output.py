@@ -400,6 +400,8 @@ def check_output_directory(path):
     OutputError
         Naming ``path`` and the cause.
     """
+    if not str(path).strip():
+        raise OutputError("output directory: an empty path (give '.' for this directory)")
     path = Path(path)
     existing = path
     while not existing.exists() and existing != existing.parent:

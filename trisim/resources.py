@@ -107,3 +107,19 @@ def _virtual_size():
         return int(Path("/proc/self/statm").read_text().split()[0]) * os.sysconf("SC_PAGE_SIZE")
     except (OSError, ValueError, IndexError):
         return 0
+
+
+def check_threads(cfg):
+    """Refuse more threads per process than the CPUs this process may use: more cannot run
+    faster, and NEST, which starts them all, crashes with thousands.
+
+    Raises
+    ------
+    ConfigError
+        Naming the value and the CPUs available.
+    """
+    threads = cfg.simulation.threads
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if cpus and threads > cpus:
+        raise ConfigError(f"threads: {threads} is more than the {cpus} CPUs this process may "
+                          "use (more threads cannot run faster)")
