@@ -116,6 +116,8 @@ CASES = [
     ("key-given-twice", lambda d: [*RUN, "--config", config_file(
         "parameters:\n  p_e: 0.1\n  p_e: 0.2\n")(d)], "bad.yaml:3: malformed YAML ('p_e' is given twice)"),
     ("out-empty", [*RUN, "--out", ""], "output directory: an empty path"),
+    ("truth-value-as-number", lambda d: [*RUN, "--config", config_file(
+        "parameters:\n  p_e: true\n")(d)], "bad.yaml: p_e: true is not a number"),
     ("negative-threads", [*RUN, "--set", "threads=0"], "threads: 0 is outside [1, inf)"),
     # relations between values
     ("duration-below-one-step", [*RUN, "--duration", "0.05"],

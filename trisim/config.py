@@ -23,7 +23,8 @@ from typing import Annotated
 
 import quantities as pq
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, TypeAdapter,
+                      ValidationError, model_validator)
 
 from .errors import ConfigError
 
@@ -116,6 +117,16 @@ class Strict(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, strict=False,
                               allow_inf_nan=False)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_truth_values_as_numbers(cls, values):
+        # pydantic's lax mode reads true/false as 1/0: 'p_e: true' would be a probability of 1
+        for name, value in (values.items() if isinstance(values, dict) else ()):
+            field = cls.model_fields.get(name)
+            if isinstance(value, bool) and field is not None and field.annotation is not bool:
+                raise ValueError(f"{name}: {str(value).lower()} is not a number")
+        return values
 
 
 class Simulation(Strict):
