@@ -7,6 +7,7 @@ output directory is created only when there is a result to write.
 """
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -46,9 +47,12 @@ def check_run(model, cfg, backend_name, out_dir):
     output.check_output_directory(out_dir)
 
 
-def simulate(model, backend, cfg, progress=None):
+def simulate(model, backend, cfg, progress=None, context=None):
     """Build and run ``model`` (a :class:`~trisim.model.Model`) on ``backend``; return the Neo
     Block and its build and run times (wall clock and this process's CPU time, in s).
+
+    A model with its own ``simulate`` (see :mod:`trisim.model`) runs itself, told ``context``
+    (a :class:`~trisim.model.RunContext`); its times are then the whole run's.
 
     Under MPI every process calls this: each draws the same network from the seed and creates
     its local part; the Block is gathered on rank 0 (on other ranks it holds local data only).
@@ -62,6 +66,8 @@ def simulate(model, backend, cfg, progress=None):
     """
     simulation = cfg.simulation
     label = f"{model.name} on {backend.name}, seed {simulation.seed}"
+    if model.simulate is not None:
+        return _simulate_itself(model, backend, cfg, progress, context, label)
     rng = np.random.default_rng(simulation.seed)
     started, started_cpu = time.perf_counter(), time.process_time()
     with _failure_named(label, "setting up the simulator"):
@@ -145,9 +151,25 @@ def _first_line(exc):
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[0] if lines else "no message"
 
+def _simulate_itself(model, backend, cfg, progress, context, label):
+    """A model's own ``simulate``; its times are the whole run's."""
+    started, started_cpu = time.perf_counter(), time.process_time()
+    backend.model_directory = model.directory
+    context = replace(context or models.RunContext(stem=Path(run_name(
+        model.name, backend.name, cfg.simulation.seed))), progress=progress)
+    with _failure_named(label, "running the model's simulate"):
+        block = model.simulate(backend, cfg.parameters, cfg.simulation, context)
+    with _failure_named(label, "collecting the recorded data"):
+        block.annotate(**output.provenance(model.name, backend, cfg),
+                       model_source=model.reference)
+        backend.end()
+        backend.release()
+    times = {"wall_s": time.perf_counter() - started, "cpu_s": time.process_time() - started_cpu}
+    return block, {name: round(value, 3) for name, value in times.items()}
+
 
 def run(model, backend_name, out_dir, config_path=None, overrides=(), seed=None,
-        scale=None, duration=None, progress_bar=None):
+        scale=None, duration=None, progress_bar=None, resume=False):
     """Run one model (a name or path, see :func:`trisim.model.load`) on one backend; write
     ``<stem>.nix`` and ``<stem>.summary.json``.
 
@@ -159,16 +181,24 @@ def run(model, backend_name, out_dir, config_path=None, overrides=(), seed=None,
     Started by an MPI launcher (``mpirun -n N trisim run ...``) on a backend with MPI, the N
     processes run one simulation and rank 0 alone writes the files (the others return no
     paths); a backend without MPI refuses with :class:`~trisim.errors.BackendError`.
+    ``resume`` lets a model with its own ``simulate`` continue from a checkpoint it left in
+    ``out_dir`` (a model without one refuses it).
     """
     model, cfg = resolve_config(model, config_path, overrides, seed, scale, duration)
+    if resume and model.simulate is None:
+        raise ConfigError(f"--resume: model {model.name!r} runs in one piece and keeps no "
+                          "checkpoints")
     check_run(model, cfg, backend_name, out_dir)
     with quiet.importing_simulator():
         backend = backends.load(backend_name)
+    if model.simulate is not None:  # its checkpoints go beside the run's files
+        out_dir = output.writable_directory(out_dir)
     progress = progress_bar(cfg.simulation.duration) if progress_bar else None
-    block, times = simulate(model, backend, cfg, progress)
+    stem = run_name(model.name, backend_name, cfg.simulation.seed)
+    context = models.RunContext(stem=Path(out_dir) / stem, resume=resume)
+    block, times = simulate(model, backend, cfg, progress, context)
     if not backend.is_root:
         return ()
-    stem = run_name(model.name, backend_name, cfg.simulation.seed)
     summary = {
         "model": model.name,
         "backend": backend_name,

@@ -124,6 +124,9 @@ def run_arguments(parser):
     parser.add_argument("--seed", type=int, help="random seed (network, initial state, "
                         "simulator)")
     out_option(parser, "out")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from the checkpoint an interrupted run of this model "
+                        "left in OUT (models that run in checkpointed blocks)")
     script_arguments(parser)
 
 
@@ -131,13 +134,16 @@ def command_run(args):
     from trisim.runners import script
     if script.is_script(args.model):
         script.check_no_model_options(args.config, args.set, args.scale, args.duration)
+        if args.resume:
+            raise ConfigError("--resume: a PyNN script keeps no checkpoints to resume from")
         print_lines(script.run_script(args.model, args.backend, args.out, args.seed,
                                       args.script_args))
         return
     script.check_no_script_arguments(args.model, args.script_args)
     from trisim.runners import run
     print_lines(run.run(args.model, args.backend, args.out, args.config, args.set, args.seed,
-                        args.scale, args.duration, progress_bar=progress_over_time))
+                        args.scale, args.duration, progress_bar=progress_over_time,
+                        resume=args.resume))
 
 
 def analyze_arguments(parser):

@@ -70,6 +70,9 @@ class Run:
         Population scale and simulated time (ms), if not the config's.
     config_path : pathlib.Path, optional
         A config other than the model's own.
+    resume : bool
+        Continue from the checkpoint an interrupted run left (models with their own
+        ``simulate``; see :mod:`trisim.model`).
     """
 
     model: object
@@ -80,6 +83,7 @@ class Run:
     scale: float = None
     duration: float = None
     config_path: Path = None
+    resume: bool = False
 
     @property
     def stem(self):
@@ -111,6 +115,8 @@ class Run:
             arguments += ["--scale", repr(float(self.scale))]
         if self.duration is not None:
             arguments += ["--duration", repr(float(self.duration))]
+        if self.resume:
+            arguments.append("--resume")
         return arguments
 
     def __str__(self):

@@ -35,6 +35,15 @@ Optional:
     Keys of the run summary that ``trisim sweep`` plots (default: the population rates).
 ``plot(block, parameters, path)``
     The model's own figure of a run, drawn by ``trisim analyze``.
+``simulate(sim, parameters, simulation, run)`` -> neo.Block
+    The whole simulation, for a model that does more than build and run once (phases, a
+    protocol in blocks, weights read as it goes). It calls ``sim.setup`` itself, as often as it
+    needs, and returns the Block of its data in trisim's layout: one Segment, one Group per
+    population (:func:`trisim.output.collect_block` makes it from populations; the model may
+    add data of its own). ``run`` is a :class:`RunContext`: the run's ``stem`` (its files
+    without suffix; a checkpoint may sit beside them), ``resume`` (``trisim run --resume``:
+    continue from such a checkpoint) and ``progress`` (told the simulated time, or None).
+    trisim adds the provenance and writes the files.
 ``EXPERIMENTS`` : dict of str to :class:`trisim.experiment.Experiment`
     The model's studies, run by ``trisim experiment MODEL NAME``.
 ``CONFIGS`` : path
@@ -163,6 +172,11 @@ class Model:
         size = getattr(self.module, "size", None)
         return None if size is None else size(parameters, simulation)
 
+    @property
+    def simulate(self):
+        """The module's ``simulate(sim, parameters, simulation, run)``, or None."""
+        return getattr(self.module, "simulate", None)
+
     def summarize(self, block, parameters):
         """The module's ``summarize(block, parameters)``, or None if it declares none."""
         summarize = getattr(self.module, "summarize", None)
@@ -219,6 +233,25 @@ class Model:
         module_file = Path(self.module.__file__).resolve()
         return [path.stem for path in sorted(self.config_directory.glob("*.yaml"))
                 if module_file_of_config(path) == module_file]
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What a model's own ``simulate`` is told about its run.
+
+    Attributes
+    ----------
+    stem : pathlib.Path
+        The run's files without their suffix (``OUT/<model>_<backend>_seed<N>``).
+    resume : bool
+        Continue from a checkpoint the model left beside the run's files, if there is one.
+    progress : callable or None
+        Told the simulated time (ms) as the run advances.
+    """
+
+    stem: Path
+    resume: bool = False
+    progress: object = None
 
 
 def load(model):
