@@ -184,7 +184,24 @@ class Projection(pyNN.brian2.Projection):
                     delays_set(synapses, advance)
 
     def _get_attributes_as_list(self, attribute_names):
-        """As pyNN.brian2's, with a value stored once repeated for every connection."""
+        """As pyNN.brian2's, with a value stored once repeated for every connection, and a
+        NESTML synapse's state variables read as they are (PyNN translates parameters only)."""
+        state = set(getattr(self.synapse_type, "state_variables", ())) & set(attribute_names)
+        if state:
+            synapses = self._brian2_synapses[0][0]
+            columns = {}
+            for name in attribute_names:  # PyNN's reverse translation knows parameters only
+                translation = self.synapse_type.translations[name]
+                native = translation["translated_name"]
+                value = getattr(synapses, native)[:]  # a shared variable: one value
+                if hasattr(value, "dim"):
+                    value = np.asarray(value / brian2.get_unit(value.dim))
+                reverse = translation["reverse_transform"]
+                value = (reverse(**{native: value}) if callable(reverse)
+                         else eval(reverse, {}, {native: value}))
+                columns[name] = np.broadcast_to(np.asarray(value, dtype=float),
+                                                (len(synapses),))
+            return list(zip(*(columns[name] for name in attribute_names)))
         once = self._stored_once(attribute_names)
         if not once:
             return super()._get_attributes_as_list(attribute_names)

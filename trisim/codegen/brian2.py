@@ -401,7 +401,7 @@ def synapse_type(synapse, directory, native_name):
             self.translations = build_translations(
                 ("weight", "weight"), ("delay", "delay", brian2.ms),
                 *[(v.name, v.name, v.unit.pynn_to_nestml) for v in synapse.parameters
-                  if v.name != synapse.weight])
+                  + synapse.state if v.name != synapse.weight])  # state: read, not given
 
         @property
         def eqs(self):

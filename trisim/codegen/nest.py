@@ -32,7 +32,7 @@ case "$1" in
 esac
 """
 
-_installed = {}  # module file -> True, per process
+_installed = {}  # module file -> the NEST models it added, per process
 
 
 def nest_config():
@@ -245,7 +245,10 @@ def synapse_type(synapse, directory, native_name):
         # the weight stays in PyNN's unit (see build_synapse); the backend sets WEIGHT_SCALE
         translations = build_translations(
             ("weight", "weight"), ("delay", "delay"),
-            *[(v.name, v.nestml_name, v.unit.pynn_to_nestml) for v in others])
+            *[(v.name, v.nestml_name, v.unit.pynn_to_nestml) for v in others],
+            # state variables: read through Projection.get (not given at creation)
+            *[(v.name, v.nestml_name, v.unit.pynn_to_nestml) for v in synapse.state
+              if v.name != synapse.weight])
 
         def _get_minimum_delay(self):
             return nest.resolution
@@ -261,10 +264,12 @@ def synapse_type(synapse, directory, native_name):
 def _install(directory, native_name):
     import nest
     module = str(directory / f"{_module(native_name)}.so")
-    if module not in _installed:
+    loaded = set(nest.node_models) | set(nest.synapse_models)
+    # a kernel reset (a new setup in the same process) unloads the module's models
+    if module not in _installed or not _installed[module] <= loaded:
         if nest.network_size > 0:
             raise NestmlError(f"{native_name}: NEST loads NESTML models only into an empty "
                               "network; create NESTML cell and synapse types before the first "
                               "Population")
         nest.Install(module)
-        _installed[module] = True
+        _installed[module] = (set(nest.node_models) | set(nest.synapse_models)) - loaded

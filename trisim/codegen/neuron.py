@@ -273,7 +273,7 @@ def synapse_type(synapse, directory, mechanism):
         translations = build_translations(
             ("weight", "weight"), ("delay", "delay"),
             *[(v.name, v.name, v.unit.pynn_to_nestml) for v in synapse.parameters
-              if v.name != synapse.weight])
+              + synapse.state if v.name != synapse.weight])  # state: read, not given
         model = mechanism
         postsynaptic_variable = None
 
