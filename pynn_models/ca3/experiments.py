@@ -1,0 +1,211 @@
+"""The published claim as one experiment: ``trisim experiment ca3 claim``.
+
+Trains and replays the baseline circuit (``configs/ca3.yaml``: E->E, PVBC->PYR, MF, MEC and
+LEC plastic) and the E->E-only control (``configs/ca3_ee_only.yaml``: PVBC->PYR static) on
+each backend and seed, one ``trisim run`` per configuration x backend x seed with
+``phase=protocol`` (training, then the offline phase from the weights at ``weights_lap``), and
+writes ``claim.json``: every run's offline place-cue correlation (Pearson r and p, 150 ms
+bins), its PVBC->PYR weights onto cue and place cells (medians, uS), its event rate and more;
+a summary per configuration and backend over seeds (mean r and its 95% confidence interval,
+the control's r minus the baseline's, seed by seed); and the figures.
+
+Protocols (``--option protocol=...``): ``published`` (30 training laps, weights at lap 20, 30
+offline laps) and ``quick`` (10 + 10, weights at lap 10).
+"""
+
+from dataclasses import replace
+from typing import Literal
+
+import numpy as np
+from pydantic import Field
+
+from trisim.config import Strict
+from trisim.experiment import Experiment
+from trisim.pynn_models.ca3 import measures, plots
+
+#: Configuration name in claim.json: the model setting (config) it runs.
+CONFIGURATIONS = {"baseline": "ca3", "ee_only": "ca3_ee_only", "ee_ei": "ca3_ee_ei",
+                  "ee_ie_ei": "ca3_ee_ie_ei", "mixed": "ca3_mixed"}
+#: Protocol: (training laps, lap of the weights the offline phase starts from, offline laps).
+PROTOCOLS = {"published": (30, 20, 30), "quick": (10, 10, 10)}
+LAP_MS = 200.0 / 30.0 * 1000.0
+LEAD_IN_MS = 500.0
+
+
+class Options(Strict):
+    """Options of the claim experiment."""
+
+    protocol: Literal["published", "quick"] = Field("quick", description="published: 30 "
+                                                    "training laps (weights at lap 20), 30 "
+                                                    "offline; quick: 10 + 10")
+    configurations: list[Literal[tuple(CONFIGURATIONS)]] = Field(
+        ["baseline", "ee_only"], min_length=1, description="configurations compared")
+
+
+def protocol_overrides(protocol, dt=0.1):
+    """Config overrides and training duration (ms) of a protocol."""
+    training, weights_lap, offline = PROTOCOLS[protocol]
+    duration = round((LEAD_IN_MS + training * LAP_MS) / dt) * dt
+    return ("phase=protocol", f"weights_lap={weights_lap}", f"offline_laps={offline}"), \
+        round(duration, 6)
+
+
+def claim_runs(request):
+    """One protocol run per configuration x backend x seed."""
+    overrides, duration = protocol_overrides(request.options.protocol)
+    runs = []
+    for name in request.options.configurations:
+        setting = request.model.setting(CONFIGURATIONS[name])
+        directory = request.out_dir / "runs" / request.options.protocol / name
+        runs += [replace(run, resume=True)  # an interrupted run continues
+                 for run in request.runs(setting, overrides, request.duration or duration,
+                                         directory)]
+    return runs
+
+
+def measure(block):
+    """A protocol run's measures (JSON-ready): training, weights, offline."""
+    p = _parameters(block)
+    trained = measures.weights(block, p["weights_lap"])
+    laps = measures.laps(block, "training")[0].size
+    out = {"training": measures.training(block),
+           "training_last_lap": measures.training(block, (max(laps - 1, 0), laps)),
+           "weights": trained, "offline": measures.offline(block)}
+    pvbc = trained.get("PVBC_PYR", {})
+    out["w_cue"] = pvbc.get("median_onto_cue")
+    out["w_place"] = pvbc.get("median_onto_place")
+    if "PVBC_PYR" not in trained:  # static: every PVBC->PYR synapse keeps its weight
+        out["w_cue"] = out["w_place"] = p["w_PVBC_PYR"] * p["gain_PVBC_PYR"]
+    out["cpu_s"] = float(block.annotations.get("cpu_s_simulation", np.nan))
+    out["wall_s"] = float(block.annotations.get("wall_s_simulation", np.nan))
+    return out
+
+
+def keep(block):
+    """Arrays for the figures."""
+    return plots.display_data(block)
+
+
+def _parameters(block):
+    import json
+    config = json.loads(str(block.annotations["config"]))["parameters"]
+    return {key: _number(value) for key, value in config.items()}
+
+
+def _number(value):
+    if isinstance(value, str):
+        head = value.split(" ")[0]
+        try:
+            return float(head)
+        except ValueError:
+            return value
+    return value
+
+
+def configuration_of(result):
+    """The configuration name of a run (its model setting's)."""
+    return {setting: name for name, setting in CONFIGURATIONS.items()}[result.run.model.name]
+
+
+def claim_report(request, results):
+    """claim.json and the figures."""
+    runs = []
+    for result in results:
+        m = result.measures
+        runs.append({"backend": result.run.backend,
+                     "configuration": configuration_of(result),
+                     "seed": result.run.seed, "r": m["offline"]["r"], "p": m["offline"]["p"],
+                     "w_cue": m["w_cue"], "w_place": m["w_place"],
+                     "event_rate_hz": m["offline"]["event_rate_hz"], "measures": m})
+    table = {"experiment": "claim", "protocol": request.options.protocol,
+             "protocol_laps": dict(zip(("training", "weights_lap", "offline"),
+                                       PROTOCOLS[request.options.protocol])),
+             "backends": list(request.backends),
+             "configurations": list(request.options.configurations), "runs": runs,
+             "summary": summarize(runs), "published": PUBLISHED}
+    files = {"claim.json": table}
+    for name, draw in plots.claim_figures(table, results, configuration_of).items():
+        files[name] = draw
+    return files
+
+
+#: The published values (Liao et al. 2024; biophysical model, analysis.ipynb).
+PUBLISHED = {"baseline": {"r": -0.0714, "p": 0.0104, "n_bins": 1288, "spearman_rho": -0.051,
+                          "events": 31, "window_s": 193.3, "w_cue": 2.38e-3,
+                          "w_place": 1.52e-3, "field_peak_hz": [20.6, 13.3]},
+             "ee_ie_ei": {"r": -0.263, "p": 0.002, "n_bins": 133}}
+
+
+def summarize(runs):
+    """Per configuration and backend, over seeds: mean r with its 95% confidence interval
+    (t distribution), event rate, peri-event z at 0 of place and cue cells, weights; and per
+    backend the control's r minus the baseline's, seed by seed."""
+    summary = {}
+    for configuration in sorted({run["configuration"] for run in runs}):
+        for backend in sorted({run["backend"] for run in runs}):
+            rows = [run for run in runs if run["configuration"] == configuration
+                    and run["backend"] == backend]
+            if not rows:
+                continue
+            r = np.array([row["r"] for row in rows], dtype=float)
+            entry = {"n_seeds": len(rows), "r_mean": _mean(r), "r_ci95": _ci(r),
+                     "event_rate_hz_mean": _mean([row["event_rate_hz"] for row in rows]),
+                     "w_cue_mean": _mean([row["w_cue"] for row in rows]),
+                     "w_place_mean": _mean([row["w_place"] for row in rows])}
+            for group in ("place", "cue"):
+                entry[f"peri_event_z0_{group}_mean"] = _mean(
+                    [row["measures"]["offline"].get(f"peri_event_z0_{group}", np.nan)
+                     for row in rows])
+            summary.setdefault(configuration, {})[backend] = entry
+    if "baseline" in summary and "ee_only" in summary:
+        for backend in summary["baseline"]:
+            base = {run["seed"]: run["r"] for run in runs
+                    if run["configuration"] == "baseline" and run["backend"] == backend}
+            control = {run["seed"]: run["r"] for run in runs
+                       if run["configuration"] == "ee_only" and run["backend"] == backend}
+            paired = np.array([control[s] - base[s] for s in sorted(set(base) & set(control))])
+            summary.setdefault("ee_only_minus_baseline", {})[backend] = {
+                "r_difference_mean": _mean(paired), "r_difference_ci95": _ci(paired),
+                "n_seeds": int(paired.size)}
+    return summary
+
+
+def _mean(values):
+    values = np.asarray([v for v in values if v is not None], dtype=float)
+    return float(np.nanmean(values)) if values.size else None
+
+
+def _ci(values):
+    """95% confidence interval of the mean (t distribution); None with fewer than 2."""
+    from scipy import stats
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size < 2:
+        return None
+    half = stats.t.ppf(0.975, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
+    return [float(values.mean() - half), float(values.mean() + half)]
+
+
+def claim_lines(files):
+    """What the command prints: r per configuration and backend."""
+    table = files["claim.json"]
+    lines = []
+    for configuration, backends in table["summary"].items():
+        for backend, entry in backends.items():
+            if "r_mean" in entry:
+                lines.append(f"{configuration} {backend}: r = {entry['r_mean']:.3f} "
+                             f"(95% CI {entry['r_ci95']}, {entry['n_seeds']} seeds), "
+                             f"events {entry['event_rate_hz_mean']:.3f} Hz")
+            else:
+                lines.append(f"{configuration} {backend}: r difference "
+                             f"{entry['r_difference_mean']} (95% CI "
+                             f"{entry['r_difference_ci95']})")
+    return lines
+
+
+EXPERIMENTS = {
+    "claim": Experiment(
+        "offline place-cue correlation with PVBC->PYR plasticity (baseline) and without "
+        "(ee_only): train, replay, compare", report=claim_report, runs=claim_runs,
+        measure=measure, keep=keep, options=Options, seeds=5, lines=claim_lines),
+}

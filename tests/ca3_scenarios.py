@@ -1,0 +1,56 @@
+"""Scenarios of the CA3 model run in a fresh process per backend.
+
+``python tests/ca3_scenarios.py NAME BACKEND [ARGUMENT ...]`` prints the result as JSON.
+"""
+
+import json
+import sys
+
+import numpy as np
+
+from trisim import backends, nestml
+from trisim.pynn_models.ca3 import plasticity
+from trisim.quiet import quiet_stdout
+
+#: A presynaptic train and a drive that makes the pyramidal cell fire around it, so that
+#: pre-post and post-pre pairs of several intervals occur, and reads at times between events.
+READOUT_PRE = [20.0, 45.0, 52.0, 90.0, 130.0, 132.0, 170.0, 240.0, 247.0, 300.0]
+READOUT_DRIVE = [10.0, 40.0, 60.0, 95.0, 128.0, 165.0, 180.0, 245.0, 250.0, 290.0, 330.0]
+READOUT_STOPS = [30.0, 47.0, 62.5, 100.0, 131.0, 140.0, 185.0, 246.0, 260.0, 340.0]
+READOUT_SYNAPSE = {"weight": 0.001, "A": 0.0004, "tau": 20.0, "Wmax": 0.0027}
+READOUT_DELAY = 1.0
+
+
+def readout(backend_name):
+    """The plastic synapse's state read at each stop, and the postsynaptic spikes."""
+    sim = backends.load(backend_name)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
+    stdp = nestml.path("ca3_stdp_synapse")
+    cell = sim.nestml_cell_type(nestml.path("ca3_pyramidal_neuron"), synapses=[stdp])
+    post = sim.Population(1, cell())
+    pre = sim.Population(1, sim.SpikeSourceArray(spike_times=READOUT_PRE))
+    drive = sim.Population(1, sim.SpikeSourceArray(spike_times=READOUT_DRIVE))
+    sim.Projection(drive, post, sim.IndexConnector([0], [0]),
+                   sim.StaticSynapse(weight=0.05, delay=1.0), receptor_type="AMPA")
+    projection = sim.Projection(pre, post, sim.IndexConnector([0], [0]),
+                                sim.nestml_synapse_type(stdp)(delay=READOUT_DELAY,
+                                                              **READOUT_SYNAPSE),
+                                receptor_type="AMPA")
+    post.record("spikes")
+    reads = []
+    for stop in READOUT_STOPS:
+        sim.run_until(stop)
+        row = projection.get(list(plasticity.STATE), format="list", with_address=False)
+        reads.append([float(x) for x in row[0]])
+    spikes = post.get_data().segments[0].spiketrains[0].magnitude.tolist()
+    sim.end()
+    return {"reads": reads, "post": spikes}
+
+
+SCENARIOS = {"readout": readout}
+
+if __name__ == "__main__":
+    name, backend_name, *arguments = sys.argv[1:]
+    with quiet_stdout():
+        result = SCENARIOS[name](backend_name, *arguments)
+    print(json.dumps(result))
