@@ -1,6 +1,6 @@
 """The published scripts' command lines, on trisim: training and offline phase.
 
-``python -m trisim.pynn_models.ca3.seed_commands run_training --backend B
+``python -m trisim.runners.ca3_seed run_training --backend B
 --circuit-config ca3 --arena-config ARENA.yaml -c LABEL --data-prefix DIR
 --save-weights-every N`` trains; ``... run_ripple --backend B --circuit-config ca3
 --arena-config ARENA.yaml -c LABEL --saved-weights-path TRAINING.nix`` runs the offline phase
@@ -30,7 +30,7 @@ LAP_MS = 200.0 / 30.0 * 1000.0  # the published track: 200 cm at 30 cm/s
 
 
 def parser():
-    top = argparse.ArgumentParser(prog="python -m trisim.pynn_models.ca3.seed_commands",
+    top = argparse.ArgumentParser(prog="python -m trisim.runners.ca3_seed",
                                   description=__doc__.split("\n\n")[0])
     phases = top.add_subparsers(dest="script", required=True)
     for name, help in (("run_training", "the online phase (training laps)"),
