@@ -3,14 +3,25 @@
 This is the conformance probe: the same call on each backend must give the same spikes, up to
 integrator error. The drive is the model's own ``I_e`` parameter, identical on every backend;
 input spikes are emitted at the given times by a spike source and arrive one delay later.
+
+:func:`simulate_cells` runs several such cells, each with its own drive, in one population
+(cells do not interact, so each behaves as it would alone): ``trisim conformance`` runs all
+its drives of a model in one process per backend and time step, started as
+``python -m trisim.runners.cell SPEC.json``.
 """
 
+import json
 import math
+import resource
+import sys
+import time
+from contextlib import contextmanager
 
 from trisim import backends, config
 from trisim.errors import ConfigError, NestmlError
 
 INPUT_DELAY = 1.0  # ms, from each input spike to its arrival at the cell
+VOLTAGE = "V_m"  # recorded by default, if the model has it
 
 
 def parse_spike_inputs(texts):
@@ -45,42 +56,136 @@ def _parameters(celltype, settings):
     return values
 
 
+def recorded_variable(celltype, record=None):
+    """The state variable to record: ``record``, else V_m, else the model's first one."""
+    state = list(celltype.default_initial_values)
+    if record is None:
+        record = VOLTAGE if VOLTAGE in state else (state[0] if state else None)
+    if record is None or record not in state:
+        raise NestmlError(f"{celltype.nestml_source}: no state variable {record!r} to record; "
+                          f"state variables: {', '.join(state) or 'none'}")
+    return record
+
+
 def simulate(path, backend_name, settings=(), current_pa=None, spikes_in=None, weight=None,
-             duration=500.0, dt=0.1, record="V_m"):
-    """Run one cell; return ``{"spike_times_ms": [...], "v_ms": {"t": [...], "V": [...]}}``.
+             duration=500.0, dt=0.1, record=None):
+    """Run one cell; return ``{"spike_times_ms": [...], "v_ms": {"t": [...], "V": [...]},
+    "recorded": NAME}``.
 
     ``weight`` is in PyNN units (uS, nA or mV per the port); by default one unit of the
-    port's NESTML weight unit (e.g. 1 nS).
+    port's NESTML weight unit (e.g. 1 nS). ``record``: the state variable returned as V
+    (default V_m, or the model's first state variable).
     """
     config.check_time_grid(dt, duration, "--dt", "--duration")
     for option, value in (("--current", current_pa), ("--weight", weight)):
         if value is not None and not math.isfinite(value):
             raise ConfigError(f"{option}: {value} is not a finite number")
+    drive = {"current_pa": current_pa, "spikes_in": spikes_in or {}, "weight": weight}
+    return simulate_cells(path, backend_name, [drive], settings, duration, dt, record)["cells"][0]
+
+
+@contextmanager
+def _model_errors(path, backend_name):
+    """Turn a simulator's failure to run the model (Brian2 not compiling its step, NEST
+    stopping on a numerical instability, NEURON's hoc errors) into one NestmlError line
+    naming the file."""
+    kinds = {"nest": lambda: __import__("nest").NESTError,
+             "brian2": lambda: __import__("brian2").core.base.BrianObjectException,
+             "neuron": lambda: RuntimeError}
+    try:
+        yield
+    except kinds[backend_name]() as exc:
+        cause = exc
+        while cause.__cause__ is not None:  # Brian2 wraps the error in an object's context
+            cause = cause.__cause__
+        text = str(cause).strip()
+        message = next((line for line in reversed(text.splitlines()) if line.strip()), "")
+        raise NestmlError(f"{path}: the run on {backend_name} failed "
+                          f"({type(cause).__name__}: {message[:300]})") from exc
+
+
+def _cpu_seconds():
+    """CPU time of this process and its finished children (compilers), in seconds."""
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                         resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def simulate_cells(path, backend_name, drives, settings=(), duration=500.0, dt=0.1, record=None):
+    """Run one cell per drive (``{"current_pa", "spikes_in", "weight"}``, each optional) in
+    one population; return ``{"cells": [result per drive, as simulate()], "costs": {...}}``.
+
+    ``weight`` may be a number (every port) or a dict by port name or by the port's PyNN
+    weight unit (``{"uS": 0.005}``); ports without one take one unit of their NESTML weight
+    unit. ``costs`` gives the CPU
+    and wall seconds of making the cell type (``type_*``, including any code generation and
+    compilation) and of the run (``run_*``, including Brian2's compilation of the step), and
+    whether the model was built in this process (``built``).
+    """
+    from trisim.codegen import cache
     sim = backends.load(backend_name)
     sim.setup(timestep=dt, min_delay=dt, rng_seed=1)
-    celltype = sim.nestml_cell_type(path)
+    cpu, wall = _cpu_seconds(), time.perf_counter()
+    with _model_errors(path, backend_name):
+        celltype = sim.nestml_cell_type(path)
+    costs = {"type_cpu_s": _cpu_seconds() - cpu, "type_wall_s": time.perf_counter() - wall,
+             "built": bool(cache.built_here)}
     parameters = _parameters(celltype, settings)
-    if current_pa is not None:
+    currents = [d.get("current_pa") for d in drives]
+    if any(c is not None for c in currents):
         if "I_e" not in celltype.default_parameters:
             raise NestmlError(f"{path}: --current sets the parameter I_e, which "
                               f"{celltype.__name__} does not have")
-        parameters["I_e"] = current_pa / 1000.0  # pA -> nA
-    if record not in celltype.default_initial_values:
-        raise NestmlError(f"{path}: no state variable {record!r} to record")
-    cell = sim.Population(1, celltype(**parameters), label="cell")
-    cell.record(["spikes", record])
-    for port, times in (spikes_in or {}).items():
-        if port not in celltype.receptor_types:
-            raise ConfigError(f"--spikes-in {port}: no such spike port; ports: "
-                              f"{', '.join(celltype.receptor_types) or 'none'}")
-        source = sim.Population(1, sim.SpikeSourceArray(spike_times=times))
-        synapse = sim.StaticSynapse(weight=weight or celltype.port_unit_weight[port],
-                                    delay=INPUT_DELAY)
-        sim.Projection(source, cell, sim.IndexConnector([0], [0]), synapse, receptor_type=port)
-    sim.run(duration)
-    segment = cell.get_data().segments[0]
+        default = celltype.default_parameters["I_e"] * 1000.0
+        parameters["I_e"] = [(default if c is None else c) / 1000.0 for c in currents]  # nA
+    record = recorded_variable(celltype, record)
+    with _model_errors(path, backend_name):
+        cells = sim.Population(len(drives), celltype(**parameters), label="cell")
+    cells.record(["spikes", record])
+    for index, drive in enumerate(drives):
+        for port, times in (drive.get("spikes_in") or {}).items():
+            if port not in celltype.receptor_types:
+                raise ConfigError(f"--spikes-in {port}: no such spike port; ports: "
+                                  f"{', '.join(celltype.receptor_types) or 'none'}")
+            weight = drive.get("weight")
+            if isinstance(weight, dict):  # by port name, or by the port's PyNN weight unit
+                weight = weight.get(port, weight.get(celltype.port_weight_units[port]))
+            source = sim.Population(1, sim.SpikeSourceArray(spike_times=times))
+            synapse = sim.StaticSynapse(weight=weight or celltype.port_unit_weight[port],
+                                        delay=INPUT_DELAY)
+            sim.Projection(source, cells, sim.IndexConnector([0], [index]), synapse,
+                           receptor_type=port)
+    cpu, wall = _cpu_seconds(), time.perf_counter()
+    with _model_errors(path, backend_name):
+        sim.run(duration)
+    costs.update(run_cpu_s=_cpu_seconds() - cpu, run_wall_s=time.perf_counter() - wall)
+    segment = cells.get_data().segments[0]
     trace = segment.filter(name=record)[0]
     sim.end()
-    return {"spike_times_ms": [round(float(t), 6) for t in segment.spiketrains[0].magnitude],
-            "v_ms": {"t": [round(float(t), 6) for t in trace.times.rescale("ms").magnitude],
-                     "V": [float(v) for v in trace.magnitude[:, 0]]}}
+    times = [round(float(t), 6) for t in trace.times.rescale("ms").magnitude]
+    return {"cells": [{"spike_times_ms": [round(float(t), 6) for t in train.magnitude],
+                       "v_ms": {"t": times, "V": [float(v) for v in trace.magnitude[:, index]]},
+                       "recorded": record}
+                      for index, train in enumerate(segment.spiketrains)],
+            "costs": costs}
+
+
+def main(argv):
+    """``python -m trisim.runners.cell SPEC.json``: :func:`simulate_cells` with the keyword
+    arguments in SPEC, printing its result as JSON (an error: one line, exit status 2)."""
+    from trisim.errors import TrisimError
+    from trisim.quiet import quiet_stdout
+    with open(argv[0]) as spec_file:
+        spec = json.load(spec_file)
+    try:
+        with quiet_stdout():  # simulators print banners; stdout is the JSON result
+            result = simulate_cells(**spec)
+    except TrisimError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

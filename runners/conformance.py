@@ -6,19 +6,18 @@ asked for. NEST (NESTML's own target) is the reference; for each other backend t
 gives whether the spike counts are equal, the largest spike-time difference and the RMS
 difference of the membrane potential.
 
-Each synapse (``nestml/*_synapse.nestml``) runs the fixed spike pattern of
-:mod:`trisim.runners.synapse_probe`, in its own process per backend too: for a plastic weight,
-the weight after each presynaptic spike; for a synapse whose weight does not change, what it
-transmits at each presynaptic spike, in units of its weight. The synapse rows give whether the
-numbers of events are equal (postsynaptic spikes of a plastic synapse, transmissions
-otherwise) and the largest absolute and relative differences of those values. Stochastic
-release draws from each backend's own random stream, so its rows compare the fraction of
-spikes released at p = 0.3 instead, and count releases at p = 1 and p = 0 exactly.
+Each synapse runs the fixed spike pattern of :mod:`trisim.runners.synapse_probe`, in its own
+process per backend too: the weight after each presynaptic spike and what each presynaptic
+spike transmitted. The synapse rows give whether the numbers of events (postsynaptic spikes,
+transmissions) are equal and the largest absolute and relative differences of those values. A
+synapse that draws random numbers draws from each backend's own stream, so its rows compare
+statistics of many connections instead (:func:`compare_statistics`).
 """
 
 import json
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +42,12 @@ STIMULI = {"iaf_psc_exp": (400.0, 0.05), "iaf_cond_exp": (400.0, 0.005),
            "wb_cond_exp": (100.0, 0.005), "wang_buzsaki": (100.0, 0.001),
            "striatal_msn": (500.0, 0.001), "striatal_fsi": (800.0, 0.001)}
 DEFAULT_STIMULUS = (400.0, None)  # None: one unit of the port's NESTML weight unit
+# The library run (trisim conformance --library): two currents, then the first with inputs,
+# weighted by the port's PyNN weight unit (5 nS, 100 pA, 1 mV; other units: one unit)
+LIBRARY_CURRENTS = (500.0, 1500.0)  # pA
+LIBRARY_WEIGHTS = {"uS": 0.005, "nA": 0.1, "mV": 1.0}
+LIBRARY_DTS = (0.1, 0.025)  # ms
+LIBRARY_TOLERANCE = 0.2  # ms: the largest spike-time difference to NEST at the finest dt
 INPUT_TIMES = "20,22,24,26,28,30,150,152,154,156,300,301,302"
 # The relative change of the drive by which the reference backend measures a model's own
 # spread: how far its spikes move from a change no integrator can promise to match. A model
@@ -67,16 +72,26 @@ def is_synapse(path):
     return Path(path).stem.endswith("_synapse")
 
 
-def resolve(models):
-    """Model arguments (paths, names of shipped neurons or of trisim's synapses) as paths;
-    without any, every neuron and synapse."""
+def library_models():
+    """Every neuron and synapse model the installed NESTML ships, neurons first."""
+    return [nestml.library_path(kind) / path.name for kind in ("neurons", "synapses")
+            for path in sorted(nestml.library_path(kind).glob("*.nestml"))]
+
+
+def resolve(models, library=False):
+    """Model arguments (paths, names of shipped neurons or synapses, or of trisim's synapses)
+    as paths; without any, every neuron and synapse of trisim's suite, or of NESTML's
+    library (``library``)."""
     def one(model):
         if model.endswith(".nestml"):
             return Path(model)
         if is_synapse(model):
-            return nestml.path(model)
+            own = nestml.path(model)
+            return own if own.is_file() else nestml.library_path("synapses") / f"{model}.nestml"
         return nestml.shipped_path(model.removesuffix("_neuron"))
-    return [one(m) for m in models] or default_models() + synapse_models()
+    if models:
+        return [one(m) for m in models]
+    return library_models() if library else default_models() + synapse_models()
 
 
 def _ports(path):
@@ -84,18 +99,59 @@ def _ports(path):
     return re.findall(r"^\s*(\w+)\s*<-\s*(?:\w+\s+)?spike\s*$", text, re.MULTILINE)
 
 
-def run_cell(path, backend, dt, stimulus, duration=DURATION, drive_factor=1.0):
-    """One ``trisim cell`` run, in a fresh process; returns its JSON result. The model's drive
-    is multiplied by ``drive_factor``."""
+def _has_drive(path):
+    return re.search(r"^\s*I_e\b", Path(path).read_text(), re.MULTILINE) is not None
+
+
+def drives(path, library=False):
+    """[(stimulus name, drive)] a model runs under (drives as
+    :func:`trisim.runners.cell.simulate_cells` takes them).
+
+    trisim's suite: the model's current (:data:`STIMULI`), then the same with input spike
+    trains on every port. The library run (``library``): :data:`LIBRARY_CURRENTS`, then the
+    first with input trains, weighted by :data:`LIBRARY_WEIGHTS`; a model without ``I_e`` runs
+    free and with inputs.
+    """
+    inputs = {port: [float(t) for t in INPUT_TIMES.split(",")] for port in _ports(path)}
+    if library:
+        if not _has_drive(path):
+            return [("free", {}), ("spikes", {"spikes_in": inputs, "weight": LIBRARY_WEIGHTS})]
+        currents = [(f"{c:g} pA", {"current_pa": c}) for c in LIBRARY_CURRENTS]
+        return currents + [(f"{LIBRARY_CURRENTS[0]:g} pA + spikes",
+                            {"current_pa": LIBRARY_CURRENTS[0], "spikes_in": inputs,
+                             "weight": LIBRARY_WEIGHTS})]
     current, weight = STIMULI.get(Path(path).stem.removesuffix("_neuron"), DEFAULT_STIMULUS)
-    current *= drive_factor
-    command = [sys.executable, "-m", "trisim.cli", "cell", str(path), "--backend", backend,
-               "--dt", str(dt), "--duration", str(duration), "--current", str(current)]
-    if stimulus == "spikes":  # the same drive, with input spike trains on every port
-        command += ["--weight", str(weight)] if weight is not None else []
-        for port in _ports(path):
-            command += ["--spikes-in", f"{port}:{INPUT_TIMES}"]
-    return json.loads(run_command(command, f"{path} on {backend}", NestmlError).stdout)
+    return [("current", {"current_pa": current}),
+            ("spikes", {"current_pa": current, "spikes_in": inputs, "weight": weight})]
+
+
+def uses_random(path):
+    """Whether the model draws random numbers (each backend from its own stream)."""
+    return re.search(r"\brandom_(normal|uniform)\s*\(", Path(path).read_text()) is not None
+
+
+def run_cells(path, backend, dt, named_drives, duration=DURATION, drive_factor=1.0):
+    """One process running every drive of ``named_drives`` (see :func:`drives`) on one
+    backend; returns ``{stimulus: cell result}`` and the process's costs under "costs".
+    Currents are multiplied by ``drive_factor``."""
+    scaled = [dict(d, current_pa=d["current_pa"] * drive_factor) if d.get("current_pa")
+              is not None else d for _, d in named_drives]
+    spec = {"path": str(path), "backend_name": backend, "drives": scaled, "dt": dt,
+            "duration": duration}
+    with tempfile.NamedTemporaryFile("w", suffix=".json") as spec_file:
+        json.dump(spec, spec_file)
+        spec_file.flush()
+        command = [sys.executable, "-m", "trisim.runners.cell", spec_file.name]
+        result = json.loads(run_command(command, f"{path} on {backend}", NestmlError).stdout)
+    out = dict(zip([name for name, _ in named_drives], result["cells"]))
+    out["costs"] = result["costs"]
+    return out
+
+
+def run_cell(path, backend, dt, stimulus, duration=DURATION, drive_factor=1.0):
+    """The result of one stimulus of trisim's suite (``"current"`` or ``"spikes"``)."""
+    named = [d for d in drives(path) if d[0] == stimulus]
+    return run_cells(path, backend, dt, named, duration, drive_factor)[stimulus]
 
 
 def compare(reference, other):
@@ -104,7 +160,7 @@ def compare(reference, other):
     same_count = a.size == b.size
     n = min(a.size, b.size)
     max_dt = float(np.max(np.abs(a[:n] - b[:n]))) if n else 0.0
-    va, vb = np.asarray(reference["v_ms"]["V"]), np.asarray(other["v_ms"]["V"])
+    va, vb = np.asarray(reference["v_ms"]["V"], float), np.asarray(other["v_ms"]["V"], float)
     m = min(va.size, vb.size)
     return {"spikes": int(a.size), "spikes_other": int(b.size), "same_count": bool(same_count),
             "max_spike_dt_ms": max_dt, "rms_v_mv": float(np.sqrt(np.mean((va[:m] - vb[:m]) ** 2)))}
@@ -120,119 +176,205 @@ def own_spread(path, dt, stimulus, reference, duration=DURATION):
     return row["max_spike_dt_ms"], row["same_count"]
 
 
-def suite(models, dts, stimuli=("current", "spikes"), progress=None):
-    """Run every model x dt x stimulus on every backend; return the comparison rows, each
-    with the reference's own spread (:func:`own_spread`)."""
+def _error_line(exc):
+    """The innermost message of a failed run (run_command names the run, the runner the
+    file; the table names both already)."""
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return text.split(": error: ", 1)[-1].split(".nestml: ", 1)[-1]
+
+
+N_RANDOM_CELLS = 20  # cells per stimulus of a model that draws random numbers
+
+
+def _random_rows(model, dt, named, results, progress):
+    """Rows of a model that draws random numbers: per stimulus, the spike counts of its
+    N_RANDOM_CELLS cells on each backend against NEST's, by |z| of the difference of means."""
     rows = []
-    for path in models:
-        for dt in dts:
-            for stimulus in stimuli:
-                results = {b: run_cell(path, b, dt, stimulus) for b in BACKENDS}
-                spread, spread_same_count = own_spread(path, dt, stimulus, results[REFERENCE])
-                for backend in BACKENDS:
-                    if backend != REFERENCE:
-                        rows.append({"model": Path(path).stem, "dt_ms": dt, "stimulus": stimulus,
-                                     "backend": backend,
-                                     **compare(results[REFERENCE], results[backend]),
-                                     "own_spread_ms": spread,
-                                     "own_spread_same_count": spread_same_count})
-                if progress:
-                    progress(rows[-1])
+    stimuli = list(dict.fromkeys(name.split("#")[0] for name, _ in named))
+    for stimulus in stimuli:
+        def counts(result):
+            return [len(result[f"{stimulus}#{k}"]["spike_times_ms"])
+                    for k in range(N_RANDOM_CELLS)]
+        reference = counts(results[REFERENCE])
+        for backend, result in results.items():
+            if backend == REFERENCE:
+                continue
+            other = counts(result)
+            z = _z(reference, other)
+            rows.append({"model": model, "dt_ms": dt, "stimulus": stimulus, "backend": backend,
+                         "recorded": result[f"{stimulus}#0"]["recorded"], "random": True,
+                         "spikes": float(np.mean(reference)), "spikes_other": float(np.mean(other)),
+                         "same_count": bool(z <= Z_TOLERANCE), "z_spike_count": z,
+                         "max_spike_dt_ms": 0.0, "rms_v_mv": 0.0, "own_spread_ms": 0.0,
+                         "own_spread_same_count": True})
+            if progress:
+                progress(rows[-1])
     return rows
+
+
+def suite(models, dts, progress=None, library=False, duration=DURATION):
+    """Run every model x dt on every backend, all stimuli of a model (:func:`drives`) in one
+    process per backend. Returns ``{"rows", "failures", "costs"}``: the comparison rows,
+    each with the reference's own spread (its spikes under drives changed by
+    :data:`PERTURBATION`); the failures; the cost of each process (see
+    :func:`trisim.runners.cell.simulate_cells`).
+
+    A model the reference cannot build or run gives one failure row (``"error"``) and is not
+    run elsewhere; a failure on another backend gives that backend's failure row.
+    """
+    rows, failures, costs = [], [], []
+    for path in models:
+        model = Path(path).stem
+        named = drives(path, library)
+        if uses_random(path):  # compared by statistics over cells with their own streams
+            named = [(f"{name}#{k}", drive) for name, drive in named
+                     for k in range(N_RANDOM_CELLS)]
+        for dt in dts:
+            results = {}
+            for backend in BACKENDS:
+                try:
+                    results[backend] = run_cells(path, backend, dt, named, duration)
+                except NestmlError as exc:
+                    failures.append({"model": model, "dt_ms": dt, "backend": backend,
+                                     "error": _error_line(exc)})
+                    if progress:
+                        progress(failures[-1])
+                    if backend == REFERENCE:
+                        break
+            if REFERENCE not in results:
+                break  # a model NEST cannot run: not at another dt either
+            if uses_random(path):
+                rows += _random_rows(model, dt, named, results, progress)
+                costs += [{"model": model, "dt_ms": dt, "backend": backend, **result["costs"]}
+                          for backend, result in results.items()]
+                continue
+            perturbed = (run_cells(path, REFERENCE, dt, named, duration, 1.0 + PERTURBATION)
+                         if any(d.get("current_pa") for _, d in named) else None)
+            for stimulus, _ in named:
+                reference = results[REFERENCE][stimulus]
+                spread = compare(reference, perturbed[stimulus]) if perturbed else None
+                for backend, result in results.items():
+                    if backend == REFERENCE:
+                        continue
+                    rows.append({"model": model, "dt_ms": dt, "stimulus": stimulus,
+                                 "backend": backend, "recorded": reference["recorded"],
+                                 **compare(reference, result[stimulus]),
+                                 "own_spread_ms": spread["max_spike_dt_ms"] if spread else 0.0,
+                                 "own_spread_same_count": spread["same_count"] if spread
+                                 else True})
+                    if progress:
+                        progress(rows[-1])
+            costs += [{"model": model, "dt_ms": dt, "backend": backend, **result["costs"]}
+                      for backend, result in results.items()]
+    return {"rows": rows, "failures": failures, "costs": costs}
 
 
 # -- synapses -------------------------------------------------------------------------------
-RELEASE_COMPARED = 0  # index in RELEASE_P of the probability whose transmitted fraction is compared
+RELATIVE_TOLERANCE = 1e-6  # deterministic synapses: largest difference / largest value
+Z_TOLERANCE = 4.0  # random synapses: largest |z| of a compared statistic
 
 
 def run_synapse(path, backend, dt):
-    """One synapse probe run (see :mod:`synapse_probe`), in a fresh process; returns
-    ``{"values": [...], "events": N}`` (stochastic release: its probe's result)."""
-    model = Path(path).stem
-    if model in synapse_probe.PLASTIC_PARAMETERS:
-        arguments = ["plasticity", backend, model, dt]
-    elif model in synapse_probe.TRANSMISSION:
-        arguments = ["transmission", backend, model, dt]
-    elif model == "stochastic_release_synapse":
-        arguments = ["stochastic_release", backend, synapse_probe.RELEASE_SEED, dt]
-    else:
-        raise NestmlError(f"{path}: no spike pattern for this synapse in trisim conformance; "
-                          f"synapses: {', '.join(p.stem for p in synapse_models())}")
-    command = [sys.executable, "-m", "trisim.runners.synapse_probe", *map(str, arguments)]
+    """One run of the generic synapse probe (:mod:`trisim.runners.synapse_probe`), in a fresh
+    process; returns its result."""
+    command = [sys.executable, "-m", "trisim.runners.synapse_probe", str(path), backend,
+               str(dt)]
     result = run_command(command, f"{path} on {backend}", NestmlError)
-    data = json.loads(result.stdout.strip().splitlines()[-1])
-    if arguments[0] == "plasticity":
-        return {"values": data["weights"], "events": len(data["post"])}
-    if arguments[0] == "transmission":
-        return {"values": data["efficacy"], "events": len(data["t"])}
-    return data
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def compare_trajectories(reference, other):
-    """Whether the event counts are equal, and the largest absolute and relative (to the
-    reference's largest magnitude) differences of the values, over the values both have."""
-    a, b = np.asarray(reference["values"], float), np.asarray(other["values"], float)
-    n = min(a.size, b.size)
-    largest = float(np.max(np.abs(a[:n] - b[:n]))) if n else 0.0
-    scale = float(np.max(np.abs(a))) if a.size else 0.0
-    return {"events": int(reference["events"]), "events_other": int(other["events"]),
-            "same_events": bool(reference["events"] == other["events"] and a.size == b.size),
-            "values": int(a.size), "max_abs_diff": largest,
-            "max_rel_diff": largest / scale if scale > 0 else largest}
+    """Deterministic synapses: whether the numbers of postsynaptic spikes and of
+    transmissions are equal, and the largest absolute and relative (to the reference's
+    largest magnitude) differences of the weights after each presynaptic spike and of what
+    each transmitted, over the values both have."""
+    keys = ("weights", "transmitted") if reference.get("weights_between_events", True) \
+        else ("transmitted",)
+    pairs = [(np.ravel(reference[key]).astype(float), np.ravel(other[key]).astype(float))
+             for key in keys]
+    largest = scale = 0.0
+    for a, b in pairs:
+        n = min(a.size, b.size)
+        if n:
+            largest = max(largest, float(np.max(np.abs(a[:n] - b[:n]))))
+        if a.size:
+            scale = max(scale, float(np.max(np.abs(a))))
+    events = [len(reference["post"]), len(other["post"])]
+    same = (events[0] == events[1]
+            and all(a.size == b.size for a, b in pairs))
+    relative = largest / scale if scale > 0 else largest
+    return {"events": events[0], "events_other": events[1], "same_events": bool(same),
+            "values": int(sum(a.size for a, _ in pairs)), "max_abs_diff": largest,
+            "max_rel_diff": relative, "agrees": bool(same and relative <= RELATIVE_TOLERANCE)}
 
 
-def compare_releases(reference, other):
-    """Stochastic release: the counts at p = 1 and p = 0 exactly, the fraction released at
-    RELEASE_P[RELEASE_COMPARED] (its difference, and that over its standard error)."""
-    counts = [[len(s) for s in r["released_spikes"]] for r in (reference, other)]
-    n = reference["n_spikes"]
-    k = RELEASE_COMPARED
-    fractions = [c[k] / n for c in counts]
-    pooled = (counts[0][k] + counts[1][k]) / (2 * n)
-    error = np.sqrt(2 * pooled * (1 - pooled) / n) if 0 < pooled < 1 else 0.0
-    difference = abs(fractions[1] - fractions[0])
-    exact = [i for i in range(len(synapse_probe.RELEASE_P)) if i != k]
-    return {"events": counts[0][k], "events_other": counts[1][k],
-            "same_events": all(counts[0][i] == counts[1][i] for i in exact),
-            "values": n, "max_abs_diff": difference, "max_rel_diff": difference,
-            "fraction": fractions[0], "fraction_other": fractions[1],
-            "z": difference / error if error else 0.0,
-            "same_releases": reference["released_spikes"][k] == other["released_spikes"][k]}
+def _z(a, b):
+    """|difference of the means| over its standard error (0 for two constant samples)."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    error = np.sqrt(a.var(ddof=1) / a.size + b.var(ddof=1) / b.size) if min(a.size, b.size) > 1 \
+        else 0.0
+    difference = abs(a.mean() - b.mean()) if a.size and b.size else 0.0
+    return float(difference / error) if error > 0 else (0.0 if difference == 0 else np.inf)
 
 
-COMPARED = {"plasticity": "weight after each presynaptic spike; events: postsynaptic spikes",
-            "transmission": "transmitted efficacy (units of w) per presynaptic spike; "
-                            "events: transmissions",
-            "release": "fraction released at p = {p} of {n} spikes (events); counts at "
-                       "p = 1 and 0 exact"}
+def compare_statistics(reference, other):
+    """Synapses that draw random numbers (each backend its own stream): |z| of the
+    differences of the fraction of spikes transmitted, of the mean and the spread of what
+    was transmitted, and of the mean final weight; the largest decides."""
+    def sample(result):
+        values = np.ravel(result["transmitted"]).astype(float)
+        return values, values != 0, np.asarray(result["weights"][-1], float)
+    a_values, a_sent, a_weights = sample(reference)
+    b_values, b_sent, b_weights = sample(other)
+    a_sent_values, b_sent_values = a_values[a_sent], b_values[b_sent]
+    spread = [np.abs(v - v.mean()) for v in (a_sent_values, b_sent_values)] \
+        if a_sent_values.size > 1 and b_sent_values.size > 1 else [[0.0], [0.0]]
+    zs = {"fraction": _z(a_sent, b_sent), "mean": _z(a_sent_values, b_sent_values),
+          "spread": _z(*spread), "weight": _z(a_weights, b_weights)}
+    largest = max(zs.values())
+    return {"events": int(a_sent.sum()), "events_other": int(b_sent.sum()),
+            "same_events": bool(largest <= Z_TOLERANCE), "values": int(a_values.size),
+            "max_abs_diff": float(abs(a_values.mean() - b_values.mean())) if a_values.size
+            else 0.0, "max_rel_diff": largest, "z": zs,
+            "agrees": bool(largest <= Z_TOLERANCE)}
 
 
 def synapse_suite(models, dts, progress=None):
-    """Run every synapse x dt on every backend; return the comparison rows."""
-    rows = []
+    """Run every synapse x dt on every backend under the probe; return the comparison rows
+    and the failures (as :func:`suite` does)."""
+    rows, failures = [], []
     for path in models:
         model = Path(path).stem
-        kind = ("plasticity" if model in synapse_probe.PLASTIC_PARAMETERS else
-                "transmission" if model in synapse_probe.TRANSMISSION else "release")
         for dt in dts:
-            results = {b: run_synapse(path, b, dt) for b in BACKENDS}
+            results = {}
             for backend in BACKENDS:
+                try:
+                    results[backend] = run_synapse(path, backend, dt)
+                except NestmlError as exc:
+                    failures.append({"model": model, "dt_ms": dt, "backend": backend,
+                                     "error": _error_line(exc)})
+                    if progress:
+                        progress(failures[-1])
+                    if backend == REFERENCE:
+                        break
+            if REFERENCE not in results:
+                break
+            reference = results[REFERENCE]
+            for backend, result in results.items():
                 if backend == REFERENCE:
                     continue
-                compare_one = compare_releases if kind == "release" else compare_trajectories
-                row = compare_one(results[REFERENCE], results[backend])
-                compared = COMPARED[kind].format(p=synapse_probe.RELEASE_P[RELEASE_COMPARED],
-                                                 n=row["values"])
-                if kind == "release":
-                    compared += (": identical releases (same random stream)"
-                                 if row["same_releases"] else
-                                 f": {row['fraction']:.3f} vs {row['fraction_other']:.3f}, "
-                                 f"|z| = {row['z']:.2f} (each backend's own random stream)")
-                rows.append({"model": model, "dt_ms": dt, "backend": backend, "kind": kind,
+                random = reference["random"]
+                row = (compare_statistics if random else compare_trajectories)(reference, result)
+                compared = ("statistics of what was transmitted and of the final weights "
+                            f"over {synapse_probe.N_RANDOM} connections (largest |z|)" if random else
+                            "weight after each presynaptic spike and what it transmitted")
+                rows.append({"model": model, "dt_ms": dt, "backend": backend,
+                             "kind": "random" if random else
+                             "plastic" if reference["plastic"] else "static",
                              "compared": compared, **row})
                 if progress:
                     progress(rows[-1])
-    return rows
+    return rows, failures
 
 
 def _table(header, lines):
@@ -246,10 +388,11 @@ def _yes(flag):
 
 
 def synapse_markdown(rows):
-    return _table(["synapse", "dt (ms)", "backend", "compared", "events (NEST / other)",
-                   "equal events", "largest difference", "relative"],
-                  [[r["model"], r["dt_ms"], r["backend"], r["compared"],
-                    f"{r['events']} / {r['events_other']}", _yes(r["same_events"]),
+    return _table(["synapse", "dt (ms)", "backend", "kind", "compared",
+                   "postsynaptic spikes or transmissions (NEST / other)", "agrees",
+                   "largest difference", "relative (random: |z|)"],
+                  [[r["model"], r["dt_ms"], r["backend"], r["kind"], r["compared"],
+                    f"{r['events']} / {r['events_other']}", _yes(r["agrees"]),
                     f"{r['max_abs_diff']:.3g}", f"{r['max_rel_diff']:.3g}"] for r in rows])
 
 
@@ -264,53 +407,69 @@ def markdown(rows):
                     + ("" if r["own_spread_same_count"] else ", count changes")] for r in rows])
 
 
-def _curves(axes, rows, key, floor, style="-"):
+BACKEND_STYLES = {"neuron": "-", "brian2": "--"}
+MAX_LEGEND = 12  # lines; more are told apart by style (backend) only
+
+
+def _curves(axes, rows, key, floor, style=None):
     """One line per model and backend: the worst ``key`` at each dt (``floor`` for 0);
-    ``style``: a line style, or a function of the model name giving one."""
-    for model, backend in sorted({(r["model"], r["backend"]) for r in rows}):
+    solid NEURON, dashed Brian2 (or ``style``)."""
+    pairs = sorted({(r["model"], r["backend"]) for r in rows})
+    for model, backend in pairs:
         points = [(r["dt_ms"], max(r[key], floor)) for r in rows
                   if (r["model"], r["backend"]) == (model, backend)]
         dts = sorted({d for d, _ in points})
         worst = [max(v for d, v in points if d == dt) for dt in dts]
-        axes.loglog(dts, worst, style(model) if callable(style) else style, marker="o",
-                    label=f"{model} ({backend})")
+        axes.loglog(dts, worst, style or BACKEND_STYLES.get(backend, "-"), marker="o",
+                    label=f"{model.removesuffix('_neuron')} ({backend})")
     axes.set_xlabel("time step (ms)")
+    return len(pairs)
 
 
-def _legend(axes, rows):
-    if rows:
+def _legend(axes, lines):
+    if not lines:
+        axes.text(0.5, 0.5, "none run", ha="center", va="center", transform=axes.transAxes)
+    elif lines <= MAX_LEGEND:
         axes.legend(fontsize=6, ncol=2)
     else:
-        axes.text(0.5, 0.5, "none run", ha="center", va="center", transform=axes.transAxes)
+        axes.text(0.02, 0.98, f"{lines} lines: solid NEURON, dashed Brian2", fontsize=7,
+                  va="top", transform=axes.transAxes)
 
 
 def plot(rows, path, synapse_rows=()):
-    """Largest spike-time difference (neurons, with NEST's own spread where it is not 0) and
-    largest relative difference of the compared synaptic values (synapses) versus dt, one
-    line per model and backend."""
+    """Largest spike-time difference (neurons, with NEST's own spread where it is not 0),
+    largest relative difference of deterministic synapses' weights and transmissions, and
+    largest |z| of random synapses' statistics, versus dt, one line per model and backend."""
     from matplotlib.figure import Figure
-    figure = Figure(figsize=(12, 4.5))
-    neurons, synapses = figure.subplots(1, 2)
-    _curves(neurons, rows, "max_spike_dt_ms", 1e-7)
+    figure = Figure(figsize=(15, 4.8))
+    neurons, synapses, random = figure.subplots(1, 3)
+    lines = _curves(neurons, rows, "max_spike_dt_ms", 1e-7)
     sensitive = {r["model"] for r in rows if r["own_spread_ms"] > 0}
     # one line per model: the rows of both compared backends carry the same spread
-    _curves(neurons, [dict(r, backend=f"NEST, drive x (1 + {PERTURBATION:g})") for r in rows
-                      if r["model"] in sensitive], "own_spread_ms", 1e-7, style=":")
-    _legend(neurons, rows)
+    lines += _curves(neurons, [dict(r, backend="NEST") for r in rows if r["model"] in sensitive],
+                     "own_spread_ms", 1e-7, style=":")
+    neurons.axhline(LIBRARY_TOLERANCE, color="grey", lw=0.8)
+    _legend(neurons, lines)
     neurons.set_ylabel("largest spike-time difference to NEST (ms); 1e-7 = none")
-    neurons.set_title("NESTML neurons against NEST (dotted: NEST's own spread)")
-    synapse_rows = list(synapse_rows)
-    _curves(synapses, synapse_rows, "max_rel_diff", 1e-17,
-            style=lambda model: "--" if model == "stochastic_release_synapse" else "-")
-    _legend(synapses, synapse_rows)
+    neurons.set_title("NESTML neurons against NEST (dotted: NEST's own spread)", fontsize=9)
+    deterministic = [r for r in synapse_rows if r["kind"] != "random"]
+    _legend(synapses, _curves(synapses, deterministic, "max_rel_diff", 1e-17))
+    synapses.axhline(RELATIVE_TOLERANCE, color="grey", lw=0.8)
     synapses.set_ylabel("largest relative difference to NEST; 1e-17 = none")
-    synapses.set_title("NESTML synapses (dashed: released fraction)")
+    synapses.set_title("NESTML synapses: weights and transmissions", fontsize=9)
+    stochastic = [r for r in synapse_rows if r["kind"] == "random"]
+    _legend(random, _curves(random, stochastic, "max_rel_diff", 1e-3))
+    random.axhline(Z_TOLERANCE, color="grey", lw=0.8)
+    random.set_ylabel("largest |z| of the compared statistics")
+    random.set_title("NESTML synapses drawing random numbers", fontsize=9)
     figure.tight_layout()
     figure.savefig(path, format="png", dpi=120)
 
 
 def row_line(row):
     """One line about a finished row, as ``trisim conformance`` prints it while it works."""
+    if "error" in row:
+        return f"{row['model']} dt={row['dt_ms']} {row['backend']}: FAILS: {row['error']}"
     if "same_count" in row:  # a neuron
         return (f"{row['model']} dt={row['dt_ms']} {row['stimulus']} {row['backend']}: "
                 f"{'equal' if row['same_count'] else 'DIFFERENT'} spike counts, "
@@ -321,17 +480,164 @@ def row_line(row):
             f"largest difference {row['max_abs_diff']:.3g}")
 
 
-def run(models, dts, out_dir, progress=None):
-    """Run the suite and write ``conformance.json``, ``conformance.md`` and ``conformance.png``."""
-    paths = resolve(models)
+def _worst(rows, key):
+    return max((r[key] for r in rows), default=0.0)
+
+
+def verdicts(rows, failures, dts, tolerance=LIBRARY_TOLERANCE):
+    """Per neuron model and backend: whether it agrees with NEST at the finest time step
+    (equal spike counts under every stimulus, largest spike-time difference at most
+    ``tolerance`` ms), differs only as far as NEST's own spread, differs, or fails (with the
+    first line of its error); with the worst spike-time difference at each time step."""
+    finest = min(dts)
+    out = {}
+    for failure in failures:
+        out.setdefault(failure["model"], {})[failure["backend"]] = {
+            "verdict": "fails", "error": failure["error"]}
+    for model, backend in sorted({(r["model"], r["backend"]) for r in rows}):
+        if backend in out.get(model, {}):
+            continue
+        mine = [r for r in rows if (r["model"], r["backend"]) == (model, backend)]
+        last = [r for r in mine if r["dt_ms"] == finest]
+        close = all(r["same_count"] and r["max_spike_dt_ms"] <= tolerance for r in last)
+        within = all((r["same_count"] or not r["own_spread_same_count"])
+                     and r["max_spike_dt_ms"] <= max(tolerance, 2 * r["own_spread_ms"])
+                     for r in last)
+        random = any(r.get("random") for r in mine)
+        out.setdefault(model, {})[backend] = {
+            "verdict": ("agrees by spike-count statistics" if random else "agrees")
+            if close and last else "within NEST's own spread" if within and last else "differs",
+            "max_spike_dt_ms": {dt: _worst([r for r in mine if r["dt_ms"] == dt],
+                                           "max_spike_dt_ms") for dt in dts},
+            "rms_v_mv": _worst(last, "rms_v_mv"),
+            "spikes": {r["stimulus"]: r["spikes"] for r in last},
+            "recorded": last[0]["recorded"] if last else None}
+    return out
+
+
+def verdict_markdown(verdicts_by_model, dts):
+    """One row per neuron model: NEST's spike counts, and per other backend its verdict,
+    the worst spike-time difference at each time step and the RMS difference of the
+    recorded variable at the finest one."""
+    lines = []
+    for model, by_backend in verdicts_by_model.items():
+        cells = []
+        for backend in BACKENDS[1:]:
+            v = by_backend.get(backend)
+            if v is None:
+                cells.append("not run")
+            elif v["verdict"] == "fails":
+                cells.append(f"fails: {v['error']}")
+            else:
+                trend = " / ".join(f"{v['max_spike_dt_ms'][dt]:.2g}" for dt in dts)
+                cells.append(f"{v['verdict']}; {trend} ms; RMS {v['rms_v_mv']:.2g}")
+        spikes = next((v["spikes"] for v in by_backend.values() if "spikes" in v), {})
+        lines.append([model.removesuffix("_neuron"), " / ".join(map(str, spikes.values())),
+                      *cells])
+    dt_text = " / ".join(f"{dt:g}" for dt in dts)
+    return _table(["model", "spikes on NEST (per stimulus)",
+                   *[f"{b}: verdict; worst spike dt at dt {dt_text} ms; RMS (finest dt)"
+                     for b in BACKENDS[1:]]], lines)
+
+
+def synapse_verdicts(rows, failures, dts):
+    """Per synapse model and backend: whether every time step's probe agrees with NEST
+    (deterministic: within RELATIVE_TOLERANCE; random: |z| within Z_TOLERANCE), or fails."""
+    out = {}
+    for failure in failures:
+        out.setdefault(failure["model"], {})[failure["backend"]] = {
+            "verdict": "fails", "error": failure["error"]}
+    for model, backend in sorted({(r["model"], r["backend"]) for r in rows}):
+        if backend in out.get(model, {}):
+            continue
+        mine = [r for r in rows if (r["model"], r["backend"]) == (model, backend)]
+        out.setdefault(model, {})[backend] = {
+            "verdict": "agrees" if all(r["agrees"] for r in mine) else "differs",
+            "kind": mine[0]["kind"], "worst": {dt: _worst([r for r in mine if r["dt_ms"] == dt],
+                                                          "max_rel_diff") for dt in dts}}
+    return out
+
+
+def synapse_verdict_markdown(verdicts_by_model, dts):
+    lines = []
+    for model, by_backend in verdicts_by_model.items():
+        cells = []
+        for backend in BACKENDS[1:]:
+            v = by_backend.get(backend)
+            if v is None:
+                cells.append("not run")
+            elif v["verdict"] == "fails":
+                cells.append(f"fails: {v['error']}")
+            else:
+                trend = " / ".join(f"{v['worst'][dt]:.2g}" for dt in dts)
+                cells.append(f"{v['verdict']}; {trend}")
+        kind = next((v["kind"] for v in by_backend.values() if "kind" in v), "")
+        lines.append([model.removesuffix("_synapse"), kind, *cells])
+    dt_text = " / ".join(f"{dt:g}" for dt in dts)
+    return _table(["synapse", "kind", *[f"{b}: verdict; largest relative difference "
+                                        f"(random: |z|) at dt {dt_text} ms"
+                                        for b in BACKENDS[1:]]], lines)
+
+
+def cost_markdown(costs):
+    """CPU seconds per model and backend to make the cell type and run it (one process, all
+    stimuli), first (when it built the model) and from the cache."""
+    lines = []
+    for model, backend in sorted({(c["model"], c["backend"]) for c in costs}):
+        mine = [c for c in costs if (c["model"], c["backend"]) == (model, backend)]
+        built = [c for c in mine if c["built"]]
+        cached = [c for c in mine if not c["built"]]
+
+        def text(rows):
+            if not rows:
+                return "-"
+            c = rows[0]
+            return f"{c['type_cpu_s']:.1f} + {c['run_cpu_s']:.1f} (dt {c['dt_ms']:g})"
+        lines.append([model, backend, text(built), text(cached)])
+    return _table(["model", "backend", "built here: type + run CPU s",
+                   "cached: type + run CPU s"], lines)
+
+
+def run(models, dts, out_dir, progress=None, library=False):
+    """Run the suite and write ``conformance.json``, ``conformance.md`` and ``conformance.png``.
+
+    ``library``: NESTML's shipped neurons and synapses (all of them unless ``models`` names
+    some), under the library's stimuli; a model that fails is reported, not fatal.
+    """
+    paths = resolve(models, library)
     out_dir = output.writable_directory(out_dir)
-    rows = suite([p for p in paths if not is_synapse(p)], dts, progress=progress)
-    synapse_rows = synapse_suite([p for p in paths if is_synapse(p)], dts, progress=progress)
-    tables = "\n".join(table(r) for table, r in ((markdown, rows),
-                                                  (synapse_markdown, synapse_rows)) if r)
-    return [output.write_json({"reference": REFERENCE, "duration_ms": DURATION, "rows": rows,
-                               "synapse_rows": synapse_rows}, out_dir / "conformance.json"),
+    neurons = suite([p for p in paths if not is_synapse(p)], dts, progress=progress,
+                    library=library)
+    if not library and neurons["failures"]:
+        failure = neurons["failures"][0]
+        raise NestmlError(f"{failure['model']} on {failure['backend']}: {failure['error']}")
+    synapse_rows, synapse_failures = synapse_suite([p for p in paths if is_synapse(p)], dts,
+                                                   progress=progress)
+    if not library and synapse_failures:
+        failure = synapse_failures[0]
+        raise NestmlError(f"{failure['model']} on {failure['backend']}: {failure['error']}")
+    rows = neurons["rows"]
+    judged = verdicts(rows, neurons["failures"], dts)
+    judged_synapses = synapse_verdicts(synapse_rows, synapse_failures, dts)
+    sections = []
+    if judged:
+        sections.append(verdict_markdown(judged, dts))
+    if judged_synapses:
+        sections.append(synapse_verdict_markdown(judged_synapses, dts))
+    if rows:
+        sections.append(markdown(rows))
+    if synapse_rows:
+        sections.append(synapse_markdown(synapse_rows))
+    if neurons["costs"]:
+        sections.append(cost_markdown(neurons["costs"]))
+    return [output.write_json({"reference": REFERENCE, "duration_ms": DURATION, "dts_ms": dts,
+                               "library": library, "verdicts": judged, "rows": rows,
+                               "failures": neurons["failures"], "costs": neurons["costs"],
+                               "synapse_verdicts": judged_synapses,
+                               "synapse_rows": synapse_rows,
+                               "synapse_failures": synapse_failures},
+                              out_dir / "conformance.json"),
             output.write_atomically(out_dir / "conformance.md",
-                                    lambda tmp: Path(tmp).write_text(tables)),
+                                    lambda tmp: Path(tmp).write_text("\n".join(sections))),
             output.write_atomically(out_dir / "conformance.png",
                                     lambda tmp: plot(rows, tmp, synapse_rows))]

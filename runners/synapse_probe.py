@@ -1,16 +1,21 @@
-"""The synapse conformance probe: one NESTML synapse under a fixed spike pattern on one backend.
+"""The synapse conformance probe: any NESTML synapse under one fixed spike pattern on one backend.
 
-``python -m trisim.runners.synapse_probe SCENARIO BACKEND [ARGUMENT ...]`` prints the
-scenario's result as JSON, one process per backend (NEST and NEURON keep global state):
+``python -m trisim.runners.synapse_probe FILE.nestml BACKEND [DT [SEED]]`` prints the result
+as JSON, one process per backend (NEST and NEURON keep global state). What the probe needs is
+read from the model (the synapse program its PyNN type carries), not from a table:
 
-- ``plasticity MODEL DT``: the weight of one plastic connection after each presynaptic spike
-  (the STDP rules in :data:`PLASTIC_PARAMETERS`), and the postsynaptic spikes;
-- ``transmission MODEL DT``: what a synapse without plasticity of its weight transmits per
-  presynaptic spike (:data:`TRANSMISSION`), read off the jump of its target's synaptic current;
-- ``stochastic_release SEED DT``: which presynaptic spikes each of three all-or-none
-  connections (release probabilities :data:`RELEASE_P`) transmitted.
+- the synapse connects a spike source (:data:`PRE`) onto trisim's probe cell
+  (``nestml/synapse_probe_neuron.nestml``), which adds up what it receives and fires in the
+  step a spike of :data:`POST` reaches it: every synapse with a postsynaptic port sees the
+  same postsynaptic spikes, before and after its presynaptic ones;
+- each third-factor port gets the spikes of a source of its own (:data:`MODULATOR`);
+- the weight is read after every presynaptic arrival (except for a synapse with
+  third-factor ports: see ``weights_between_events``), and what each presynaptic spike
+  transmitted is read off the probe cell;
+- a synapse that draws random numbers runs :data:`N_RANDOM` connections (each cell of the
+  source onto its own probe cell), to be compared by statistics rather than number by number.
 
-``trisim conformance`` compares these across backends; ``tests/test_synapses.py`` runs them too.
+Every parameter keeps the model's default: the pattern is the model's own behaviour.
 """
 
 import json
@@ -21,150 +26,92 @@ import numpy as np
 from trisim import backends, nestml
 from trisim.quiet import quiet_stdout
 
-# plasticity: a fixed presynaptic train and a strong drive that makes the postsynaptic cell
-# (NESTML's iaf_psc_exp) fire shortly after each drive spike, so that both orders of pre- and
-# postsynaptic spikes occur
-PLASTIC_PRE = [20.0, 45.0, 52.0, 90.0, 130.0, 132.0, 170.0, 240.0, 247.0, 300.0]
-PLASTIC_DRIVE = [10.0, 40.0, 60.0, 95.0, 128.0, 165.0, 180.0, 245.0, 250.0, 290.0]
-PLASTIC_DELAY = 1.5
-PLASTIC_PARAMETERS = {
-    "stdp_pair_synapse": {"weight": 0.005, "tau_pre_trace": 16.8, "tau_post_trace": 33.7,
-                          "A_plus": 0.05, "A_minus": 0.03, "Wmin": 0.0, "Wmax": 0.01},
-    "stdp_symmetric_synapse": {"weight": 0.001, "tau": 62.5, "A": 0.0002, "Wmax": 0.02},
-    "vogels_sprekeler_synapse": {"weight": 0.004, "tau": 20.0, "eta": 0.0005, "alpha": 0.4,
-                                 "Wmax": 0.01},
-}
-
-# transmission: presynaptic spike times and connection parameters per synapse
-STP = {"U": 0.6, "tau_rec": 500.0, "tau_facil": 300.3}
-STP_SPIKES = [10.0, 30.0, 50.0, 70.0, 300.0, 320.0, 900.0]
-GABA_SPIKES = [10.0, 15.0, 18.0, 19.0, 60.0, 90.0, 92.0]
-TRANSMISSION = {
-    "tsodyks_markram_synapse": (STP_SPIKES, {"weight": 0.1, **STP}),
-    "wang_buzsaki_gaba_synapse": (GABA_SPIKES, {"weight": 0.1}),
-}
-TRANSMISSION_DELAY = 1.0
-TARGET_TAU = 2.0  # ms, iaf_psc_exp's tau_syn_exc: the target current's decay between steps
-
-# stochastic release
-RELEASE_SPIKES = np.arange(5.0, 2000.0, 5.0)  # 399 presynaptic spikes
-RELEASE_P = (0.3, 1.0, 0.0)  # onto cells 0, 1 (inhibitory) and 2
-RELEASE_WEIGHT = 0.002  # uS
-RELEASE_DELAY = 1.0
-RELEASE_SEED = 7
+PROBE_CELL = "synapse_probe_neuron"
+# presynaptic spikes (bursts, pairs, long pauses), postsynaptic spikes (before and after
+# them, 1 to 30 ms apart) and third-factor spikes, in ms
+PRE = [10.0, 12.0, 14.0, 30.0, 52.0, 55.0, 90.0, 130.0, 132.0, 170.0, 240.0, 247.0, 300.0,
+       302.0, 304.0, 306.0, 380.0, 420.0, 460.0, 462.0]
+POST = [15.0, 40.0, 60.0, 95.0, 128.0, 165.0, 180.0, 245.0, 250.0, 290.0, 310.0, 400.0, 455.0]
+MODULATOR = [25.0, 100.0, 200.0, 260.0, 350.0, 430.0]
+DELAY = 1.0  # ms, of the synapse under test
+N_RANDOM = 100  # connections of a synapse that draws random numbers
+SEED = 7
 
 
-def _target_type(sim, synapses=()):
-    return sim.nestml_cell_type(nestml.shipped_path("iaf_psc_exp"), synapses=list(synapses))
-
-
-def plasticity(backend_name, model, dt=0.1):
-    """The weight of one plastic connection after each presynaptic spike, and the spikes.
-
-    The postsynaptic cell (NESTML's iaf_psc_exp) fires shortly after each strong input
-    from a second source; the run stops one step after each presynaptic arrival to read the
-    weight, which then includes every earlier event on every backend.
-    """
+def probe(path, backend_name, dt=0.1, seed=SEED):
+    """The probe's result for the synapse in ``path``: ``{"weights": [[per connection] per
+    presynaptic spike], "transmitted": [[per presynaptic spike] per connection],
+    "post": [postsynaptic spike times], "random": bool, "state": {state variable: [per
+    connection] at the end}}``; weights and transmitted values in PyNN's units (nA: the
+    probe cell takes currents), state variables read through ``Projection.get``."""
     sim = backends.load(backend_name)
     dt = float(dt)
-    sim.setup(timestep=dt, min_delay=dt, rng_seed=1)
-    synapse_path = nestml.path(model)
-    synapse = sim.nestml_synapse_type(synapse_path)
-    post = sim.Population(1, _target_type(sim, [synapse_path])())
-    pre = sim.Population(1, sim.SpikeSourceArray(spike_times=PLASTIC_PRE))
-    drive = sim.Population(1, sim.SpikeSourceArray(spike_times=PLASTIC_DRIVE))
-    sim.Projection(drive, post, sim.IndexConnector([0], [0]),
-                   sim.StaticSynapse(weight=5.0, delay=dt), receptor_type="exc_spikes")
-    projection = sim.Projection(pre, post, sim.IndexConnector([0], [0]),
-                                synapse(delay=PLASTIC_DELAY, **PLASTIC_PARAMETERS[model]),
-                                receptor_type="exc_spikes")
-    post.record("spikes")
+    sim.setup(timestep=dt, min_delay=dt, rng_seed=int(seed))
+    synapse = sim.nestml_synapse_type(path)
+    program = synapse.program
+    target = sim.nestml_cell_type(nestml.path(PROBE_CELL), synapses=[path])
+    n = N_RANDOM if program.uses_random else 1
+    pre = sim.Population(n, sim.SpikeSourceArray(spike_times=PRE))
+    cells = sim.Population(n, target())
+    drive = sim.Population(1, sim.SpikeSourceArray(spike_times=[t - dt for t in POST]))
+    sim.Projection(drive, cells, sim.IndexConnector([0] * n, list(range(n))),
+                   sim.StaticSynapse(weight=1.0, delay=dt), receptor_type="drive")
+    modulators = {port: sim.Population(1, sim.SpikeSourceArray(spike_times=MODULATOR))
+                  for port in program.mod_ports}
+    connection = synapse(delay=DELAY, modulators=modulators) if modulators else synapse(
+        delay=DELAY)
+    projection = sim.Projection(pre, cells, sim.IndexConnector(list(range(n)), list(range(n))),
+                                connection, receptor_type="in_spikes")
+    cells.record(["spikes", "received"])
     weights = []
-    for t in PLASTIC_PRE:
-        sim.run_until(t + PLASTIC_DELAY + dt)
-        weights.append(float(projection.get("weight", format="array")[0, 0]))
-    spikes = post.get_data().segments[0].spiketrains[0].magnitude.tolist()
+    for t in PRE:
+        sim.run_until(t + DELAY + dt)
+        weights.append(np.diagonal(projection.get("weight", format="array")).tolist())
+    sim.run_until(PRE[-1] + DELAY + 5.0)
+    # NEST applies postsynaptic spikes at the next presynaptic one: state read at the end
+    # includes those before the last presynaptic spike only
+    names = [v.name for v in program.state if v.name != program.weight]
+    rows = sorted(projection.get(names, format="list")) if names else []
+    state = {name: [float(row[2 + k]) for row in rows] for k, name in enumerate(names)}
+    segment = cells.get_data().segments[0]
+    received = np.asarray(segment.filter(name="received")[0].rescale("nA").magnitude)
+    post = segment.spiketrains[0].magnitude.tolist()
     sim.end()
-    return {"weights": weights, "post": spikes}
+    steps = np.flatnonzero(np.any(np.diff(received, axis=0) != 0, axis=1)) + 1
+    jumps = np.diff(received, axis=0)
+    return {"weights": weights, "post": [round(t, 6) for t in post],
+            "transmitted": [jumps[steps - 1, k].tolist() for k in range(n)],
+            "transmission_steps": steps.tolist(), "random": bool(program.uses_random),
+            "state": state,
+            "plastic": _plastic(program),
+            # NEST's volume transmitter advances a modulated synapse between events too, so
+            # its weight read between events is for a later model time than elsewhere; what
+            # each spike transmits is the weight at that spike on every backend
+            "weights_between_events": not program.mod_ports}
 
 
-def transmission(backend_name, model, dt=0.1):
-    """What one connection transmits at each presynaptic spike, in units of its weight.
-
-    The target is NESTML's iaf_psc_exp, whose synaptic current decays exactly by
-    exp(-dt / tau) a step; a transmission is a step where the current exceeds that decay
-    (by more than 1e-6 of the weight). Returns the steps' end times (ms) and the jumps.
-    """
-    sim = backends.load(backend_name)
-    dt = float(dt)
-    sim.setup(timestep=dt, min_delay=dt, rng_seed=1)
-    spikes, parameters = TRANSMISSION[model]
-    synapse = sim.nestml_synapse_type(nestml.path(model))
-    post = sim.Population(1, _target_type(sim)(tau_syn_exc=TARGET_TAU))
-    pre = sim.Population(1, sim.SpikeSourceArray(spike_times=spikes))
-    sim.Projection(pre, post, sim.IndexConnector([0], [0]),
-                   synapse(delay=TRANSMISSION_DELAY, **parameters), receptor_type="exc_spikes")
-    post.record("I_syn_exc")
-    sim.run(spikes[-1] + TRANSMISSION_DELAY + 5.0)
-    signal = post.get_data().segments[0].filter(name="I_syn_exc")[0]
-    current = np.asarray(signal.rescale("nA").magnitude)[:, 0] / parameters["weight"]
-    times = signal.times.rescale("ms").magnitude
-    sim.end()
-    jumps = current[1:] - current[:-1] * np.exp(-dt / TARGET_TAU)
-    steps = np.flatnonzero(np.abs(jumps) > 1e-6)
-    return {"t": [round(float(t), 6) for t in times[steps + 1]],
-            "efficacy": jumps[steps].tolist()}
-
-
-def _releases(sim, seed, dt):
-    """Per target cell, which presynaptic spikes were transmitted (a conductance jump)."""
-    sim.setup(timestep=dt, min_delay=dt, rng_seed=seed)
-    synapse = sim.nestml_synapse_type(nestml.path("stochastic_release_synapse"))
-    source = sim.Population(1, sim.SpikeSourceArray(spike_times=RELEASE_SPIKES))
-    targets = sim.Population(len(RELEASE_P), sim.IF_cond_exp(v_thresh=1000.0, tau_syn_E=5.0,
-                                                             tau_syn_I=5.0))
-    projections = []
-    for index, p in enumerate(RELEASE_P):
-        receptor = "inhibitory" if index == 1 else "excitatory"
-        projections.append(sim.Projection(
-            source, targets, sim.IndexConnector([0], [index]),
-            synapse(weight=RELEASE_WEIGHT, p=p, delay=RELEASE_DELAY), receptor_type=receptor))
-    targets.record(["gsyn_exc", "gsyn_inh"])
-    sim.run(RELEASE_SPIKES[-1] + 3.0)
-    signals = {s.name: np.asarray(s.magnitude) for s in targets.get_data().segments[0].analogsignals}
-    released = []
-    for index in range(len(RELEASE_P)):
-        g = signals["gsyn_inh" if index == 1 else "gsyn_exc"][:, index]
-        jumps = np.flatnonzero(np.diff(g) > RELEASE_WEIGHT / 2)
-        released.append(jumps.tolist())
-    read = [[float(np.nansum(prj.get(name, format="array"))) for name in ("weight", "p")]
-            for prj in projections]
-    sim.end()
-    return released, read
-
-
-def stochastic_release(backend_name, seed=RELEASE_SEED, dt=0.1):
-    """Release steps per target (indices into the recorded conductance), the connection
-    values read back, and which presynaptic spikes (indices into RELEASE_SPIKES) released."""
-    dt = float(dt)
-    released, read = _releases(backends.load(backend_name), int(seed), dt)
-    arrival = RELEASE_SPIKES + RELEASE_DELAY
-    spikes = [sorted({int(np.argmin(np.abs(arrival - (step + 1) * dt))) for step in steps})
-              for steps in released]
-    return {"released": released, "read": read, "n_spikes": len(RELEASE_SPIKES),
-            "released_spikes": spikes}
-
-
-SCENARIOS = {"plasticity": plasticity, "transmission": transmission,
-             "stochastic_release": stochastic_release}
+def _plastic(program):
+    """Whether any event of the synapse assigns to its weight."""
+    from trisim.codegen import program as prog
+    from trisim.codegen.synapse import _flatten
+    bodies = program.on_pre + [s for body in program.events().values() for s in body]
+    return any(isinstance(s, prog.Assign) and s.target == program.weight
+               for s in _flatten(bodies))
 
 
 def main(argv):
-    name, backend_name, *arguments = argv
-    with quiet_stdout():  # simulators print banners; stdout is the JSON result
-        result = SCENARIOS[name](backend_name, *arguments)
+    """Print :func:`probe`'s result as JSON (an error: one line, exit status 2)."""
+    from trisim.errors import TrisimError
+    path, backend_name, *arguments = argv
+    try:
+        with quiet_stdout():  # simulators print banners; stdout is the JSON result
+            result = probe(path, backend_name, *arguments)
+    except TrisimError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(result))
+    return 0
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    sys.exit(main(sys.argv[1:]))

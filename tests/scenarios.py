@@ -9,7 +9,7 @@ import sys
 import numpy as np
 
 from trisim import backends, nestml
-from trisim.runners.synapse_probe import STP, STP_SPIKES  # the conformance suite's pattern
+from synapse_scenarios import STP, STP_SPIKES  # the pattern of the synapse tests
 
 
 def stp_efficacies(backend_name):

@@ -62,7 +62,14 @@ def test_iaf_cond_exp_program(shipped):
     assert {p.weight_unit.name for p in built.spike_ports} == {"nS"}
     assert {v.name: v.value for v in built.parameters}["C_m"] == 250.0
     assert {v.name: v.value for v in built.state}["V_m"] == -70.0  # E_L
-    update, *_, on_condition, consumed = built.step
+    # kernel states: new values from the state at the start of the step, taken after the
+    # update block (NEST's order), then this step's spikes
+    kernels = {"g_exc_X_exc_spikes", "g_inh_X_inh_spikes"}
+    *new, update, set_a, set_b, spikes_a, spikes_b = built.step[:7]
+    assert {s.name for s in new} == {f"nml_kernel_{k}" for k in kernels}
+    assert {s.target for s in (set_a, set_b)} == kernels
+    assert {(s.target, s.operator) for s in (spikes_a, spikes_b)} == {(k, "+=") for k in kernels}
+    on_condition, consumed = built.step[-2:]
     assert isinstance(update, program.If)  # refractory or not: two integrations
     assert all(isinstance(body[0], program.Integrate) for _, body in update.branches)
     assert isinstance(on_condition.branches[0][1][-1], program.Emit)

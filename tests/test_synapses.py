@@ -14,8 +14,8 @@ from scipy import stats
 
 from trisim import backends, codegen, nestml
 from trisim.errors import NestmlError
-from trisim.runners.synapse_probe import (PLASTIC_DELAY, PLASTIC_PARAMETERS, PLASTIC_PRE,
-                                          RELEASE_P, RELEASE_WEIGHT)
+from synapse_scenarios import (PLASTIC_DELAY, PLASTIC_PARAMETERS, PLASTIC_PRE,
+                               RELEASE_P, RELEASE_WEIGHT)
 
 SCENARIOS = Path(__file__).with_name("synapse_scenarios.py")
 STOCHASTIC = nestml.path("stochastic_release_synapse")

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 
 from trisim import backends, nestml
-from trisim.runners.synapse_probe import GABA_SPIKES  # the conformance suite's pattern
+from synapse_scenarios import GABA_SPIKES  # the pattern of the synapse tests
 GABA_WEIGHT = 0.001  # uS
 GABA_DELAY = 1.0
 

@@ -216,8 +216,8 @@ def cell_arguments(parser):
                         "mV per the port; default: one unit of the port's NESTML weight unit)")
     parser.add_argument("--duration", type=float, default=500.0, metavar="MS")
     parser.add_argument("--dt", type=float, default=0.1, metavar="MS")
-    parser.add_argument("--record", default="V_m", help="state variable to record (default "
-                        "V_m)")
+    parser.add_argument("--record", help="state variable to record (default: V_m, or the "
+                        "model's first state variable)")
 
 
 def command_cell(args):
@@ -304,19 +304,27 @@ def conformance_arguments(parser):
     parser.add_argument("models", nargs="*", metavar="MODEL",
                         help=".nestml files, shipped neuron names or trisim synapse names "
                         "(default: all)")
-    parser.add_argument("--dt", default="0.1,0.05,0.025", metavar="MS,MS,...")
+    parser.add_argument("--dt", metavar="MS,MS,...",
+                        help="time steps (default 0.1,0.05,0.025; --library: 0.1,0.025)")
+    parser.add_argument("--library", action="store_true",
+                        help="NESTML's own shipped neurons and synapses (all, or the MODELs "
+                        "named), under 500 and 1500 pA and inputs; a model that fails is "
+                        "reported in the table")
     out_option(parser, "out/conformance")
 
 
 def command_conformance(args):
     from trisim.runners import conformance
     try:
-        dts = [float(x) for x in args.dt.split(",") if x.strip()]
+        dts = [float(x) for x in (args.dt or "0.1,0.05,0.025").split(",") if x.strip()]
     except ValueError:
         raise ConfigError(f"--dt {args.dt!r}: expected time steps in ms, e.g. 0.1,0.05") from None
+    if args.library and not args.dt:
+        dts = list(conformance.LIBRARY_DTS)
     print_lines(conformance.run(args.models, dts, args.out,
                                 progress=lambda row: print(conformance.row_line(row),
-                                                           file=sys.stderr)))
+                                                           file=sys.stderr),
+                                library=args.library))
 
 
 def new_arguments(parser):

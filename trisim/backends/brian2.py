@@ -135,11 +135,18 @@ class Projection(pyNN.brian2.Projection):
             getattr(synapses, name)[first:] = value
 
     def _stored_once(self, names):
-        """Those of ``names`` that the Synapses store once, not per connection: a NESTML
-        synapse's parameters that were homogeneous when the projection was created (see
-        trisim.codegen.brian2.synapse_type)."""
+        """Those of ``names`` (Brian2's names) that the Synapses store once, not per
+        connection: a NESTML synapse's parameters that were homogeneous when the projection
+        was created (see trisim.codegen.brian2.synapse_type)."""
         variables = self._brian2_synapses[0][0].variables
         return [name for name in names if name in variables and variables[name].scalar]
+
+    def _pynn_name(self, native):
+        """PyNN's name of the connection attribute Brian2 calls ``native`` (a NESTML synapse
+        may rename: Brian2 reads names ending in _pre or _post as the cells')."""
+        translations = getattr(self.synapse_type, "translations", {})
+        return next((name for name, t in translations.items()
+                     if t["translated_name"] == native), native)
 
     def _one_value(self, value, subject):
         """The one value of ``value`` (array or LazyArray) for a quantity stored once; a
@@ -184,34 +191,26 @@ class Projection(pyNN.brian2.Projection):
                     delays_set(synapses, advance)
 
     def _get_attributes_as_list(self, attribute_names):
-        """As pyNN.brian2's, with a value stored once repeated for every connection, and a
-        NESTML synapse's state variables read as they are (PyNN translates parameters only)."""
-        state = set(getattr(self.synapse_type, "state_variables", ())) & set(attribute_names)
-        if state:
-            synapses = self._brian2_synapses[0][0]
-            columns = {}
-            for name in attribute_names:  # PyNN's reverse translation knows parameters only
-                translation = self.synapse_type.translations[name]
-                native = translation["translated_name"]
-                value = getattr(synapses, native)[:]  # a shared variable: one value
-                if hasattr(value, "dim"):
-                    value = np.asarray(value / brian2.get_unit(value.dim))
-                reverse = translation["reverse_transform"]
-                value = (reverse(**{native: value}) if callable(reverse)
-                         else eval(reverse, {}, {native: value}))
-                columns[name] = np.broadcast_to(np.asarray(value, dtype=float),
-                                                (len(synapses),))
-            return list(zip(*(columns[name] for name in attribute_names)))
-        once = self._stored_once(attribute_names)
-        if not once:
+        """As pyNN.brian2's (given Brian2's names by Projection.get), with each value read
+        back under its PyNN name, and a value stored once repeated for every connection."""
+        pynn = {name: self._pynn_name(name) for name in attribute_names}
+        once = set(self._stored_once(attribute_names))
+        if not once and all(pynn[name] == name for name in attribute_names):
             return super()._get_attributes_as_list(attribute_names)
         synapses = self._brian2_synapses[0][0]
-        values = self.synapse_type.reverse_translate(ParameterSpace(
-            {name: getattr(synapses, name)[:] for name in once}, shape=(1,)))
-        values.evaluate()
         stored = super()._get_attributes_as_list
-        columns = [np.full(len(synapses), values[name][0]) if name in once
-                   else [row[0] for row in stored([name])] for name in attribute_names]
+        columns = []
+        for name in attribute_names:
+            if name in ("presynaptic_index", "postsynaptic_index"):
+                columns.append([row[0] for row in stored([name])])
+                continue
+            value = getattr(synapses, name)[:]
+            values = self.synapse_type.reverse_translate(ParameterSpace(
+                {name: value}, shape=np.shape(value) or (1,)))
+            values.evaluate()
+            column = np.asarray(values[pynn[name]], dtype=float).ravel()
+            columns.append(np.broadcast_to(column, (len(synapses),)) if name in once
+                           else column)
         return list(zip(*columns))
 
 

@@ -1,5 +1,7 @@
 """NEST through pyNN.nest."""
 
+from copy import deepcopy
+
 import nest
 import numpy as np
 import pyNN.nest
@@ -59,7 +61,7 @@ class Projection(pyNN.nest.Projection):
         n = sources.size
         weights = np.broadcast_to(np.asarray(parameters.pop("weight"), dtype=float), (n,))
         delays = np.broadcast_to(np.asarray(parameters.pop("delay"), dtype=float), (n,))
-        receptor_scale = getattr(celltype, "receptor_scale", 1.0)
+        receptor_scale = getattr(celltype, "receptor_scale", 1.0) * self._port_scale(celltype)
         signed = set()  # parameters negated with the weights: they differ from the defaults
         if self._is_nestml_synapse():
             # the model keeps its weights in PyNN's units and positive; what it transmits is
@@ -144,6 +146,16 @@ class Projection(pyNN.nest.Projection):
             return -1.0 if route == "inhibitory" else 1.0
         return -1.0 if self.receptor_type == "inhibitory" and celltype.conductance_based else 1.0
 
+    def _port_scale(self, celltype):
+        """What a NESTML cell's port scales this projection's weights by, besides
+        pyNN.nest's factor 1000 (1 for other cells, and for a port that is not the cell's:
+        PyNN's default names)."""
+        scales = getattr(celltype, "port_weight_scales", {})
+        if self.receptor_type in scales:
+            return scales[self.receptor_type]
+        one = set(scales.values())
+        return one.pop() if len(one) == 1 else 1.0
+
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, **parameters):
         if self._is_nestml_synapse():  # one realisation, whichever connector is used
             parameters.pop("location_selector", None)
@@ -152,6 +164,7 @@ class Projection(pyNN.nest.Projection):
             return self._connect_index_arrays(sources, targets, **parameters)
         celltype = self.post[postsynaptic_index].celltype  # an Assembly's differ by cell
         route = getattr(celltype, "sign_routed_ports", {}).get(self.receptor_type)
+        parameters["weight"] = self._port_scale(celltype) * parameters["weight"]
         if route is None:
             return super()._convergent_connect(presynaptic_indices, postsynaptic_index,
                                                **parameters)
@@ -247,9 +260,15 @@ class Population(common.GlobalInitialValues, pyNN.nest.Population):
         return values
 
     def _set_initial_value_array(self, variable, value):
-        # NESTML cell types take initial values in PyNN units; NEST wants the model's units
+        # NESTML cell types take initial values in PyNN units; NEST wants the model's units,
+        # and a boolean or integer variable's values as Python bool or int
         scale = getattr(self.celltype, "initial_value_scale", {}).get(variable, 1.0)
-        super()._set_initial_value_array(variable, value * scale if scale != 1.0 else value)
+        value = value * scale if scale != 1.0 else value
+        kind = getattr(self.celltype, "value_types", {}).get(variable)
+        if kind is not None:
+            value = deepcopy(value)
+            value.apply(lambda x: kind(x) if np.ndim(x) == 0 else [kind(v) for v in x])
+        super()._set_initial_value_array(variable, value)
 
 
 class NestBackend(common.Backend):

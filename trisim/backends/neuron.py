@@ -233,8 +233,16 @@ class Projection(pyNN.neuron.Projection):
             # just before presynaptic arrivals at the same model time
             nc = h.NetCon(cell.source, relay, sec=cell.source_section)
             nc.weight[synapse.relay_kind_index] = 1
-            nc.delay = arrival + delay - _DELAY_MARGIN
+            nc.delay = relay.nml_post_delay = arrival + delay - _DELAY_MARGIN
             self._relay_post_netcons.append(nc)
+        # third-factor spikes: an event on every connection when they arrive, before the
+        # postsynaptic and presynaptic events of the same model time (as NEST takes them)
+        for kind, gids, modulator_delay in getattr(synapse, "modulator_sources", list)():
+            for gid in gids:
+                nc = simulator.state.parallel_context.gid_connect(gid, relay)
+                nc.weight[synapse.relay_kind_index] = kind
+                nc.delay = arrival + modulator_delay - 2 * _DELAY_MARGIN
+                self._relay_post_netcons.append(nc)
         self._relays[(target, delay)] = relay
         return relay
 

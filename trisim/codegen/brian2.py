@@ -21,14 +21,15 @@ import re
 import numpy as np
 
 from ..errors import NestmlError
-from . import celltype
+from . import celltype, units
 from . import program as prog
 
 SPIKE_FLAG = "nml_spike"
 CURRENT_INPUT = "i_inj"  # pyNN.brian2's current sources add to this variable (in amperes)
 _IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*\b")
 _SUBSTEPS_BEGIN, _SUBSTEPS_END = "# nml_substeps_begin", "# nml_substeps_end"
-_FUNCTIONS = {"min": "nml_min", "max": "nml_max", "expm1": "nml_expm1", "ln": "log"}
+_FUNCTIONS = {"min": "nml_min", "max": "nml_max", "expm1": "nml_expm1", "ln": "log",
+              "nml_uniform": "rand", "nml_normal": "randn"}
 
 
 CODE_FILE = "brian2_code.json"
@@ -45,6 +46,18 @@ def build(program, directory, native_name):
 
 def _unit_name(unit):
     return "nml_u_" + re.sub(r"\W", "_", unit.name.replace("/", "_per_").replace("**", "_pow_"))
+
+
+def _port_unit(port):
+    """The Brian2 quantity that one unit of ``port``'s NESTML weight is in its buffer.
+
+    pyNN.brian2 adds each weight, a number in PyNN's unit, times nA (the cell types say they
+    are neither conductance- nor voltage-based), whatever the port's unit: its buffer holds
+    amperes, and a port whose weights are in nS (PyNN: uS) reads 1 nS as 1e-3 nA. So the
+    ports of one cell may take weights of different units.
+    """
+    scale = 1e-9 / port.weight_unit.pynn_to_nestml
+    return units.Unit(f"w_{port.name}", scale, (0, 0, 1, 0), (0.0, 0.0, 0.0, 1.0))
 
 
 def _base_units(unit):
@@ -66,24 +79,39 @@ class _Printer:
     """Prints the step program as Brian2 abstract code over variables with units."""
 
     def __init__(self, program):
-        self.units = {p.name: p.weight_unit for p in program.spike_ports}  # buffers
+        # spike buffers hold amperes (see _port_unit); one constant per port converts
+        self.units = {p.name: _port_unit(p) for p in program.spike_ports}
         self.namespace_units = {_unit_name(u): u for u in self.units.values()}
+        # NESTML booleans are numbers 0/1 here (PyNN sets parameters as floats); Brian2's
+        # and/or/not take booleans only
+        self.booleans = {v.name for v in program.parameters + program.state + program.internals
+                         if v.type == "boolean"}
         self.lines = []
         self.flags = 0
+        # locals whose value is a number, written where read: Brian2 takes such a temporary
+        # for a scalar, and scalars must be written before any per-neuron variable
+        self.constants = {}
 
     def expression(self, text):
         def number(match):
             name = match.group()
+            if name in self.constants:
+                return f"({self.constants[name]})"
             if name in _FUNCTIONS:
                 return _FUNCTIONS[name]
             if name in self.units:
                 return f"({name} / {_unit_name(self.units[name])})"
+            if name in self.booleans:
+                return f"({name} != 0)"
             return name
         return _IDENTIFIER.sub(number, text)
 
     def assign(self, name, value, mask):
+        if name in self.booleans:
+            value = f"nml_where({value}, 1.0, 0.0)"
         if mask:
-            value = f"nml_where({mask}, {value}, {self.expression(name)})"
+            current = name if name in self.booleans else self.expression(name)
+            value = f"nml_where({mask}, {value}, {current})"
         if name in self.units:
             value = f"({value}) * {_unit_name(self.units[name])}"
         self.lines.append(f"{name} = {value}")
@@ -92,6 +120,10 @@ class _Printer:
         for statement in statements:
             if isinstance(statement, prog.Local):
                 value = self.expression(_guarded(statement.expression, mask))
+                self.constants.pop(statement.name, None)
+                if not mask and not _IDENTIFIER.search(value):
+                    self.constants[statement.name] = value
+                    continue
                 self.lines.append(f"{statement.name} = {f'nml_where({mask}, {value}, 0.0)' if mask else value}")
             elif isinstance(statement, prog.Assign):
                 value = self.expression(_guarded(statement.expression, mask))
@@ -121,13 +153,14 @@ class _Printer:
 
 
 def _guarded(expression, mask):
-    """``expression`` with C division semantics where a branch is predicated (``mask``).
+    """``expression`` with C division semantics where a branch is predicated (``mask``), or
+    where a conditional expression (``nml_ternary``) computes both of its values.
 
     A predicated branch is computed whether or not it is taken, and Brian2's Cython code
     raises ZeroDivisionError on ``x / 0`` (e.g. ``exp(-h / tau)`` under ``if tau > 0``), so
     there every division is ``nml_div``: a / b, or +-inf / nan for b == 0, as in C.
     """
-    if not mask or "/" not in expression:
+    if (not mask and prog.TERNARY not in expression) or "/" not in expression:
         return expression
     import ast
 
@@ -146,7 +179,8 @@ def code(program):
     constants."""
     printer = _Printer(program)
     for variable in program.internals:
-        printer.assign(variable.name, printer.expression(variable.expression), None)
+        printer.assign(variable.name, printer.expression(_guarded(variable.expression, None)),
+                       None)
     internals, printer.lines = printer.lines, []
     current = prog.current_port(program)
     if current is not None:  # what pyNN.brian2's current sources inject, for this step
@@ -156,7 +190,7 @@ def code(program):
     declared = (program.parameters + program.state + program.internals
                 + program.continuous_ports)
     equations = [f"{v.name} : 1" for v in declared]
-    equations += [f"{p.name} : {_base_units(p.weight_unit)}" for p in program.spike_ports]
+    equations += [f"{p.name} : amp" for p in program.spike_ports]
     equations += [f"{name} = {printer.expression(text)} : 1"  # recordable inlines, as numbers
                   for name, text in program.recordable_inlines.items()]
     equations.append(f"{SPIKE_FLAG} : 1")
@@ -202,7 +236,25 @@ def _functions():
                         header="cimport cython\n@cython.cdivision(True)\n"),
         "nml_expm1": make("nml_expm1", np.expm1, "double x", "expm1(x)", ["float"],
                           header="from libc.math cimport expm1\n"),
+        prog.TERNARY: make(prog.TERNARY, lambda c, a, b: np.where(c, a, b),
+                           "double c, double a, double b", "a if c != 0 else b",
+                           ["any", "any", "any"]),
+        prog.TRUNCATE: make(prog.TRUNCATE, np.trunc, "double x", "trunc(x)", ["any"],
+                            header="from libc.math cimport trunc\n"),
+        prog.REMAINDER: make(prog.REMAINDER, np.fmod, "double a, double b", "fmod(a, b)",
+                             ["any", "any"], header="from libc.math cimport fmod\n"),
+        prog.STEPS: make(prog.STEPS, _steps, "double t, double step",
+                         "floor((floor(t * 1000 + 0.5) + floor(step * 1000 + 0.5) - 1) "
+                         "/ floor(step * 1000 + 0.5))", ["any", "any"],
+                         header="from libc.math cimport floor\ncimport cython\n"
+                                "@cython.cdivision(True)\n"),
     }
+
+
+def _steps(t, step):
+    """NEST's steps(t) (see trisim.codegen.program.nest_steps), on arrays."""
+    per_step = np.floor(step * 1000.0 + 0.5)
+    return np.floor((np.floor(t * 1000.0 + 0.5) + per_step - 1) / per_step)
 
 
 def cell_type(program, directory, native_name):
@@ -260,24 +312,20 @@ def cell_type(program, directory, native_name):
             for name, values in self.initial_values.items():
                 setattr(self, name, values)
 
-    port_units = {p.weight_unit.pynn_name for p in program.spike_ports}
-    if len(port_units) > 1:
-        raise ValueError(f"{program.source}: on Brian2, all spike ports of a model must take "
-                         "weights of one unit")
-    attributes = celltype.common_attributes(program)
+    attributes = celltype.common_attributes(program, simulator.state.dt)
     attributes.update(
         state_variable_translations=build_translations(*[(v.name, v.name, v.unit.pynn_to_nestml)
                                                          for v in program.state]),
         eqs=equations, brian2_model=Group, nestml_step_semantics=True,
         post_synaptic_variables={p.name: p.name for p in program.spike_ports},
-        voltage_based_synapses=port_units == {"mV"},
+        # pyNN.brian2 adds every weight times nA (see _port_unit)
+        conductance_based=False, voltage_based_synapses=False,
     )
     return type(program.name, (StandardCellType,), attributes)
 
 
 # -- synapses --------------------------------------------------------------------------------
 SYNAPSE_DELAY = "nml_delay"  # the presynaptic pathway's delay in ms (shared if homogeneous)
-_RANDOM = {"nml_uniform": "rand", "nml_normal": "randn"}
 
 
 class _SynapsePrinter(_Printer):
@@ -285,11 +333,13 @@ class _SynapsePrinter(_Printer):
 
     def __init__(self):
         self.units, self.namespace_units, self.lines, self.flags = {}, {}, [], 0
+        self.booleans, self.constants = set(), {}
 
     def expression(self, text):
         text = text.replace("%", "%%")  # PyNN %-formats the code with the receptor's names
-        return _IDENTIFIER.sub(lambda m: _RANDOM.get(m.group(), _FUNCTIONS.get(m.group(),
-                                                                                m.group())), text)
+        return _IDENTIFIER.sub(lambda m: f"({self.constants[m.group()]})"
+                               if m.group() in self.constants
+                               else _FUNCTIONS.get(m.group(), m.group()), text)
 
     def statements(self, statements, mask=None):
         for statement in statements:
@@ -330,34 +380,53 @@ def synapse_code(synapse):
     from . import synapse as syn
     variables = synapse.connection_variables + [syn.LAST_EVENT] * synapse.timed
     variables.append(SYNAPSE_DELAY)
-    assigned = {s.target for s in syn._flatten(synapse.on_pre + synapse.on_post)
-                if isinstance(s, prog.Assign)}
+    every_event = synapse.on_pre + [s for body in synapse.events().values() for s in body]
+    assigned = {s.target for s in syn._flatten(every_event) if isinstance(s, prog.Assign)}
     fixed = [v.name for v in synapse.parameters
              if v.name not in assigned and v.name != synapse.weight] + [SYNAPSE_DELAY]
-    clashing = [n for n in synapse.connection_variables if n.endswith(("_pre", "_post"))]
-    if clashing:  # Brian2 reads these suffixes as the pre-/postsynaptic cell's variables
-        raise NestmlError(f"{synapse.source}: on Brian2, synapse variables may not end in "
-                          f"_pre or _post: {', '.join(clashing)}")
+    # Brian2 reads the suffixes _pre and _post as the pre-/postsynaptic cell's variables
+    native = {n: _native_synapse_name(n) for n in synapse.connection_variables}
     # pyNN.brian2 reads connection values under their PyNN names: the weight is "weight"
     if "weight" in synapse.connection_variables:
-        raise ValueError(f"{synapse.source}: on Brian2 a synapse variable may not be called "
+        raise NestmlError(f"{synapse.source}: on Brian2 a synapse variable may not be called "
                          "'weight' (trisim's name for the weight variable w)")
 
     def renamed(code):
-        return _temporaries_renamed(_weight_renamed(code, synapse.weight),
+        code = _temporaries_renamed(_weight_renamed(code, synapse.weight),
                                     ["weight"] + variables)
+        return _IDENTIFIER.sub(lambda m: native.get(m.group(), m.group()), code)
 
-    def event(statements):
+    def event(statements, time=f"t / ms - {SYNAPSE_DELAY}"):
         printer = _SynapsePrinter()
-        printer.lines.append(f"{syn.EVENT_TIME} = t / ms - {SYNAPSE_DELAY}")
+        printer.lines.append(f"{syn.EVENT_TIME} = {time}")
+        if syn._reads(statements, syn.SPIKE_TIME):  # a postsynaptic event's t_post: in
+            # the code of the post pathway, Brian2's "delay" is that pathway's
+            printer.lines.append(f"{syn.SPIKE_TIME} = t / ms - delay / ms")
         for variable in synapse.internals:
             printer.lines.append(f"{variable.name} = {printer.expression(variable.expression)}")
         printer.statements(statements)
         return "\n".join(printer.lines)
 
-    return {"variables": [renamed(name) for name in variables], "fixed": fixed,
+    def on_target(code):
+        """Event code run by synapses onto these synapses: their variables are _post."""
+        names = set(["weight"] + [renamed(name) for name in variables])
+        return _IDENTIFIER.sub(lambda m: f"{m.group()}_post" if m.group() in names
+                               else m.group(), code)
+
+    # a third-factor spike is an event at its arrival time, on every connection
+    return {"variables": [renamed(name) for name in variables],
+            "fixed": [native.get(name, name) for name in fixed],
+            "native": {name: renamed(name) for name in synapse.connection_variables},
             "on_pre": renamed(event(synapse.on_pre)),
-            "on_post": renamed(event(synapse.on_post)) if synapse.post_port else None}
+            "on_post": renamed(event(synapse.on_post)) if synapse.post_port else None,
+            "on_mod": {port: on_target(renamed(event(synapse.on_mod[port], "t / ms")))
+                       for port in synapse.mod_ports}}
+
+
+def _native_synapse_name(name):
+    """What Brian2 calls synapse variable ``name``: a name ending in _pre or _post gets
+    "_syn" appended (Brian2 reads those suffixes as the cells' variables)."""
+    return f"{name}_syn" if name.endswith(("_pre", "_post")) else name
 
 
 def build_synapse(synapse, directory, native_name):
@@ -371,6 +440,7 @@ def synapse_type(synapse, directory, native_name):
     from pyNN.brian2.simulator import state
     from pyNN.standardmodels import StandardSynapseType, build_translations
 
+    from . import synapse as syn
     generated = json.loads((directory / CODE_FILE).read_text())
     state_names = {v.name for v in synapse.state}
     # Brian2 warns that event code which adds to a postsynaptic variable and draws random
@@ -378,14 +448,16 @@ def synapse_type(synapse, directory, native_name):
     # order, which is the semantics of NESTML's event code.
     brian2.BrianLogger.suppress_name("brian2.codegen.generators.base")
 
+    native = generated["native"]  # model name -> Brian2 name (the weight: "weight")
+
     def initial_value(expression):
         """A number as a number: for an expression, Brian2 generates and loads code."""
         try:
             return float(expression)
         except ValueError:
-            return _weight_renamed(expression, synapse.weight)
+            return _IDENTIFIER.sub(lambda m: native.get(m.group(), m.group()), expression)
 
-    initial = {v.name: initial_value(v.expression) for v in synapse.state
+    initial = {native[v.name]: initial_value(v.expression) for v in synapse.state
                if v.name != synapse.weight}
 
     class NestmlSynapse(StandardSynapseType):
@@ -396,12 +468,19 @@ def synapse_type(synapse, directory, native_name):
         initial_conditions = {}  # set from the model's expressions after connecting
         _weight_scale = 1.0
 
-        def __init__(self, **parameters):
+        def __init__(self, modulators=None, **parameters):
+            self.modulators = syn.checked_modulators(synapse, modulators)
+            self.modulations = []  # the Brian2 Synapses that bring them
             super().__init__(**parameters)
             self.translations = build_translations(
                 ("weight", "weight"), ("delay", "delay", brian2.ms),
-                *[(v.name, v.name, v.unit.pynn_to_nestml) for v in synapse.parameters
+                *[(v.name, native[v.name], v.unit.pynn_to_nestml) for v in synapse.parameters
                   + synapse.state if v.name != synapse.weight])  # state: read, not given
+
+        def get_schema(self):
+            """PyNN's schema, with the state variables, which Projection.get reads."""
+            return {**super().get_schema(), **{v.name: float for v in synapse.state
+                                               if v.name != synapse.weight}}
 
         @property
         def eqs(self):
@@ -414,7 +493,7 @@ def synapse_type(synapse, directory, native_name):
 
         def stored_once(self):
             """Names of the fixed variables whose value is the same for every connection."""
-            homogeneous = {name for name in self.parameter_space.keys()
+            homogeneous = {native.get(name, name) for name in self.parameter_space.keys()
                            if self.parameter_space[name].is_homogeneous}
             if "delay" in homogeneous:
                 homogeneous.add(SYNAPSE_DELAY)
@@ -451,6 +530,18 @@ def synapse_type(synapse, directory, native_name):
                 setattr(synapses, name, value)
             if generated["on_post"] is not None:
                 synapses.post.order = synapses.pre.order - 1
+            for port, population in self.modulators.items():
+                # the third-factor cells' spikes reach every connection, one step after
+                # they are emitted (as NEST's volume transmitter takes them)
+                modulation = brian2.Synapses(
+                    population.brian2_group, synapses, on_pre=generated["on_mod"][port],
+                    namespace=dict(_functions()), clock=state.network.clock,
+                    name=f"{synapses.name}_{port}*")
+                modulation.connect()
+                modulation.delay = state.dt * brian2.ms
+                modulation.pre.order = synapses.pre.order - 2
+                state.network.add(modulation)
+                self.modulations.append(modulation)
 
         def delays_set(self, synapses, delay_advance):
             """Derive from the delays of ``synapses`` (as delivered) the synapse's own copy
@@ -470,6 +561,7 @@ def synapse_type(synapse, directory, native_name):
     NestmlSynapse.brian2_variables = tuple(generated["variables"])
     NestmlSynapse.delay_variable = SYNAPSE_DELAY
     NestmlSynapse.state_variables = tuple(sorted(state_names))
+    NestmlSynapse.program = synapse
     return NestmlSynapse
 
 

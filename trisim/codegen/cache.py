@@ -16,6 +16,7 @@ from importlib import metadata
 from pathlib import Path
 
 ROOT_VARIABLE = "TRISIM_CACHE"
+built_here = []  # the entries this process built (others were found in the cache)
 
 
 def root():
@@ -23,13 +24,22 @@ def root():
     return Path(os.environ.get(ROOT_VARIABLE) or Path.home() / ".cache" / "trisim") / "nestml"
 
 
-def _generator_fingerprint():
+TARGET_NAMES = ("nest", "neuron", "brian2")
+
+
+def _generator_fingerprint(target):
+    """A digest of the generator code that shapes ``target``'s builds: the shared modules and
+    the target's own module and templates (another target's code does not rebuild it)."""
     digest = hashlib.sha256()
     package = Path(__file__).parent
     for path in sorted(package.rglob("*")):
-        if path.suffix in (".py", ".jinja2"):
-            digest.update(path.relative_to(package).as_posix().encode())
-            digest.update(path.read_bytes())
+        if path.suffix not in (".py", ".jinja2"):
+            continue
+        owner = path.name.split(".")[0].split("_")[0] if path.suffix == ".jinja2" else path.stem
+        if owner in TARGET_NAMES and owner != target:
+            continue
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
@@ -41,7 +51,7 @@ def key(source, target, simulator_distribution, variant=""):
     """
     versions = [metadata.version(d) for d in ("NESTML", "odetoolbox", simulator_distribution)]
     digest = hashlib.sha256("\0".join([source, target, *versions, variant,
-                                       _generator_fingerprint()]).encode())
+                                       _generator_fingerprint(target)]).encode())
     return digest.hexdigest()
 
 
@@ -70,6 +80,7 @@ def entry(target, name, cache_key, build):
         try:
             build(scratch)
             os.rename(scratch, directory)
+            built_here.append(directory)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     return directory

@@ -9,7 +9,9 @@ one at a time in the calling process.
 
 import contextlib
 import io
+import logging
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,6 +48,17 @@ def fail_at(path, node, message):
     return NestmlError(f"{path}{where}: {message}")
 
 
+@contextlib.contextmanager
+def _quiet_logger(name):
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def analyse(path):
     """Parse, check and analyse the one model in the NESTML file ``path``.
 
@@ -57,9 +70,21 @@ def analyse(path):
     path = Path(path)
     if not path.is_file():
         raise NestmlError(f"{path}: no such NESTML file")
-    # NESTML prints progress and writes reports; keep the user's terminal to trisim's messages
-    with contextlib.redirect_stdout(io.StringIO()), tempfile.TemporaryDirectory() as scratch:
-        return _analyse(path, scratch)
+    # NESTML prints progress and writes reports, and ODE-toolbox warns (through logging and
+    # warnings) about unit spellings; keep the user's terminal to trisim's messages
+    with contextlib.redirect_stdout(io.StringIO()), tempfile.TemporaryDirectory() as scratch, \
+            warnings.catch_warnings(), _quiet_logger("odetoolbox"):
+        warnings.simplefilter("ignore")
+        try:
+            return _analyse(path, scratch)
+        except NestmlError:
+            raise
+        except Exception as exc:  # NESTML's or ODE-toolbox's own failure on this model
+            error = _first_error(path)
+            if error is not None:
+                raise error from exc
+            raise NestmlError(f"{path}: NESTML's analysis failed ({type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0] if str(exc) else ''})") from exc
 
 
 def check(path):
@@ -119,6 +144,37 @@ def _analyse(path, scratch):
         raise error
     Logger.init_logger(Logger.logging_level)
     return Analysis(path=path, model=models[0], namespace=namespace, is_synapse=is_synapse)
+
+
+def nest_name(name):
+    """What NESTML's NEST target calls the variable the front end calls ``name``.
+
+    The front end runs NESTML's python_standalone transformers, which append "_" to names
+    that are Python keywords (``lambda`` becomes ``lambda_``); the NEST target appends "_" to
+    C++ keywords instead. Both lists are NESTML's own.
+    """
+    python, cpp = _forbidden_names()
+    original = name[:-1] if name.endswith("_") and name[:-1] in python else name
+    return original + "_" if original in cpp else original
+
+
+def _forbidden_names():
+    """(Python, C++) names NESTML renames, read from its transformers for those targets."""
+    global _FORBIDDEN
+    if _FORBIDDEN is None:
+        from pynestml.frontend.pynestml_frontend import transformers_from_target_name
+        from pynestml.transformers.illegal_variable_name_transformer import (
+            IllegalVariableNameTransformer)
+
+        def names(target):
+            transformers, _ = transformers_from_target_name(target, options={})
+            return {name for t in transformers if isinstance(t, IllegalVariableNameTransformer)
+                    for name in t.get_option("forbidden_names")}
+        _FORBIDDEN = (names("python_standalone"), names("NEST"))
+    return _FORBIDDEN
+
+
+_FORBIDDEN = None
 
 
 def _synapse_namespace(generator, synapse, metadata):

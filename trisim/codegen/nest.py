@@ -11,7 +11,10 @@ import hashlib
 import os
 import re
 import stat
+from copy import deepcopy
 from pathlib import Path
+
+import numpy as np
 
 from ..errors import NestmlError
 from ..quiet import quiet_stdout
@@ -33,6 +36,7 @@ esac
 """
 
 _installed = {}  # module file -> the NEST models it added, per process
+_modulated_models = []  # copies of synapse models with a volume transmitter, per process
 
 
 def nest_config():
@@ -120,8 +124,14 @@ def build_paired(program, paired, directory, native_name):
     options = {"neuron_synapse_pairs": [{"neuron": native_name, "synapses": pairs}],
                "strictly_synaptic_vars": {}, "weight_variable": {}}
     for path, synapse, synapse_name in paired:
+        if len(synapse.mod_ports) > 1:
+            raise NestmlError(f"{path}: on NEST, a synapse has at most one third-factor port "
+                              f"(its volume transmitter); this one has "
+                              f"{', '.join(synapse.mod_ports)}")
         sources.append((path, _scaled_emission(Path(path).read_text(), path), synapse_name))
         pairs[synapse_name] = {"post_ports": [synapse.post_port]}
+        if synapse.mod_ports:
+            pairs[synapse_name]["vt_ports"] = list(synapse.mod_ports)
         options["strictly_synaptic_vars"][synapse_name] = [v.nestml_name for v in synapse.state]
         options["weight_variable"][synapse_name] = WEIGHT_VARIABLE
     _generate(sources, directory, native_name, options)
@@ -196,11 +206,8 @@ def cell_type(program, directory, native_name, paired=()):
             paired_synapses[synapse_name] = f"{synapse_name}__with_{native_name}"
         native_name = models[0]
     receptors = nest.GetDefaults(native_name).get("receptor_types") or {}
-    weight_scales = {p.weight_unit.pynn_to_nestml for p in program.spike_ports}
-    if len(weight_scales) > 1:
-        raise NestmlError(f"{program.source}: on NEST, all spike ports of a model must take "
-                          "weights of one unit")
-    attributes = celltype.common_attributes(program, lambda variable: variable.nestml_name)
+    attributes = celltype.common_attributes(program, nest.resolution,
+                                            lambda variable: variable.nestml_name)
     attributes.update(
         nest_name={"on_grid": native_name, "off_grid": native_name},
         # one NEST port routed by sign (excitatory/inhibitory qualifiers) or numbered ports
@@ -211,12 +218,41 @@ def cell_type(program, directory, native_name, paired=()):
         variable_map={v.name: v.nestml_name for v in program.state},
         scale_factors={v.name: 1.0 for v in program.state},  # recorded in NESTML units
         initial_value_scale={v.name: v.unit.pynn_to_nestml for v in program.state},
-        # pyNN.nest multiplies weights by 1000 (uS -> nS, nA -> pA); correct other units
-        receptor_scale=(weight_scales.pop() / 1000.0) if weight_scales else 1.0,
+        # NEST takes NESTML booleans and integers only as bool and int
+        value_types={v.name: {"boolean": bool, "integer": int}[v.type]
+                     for v in program.parameters + program.state if v.type != "real"},
+        # by port: pyNN.nest multiplies weights by 1000 (uS -> nS, nA -> pA); the backend
+        # corrects the ports whose weights are in other units (pyNN.nest's receptor_scale
+        # is one number per cell type)
+        port_weight_scales={p.name: p.weight_unit.pynn_to_nestml / 1000.0
+                            for p in program.spike_ports},
         get_receptor_type=lambda self, name: self.nest_receptor_ids[name.lower()],
         paired_synapses=paired_synapses,
     )
+    for variable in program.parameters:  # NEST checks the Python type of these
+        if variable.type != "real":
+            attributes["translations"][variable.name] = _typed_translation(variable)
     return type(program.name, (StandardCellType,), attributes)
+
+
+def _typed_translation(variable):
+    """A PyNN translation handing NEST a boolean or integer parameter as Python bool or int
+    (PyNN evaluates values to numpy scalars, which NEST refuses for these types)."""
+    kind = {"boolean": bool, "integer": int}[variable.type]
+
+    def as_python(values):
+        if np.ndim(values) == 0:
+            return kind(values)
+        return np.array([kind(v) for v in np.ravel(values)], dtype=object).reshape(
+            np.shape(values))
+
+    def forward(**parameters):
+        value = deepcopy(parameters[variable.name])
+        value.apply(as_python)
+        return value
+
+    return {"translated_name": variable.nestml_name, "forward_transform": forward,
+            "reverse_transform": variable.nestml_name, "type": "computed"}
 
 
 def _qualifier(program, port):
@@ -231,6 +267,8 @@ def synapse_type(synapse, directory, native_name):
     import nest
     from pyNN.nest.synapses import NESTSynapseMixin
     from pyNN.standardmodels import StandardSynapseType, build_translations
+
+    from . import synapse as syn
     if not synapse.post_port:
         _install(directory, native_name)
     others = [v for v in synapse.parameters if v.name != synapse.weight]
@@ -250,11 +288,32 @@ def synapse_type(synapse, directory, native_name):
             *[(v.name, v.nestml_name, v.unit.pynn_to_nestml) for v in synapse.state
               if v.name != synapse.weight])
 
+        def __init__(self, modulators=None, **parameters):
+            self.modulators = syn.checked_modulators(synapse, modulators)
+            super().__init__(**parameters)
+
         def _get_minimum_delay(self):
             return nest.resolution
 
+        def _get_nest_synapse_model(self):
+            """pyNN.nest's model for a new projection; with third-factor cells, a copy of
+            it (with the projection's defaults) whose volume transmitter receives their
+            spikes one time step after they are emitted."""
+            model = super()._get_nest_synapse_model()
+            if not self.modulators:
+                return model
+            (port, population), = self.modulators.items()
+            copy = f"{model}_{port}_{len(_modulated_models)}"
+            transmitter = nest.Create("volume_transmitter")
+            nest.Connect(population.node_collection, transmitter,
+                         syn_spec={"delay": nest.resolution})
+            nest.CopyModel(model, copy, {"volume_transmitter": transmitter})
+            _modulated_models.append(copy)
+            return copy
+
     NestmlSynapse.__name__ = synapse.name
     NestmlSynapse.nestml_synapse = True
+    NestmlSynapse.program = synapse
     NestmlSynapse.native_name = native_name  # the key of post cell types' paired_synapses
     NestmlSynapse.weight_scale_parameter = WEIGHT_SCALE
     NestmlSynapse.has_post_port = synapse.post_port is not None

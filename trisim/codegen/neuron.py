@@ -17,6 +17,7 @@ import tokenize
 from collections import defaultdict
 from pathlib import Path
 
+from ..errors import NestmlError
 from . import celltype
 from . import program as prog
 from .templates import render
@@ -118,16 +119,16 @@ def _nrnivmodl(directory, source):
     if result.returncode != 0:
         errors = [line for line in (result.stdout + result.stderr).splitlines()
                   if line.startswith("Error")] or [result.stderr.strip()[-500:]]
-        raise RuntimeError(f"nrnivmodl failed for {source}: {errors[0]}")
+        raise NestmlError(f"{source}: nrnivmodl failed on the generated NMODL: {errors[0]}")
 
 
 def cell_type(program, directory, mechanism):
     """The PyNN cell type of ``program`` on pyNN.neuron, loading the compiled mechanisms."""
-    from pyNN.neuron.simulator import load_mechanisms
+    from pyNN.neuron.simulator import load_mechanisms, state
     from pyNN.standardmodels import StandardCellType
     load_mechanisms(str(directory))
     return type(program.name, (StandardCellType,), {
-        **celltype.common_attributes(program), "model": _cell_class(program, mechanism),
+        **celltype.common_attributes(program, state.dt), "model": _cell_class(program, mechanism),
         "nestml_step_semantics": True})
 
 
@@ -215,8 +216,14 @@ def synapse_source(synapse, mechanism):
 
     constants = [prog.Local(v.name, v.expression) for v in synapse.internals]
     on_pre = constants + synapse.on_pre
-    on_post = [_renamed(s, looped) for s in constants + synapse.on_post]
-    names = prog.locals_of(on_pre + on_post) + [syn.EVENT_TIME]
+    # events on every connection (the postsynaptic cell's spikes, third-factor spikes), by
+    # kind: each runs on the loop's copies of the connection variables
+    events = {kind: [prog.renamed(s, looped) for s in constants + body]
+              for kind, body in synapse.events().items()}
+    if syn._reads(synapse.on_post, syn.SPIKE_TIME):  # t_post: before the postsynaptic delay
+        events[1].insert(0, prog.Local(syn.SPIKE_TIME, "t - nml_post_delay"))
+    names = prog.locals_of(on_pre + [s for body in events.values() for s in body])
+    names += [syn.EVENT_TIME]
     return render(
         "neuron_synapse.mod.jinja2", synapse=synapse, mechanism=mechanism,
         arguments=arguments, loop_arguments=[looped[a] for a in arguments],
@@ -225,25 +232,7 @@ def synapse_source(synapse, mechanism):
         initial=[(v.name, nmodl(v.expression)) for v in synapse.state
                  if v.name != synapse.weight] + [(syn.LAST_EVENT, "0")] * synapse.timed,
         on_pre="\n".join(_statements(on_pre, 8, emit)),
-        on_post="\n".join(_statements(on_post, 16, emit)) if synapse.post_port else "")
-
-
-def _renamed(statement, names):
-    """``statement`` with the variables in ``names`` renamed (locals keep their names)."""
-    def sub(text):
-        return prog._substitute(text, names) if text is not None else None
-    if isinstance(statement, prog.Assign):
-        return prog.Assign(names.get(statement.target, statement.target), statement.operator,
-                           sub(statement.expression))
-    if isinstance(statement, prog.Local):
-        return prog.Local(statement.name, sub(statement.expression))
-    if isinstance(statement, prog.Emit):
-        return prog.Emit(sub(statement.weight))
-    if isinstance(statement, prog.If):
-        return prog.If([(sub(c), [_renamed(s, names) for s in body])
-                        for c, body in statement.branches],
-                       [_renamed(s, names) for s in statement.orelse])
-    return statement
+        events={kind: "\n".join(_statements(body, 20, emit)) for kind, body in events.items()})
 
 
 def build_synapse(synapse, directory, mechanism):
@@ -259,6 +248,8 @@ def synapse_type(synapse, directory, mechanism):
     from pyNN.neuron.simulator import load_mechanisms
     from pyNN.neuron.standardmodels.synapses import BaseSynapse
     from pyNN.standardmodels import StandardSynapseType, build_translations
+
+    from . import synapse as syn
     load_mechanisms(str(directory))
     arguments = synapse_arguments(synapse)
     fields = {("weight" if name == synapse.weight else name): index
@@ -277,9 +268,21 @@ def synapse_type(synapse, directory, mechanism):
         model = mechanism
         postsynaptic_variable = None
 
+        def __init__(self, modulators=None, **parameters):
+            self.modulators = syn.checked_modulators(synapse, modulators)
+            super().__init__(**parameters)
+
         def _get_minimum_delay(self):
             from pyNN.neuron.simulator import state
             return state.dt
+
+        def modulator_sources(self):
+            """[(event kind, gids, delay in ms)]: the third-factor cells whose spikes reach
+            every relay of a projection, by port, one time step after they are emitted."""
+            from pyNN.neuron.simulator import state
+            return [(2 + synapse.mod_ports.index(port),
+                     [int(gid) for gid in population.all_cells], state.dt)
+                    for port, population in self.modulators.items()]
 
     NestmlSynapse.__name__ = synapse.name
     NestmlSynapse.nestml_synapse = True
@@ -287,4 +290,5 @@ def synapse_type(synapse, directory, mechanism):
     NestmlSynapse.relay_fields = fields  # PyNN name -> index in a NetCon's weight vector
     NestmlSynapse.relay_kind_index = len(arguments) - 1
     NestmlSynapse.has_post_port = synapse.post_port is not None
+    NestmlSynapse.program = synapse
     return NestmlSynapse

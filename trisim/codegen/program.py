@@ -20,12 +20,16 @@ import re
 from dataclasses import dataclass, field
 
 from . import units
-from .frontend import fail_at
+from .frontend import fail_at, nest_name
 
 # Names a target reserves (NMODL: v t dt i area celsius diam; Brian2: t dt i N xi lastspike...;
 # i_inj: the current pyNN.brian2's current sources inject).
 RESERVED = {"v", "t", "dt", "i", "area", "celsius", "diam", "L", "N", "xi", "lastspike",
             "not_refractory", "e", "pi", "inf", "exp", "rand", "randn", "int", "float", "i_inj"}
+# Helpers the printed expressions call, which every target defines (and _evaluate too):
+# a conditional expression (all three arguments are evaluated), C's truncating integer
+# conversion and remainder, and NEST's steps(t) (t in ms) at the time step nml_dt.
+TERNARY, TRUNCATE, REMAINDER, STEPS = "nml_ternary", "nml_trunc", "nml_fmod", "nml_steps"
 TIME_STEP = "nml_dt"  # the simulation time step in ms, supplied by each target
 # random numbers, printed as calls each target supplies: uniform on [0, 1), standard normal
 UNIFORM, NORMAL = "nml_uniform()", "nml_normal()"
@@ -88,7 +92,8 @@ def stable_substep(rhs, state, known, voltages=()):
     try:
         x = np.array([float(state[n]) for n in names])
         raised = np.array([1.0 if n in voltages else 0.0 for n in names])
-        rate = max(fastest_rate(x + shift * raised) for shift in (0.0,) + VOLTAGE_PROBE)
+        with np.errstate(all="ignore"):  # a singular point gives nan, handled below
+            rate = max(fastest_rate(x + shift * raised) for shift in (0.0,) + VOLTAGE_PROBE)
     except (KeyError, TypeError, ValueError, NameError, ZeroDivisionError, OverflowError,
             np.linalg.LinAlgError):
         return MAX_SUBSTEP
@@ -114,9 +119,17 @@ def legal_name(name):
 class Variable:
     name: str  # legal name
     unit: units.Unit
-    value: float = None  # default (parameters) or initial value (state), NESTML units
+    value: float = None  # default (parameters) or initial value (state), NESTML units, at
+    # dt 0.1 ms (values that depend on the time step are evaluated again by evaluate())
     expression: str = None  # defining expression (internals, state initial values)
-    nestml_name: str = None  # as NESTML (and so NEST) calls it
+    nestml_name: str = None  # as NESTML's NEST target calls it
+    type: str = "real"  # "real", "integer" or "boolean" (NESTML's primitive type)
+
+    def typed(self, value):
+        """``value`` as this variable's Python type (bool, int or float)."""
+        if value is None:
+            return None
+        return {"boolean": bool, "integer": int}.get(self.type, float)(value)
 
 
 @dataclass
@@ -133,6 +146,8 @@ class Integration:
     analytic: list  # [(variable, update expression)]
     numeric: list  # variables integrated numerically
     rhs: dict  # variable -> derivative expression (0 for variables held still)
+    restored: list = field(default_factory=list)  # numeric variables put back afterwards
+    jumps: list = field(default_factory=list)  # [Assign]: delta inputs, added last
 
 
 @dataclass
@@ -226,8 +241,8 @@ def load(path):
                                                      tuple(value["si_powers"]))
 
     def variables(rows):
-        return [Variable(r["name"], unit(r["unit"]), r["value"], r["expression"], r["nestml_name"])
-                for r in rows]
+        return [Variable(r["name"], unit(r["unit"]), r["value"], r["expression"], r["nestml_name"],
+                         r.get("type", "real")) for r in rows]
 
     def ports(rows):
         return [Port(r["name"], unit(r["weight_unit"]), unit(r["unit"])) for r in rows]
@@ -247,6 +262,8 @@ class _Builder:
         self.analysis = analysis
         self.ns = analysis.namespace
         self.model = analysis.model
+        # what timestep() means: in a synapse, the interval an update advances over
+        self.timestep_name = legal_name("__h") if analysis.is_synapse else TIME_STEP
         self.printer = _python_printer(self)
 
     def fail(self, node, message):
@@ -259,15 +276,18 @@ class _Builder:
     def program(self):
         model = self.model
         ports = [p for block in model.get_input_blocks() for p in block.get_input_ports()]
+        parameters = [self._variable(s) for s in model.get_parameter_symbols()]
+        internals = [self._variable(s) for s in model.get_internal_symbols()]
+        state = [self._variable(s) for s in model.get_state_symbols()
+                 if not s.is_inline_expression]
+        self.values = evaluate(parameters + internals + state)
+        for variable in parameters + state:
+            variable.value = variable.typed(self.values.get(variable.name))
         return Program(
             name=model.get_name(),
             source=str(self.analysis.path),
-            parameters=[self._variable(s, default=True) for s in model.get_parameter_symbols()],
-            state=[self._variable(s, default=True) for s in model.get_state_symbols()
-                   if not s.is_inline_expression],
-            internals=[self._variable(s) for s in model.get_internal_symbols()],
-            spike_ports=[Port(legal_name(p.get_name()), weight_unit=self._weight_unit(p))
-                         for p in ports if p.is_spike()],
+            parameters=parameters, state=state, internals=internals,
+            spike_ports=self._spike_ports([p for p in ports if p.is_spike()]),
             continuous_ports=[Port(legal_name(p.get_name()),
                                    unit=units.of_type_symbol(p.get_datatype().get_type_symbol()))
                               for p in ports if p.is_continuous()],
@@ -290,71 +310,69 @@ class _Builder:
             else set()
         rhs = {legal_name(v): self.expr(ns["numeric_update_expressions"][v])
                for v in ns["numeric_state_variables"] if v not in exact and "__X__" not in v}
-        known = dict(self._defaults())
-        state = {}
-        for symbol in self.model.get_state_symbols():
-            if symbol.is_inline_expression:
-                continue
-            expression = symbol.get_declaring_expression()
-            value = _evaluate(self.expr(expression) if expression is not None else "0",
-                              {**known, **state})
-            state[legal_name(symbol.get_symbol_name())] = 0.0 if value is None else value
+        state_names = {legal_name(s.get_symbol_name()) for s in self.model.get_state_symbols()
+                       if not s.is_inline_expression}
+        known = {name: float(value) for name, value in self.values.items()}
+        state = {name: known.get(name, 0.0) for name in state_names}
         known.update(state)
         known.update({legal_name(p.get_name()): 0.0 for block in self.model.get_input_blocks()
                       for p in block.get_input_ports()})
-        known[TIME_STEP] = 0.1
         rhs = {v: e for v, e in rhs.items() if e.strip() not in ("-1", "-1.0")}  # timers
         voltages = {legal_name(s.get_symbol_name()) for s in self.model.get_state_symbols()
                     if units.of_type_symbol(s.get_type_symbol()).dimension == (0, 1, 0, 0)}
         return stable_substep(rhs, state, known, voltages)
 
-    def _variable(self, symbol, default=False):
+    def _variable(self, symbol):
         expression = symbol.get_declaring_expression()
         printed = self.expr(expression) if expression is not None else "0"
-        value = None
-        if default:
-            value = _evaluate(printed, self._defaults())
+        kind = _primitive_type(symbol.get_type_symbol())
+        if kind == "integer":  # C++ converts what is assigned to an integer by truncation
+            printed = f"{TRUNCATE}({printed})"
         return Variable(legal_name(symbol.get_symbol_name()),
-                        units.of_type_symbol(symbol.get_type_symbol()), value, printed,
-                        symbol.get_symbol_name())
+                        units.of_type_symbol(symbol.get_type_symbol()), None, printed,
+                        nest_name(symbol.get_symbol_name()), kind)
 
-    def _defaults(self):
-        """Numeric defaults of parameters and internals (initial values may use both)."""
-        if not hasattr(self, "_known"):
-            self._known = {}
-            for symbol in (self.model.get_parameter_symbols()
-                           + self.model.get_internal_symbols()):
-                expression = symbol.get_declaring_expression()
-                printed = self.expr(expression) if expression is not None else "0"
-                value = _evaluate(printed, self._known)
-                if value is not None:
-                    self._known[legal_name(symbol.get_symbol_name())] = value
-        return self._known
-
-    def _weight_unit(self, port):
-        """The unit of one unit of weight on spike port ``port`` (see :func:`port_weight_unit`)."""
-        unit = port_weight_unit(self.model, port.get_name())
-        if unit is None:
-            raise self.fail(port, f"cannot tell the weight unit of spike port {port.get_name()!r}: "
-                            "multiply it (or its convolution) by a constant with a unit, "
-                            "e.g. unit_psg nS = 1 nS")
-        return unit
+    def _spike_ports(self, ports):
+        """The spike ports, each with the unit of one unit of weight (see
+        :func:`port_weight_unit`). A port whose weights the model never reads takes the unit
+        of the first port that has one: what it is given does not matter, and one unit for
+        all ports is what NEST and Brian2 take most simply."""
+        found = {}
+        for port in ports:
+            unit = port_weight_unit(self.model, port.get_name(), self.ns.get("spike_updates", {}))
+            if unit is None:
+                raise self.fail(port, f"cannot tell the weight unit of spike port "
+                                f"{port.get_name()!r}: it is used other than as a factor of a "
+                                "sum (e.g. inside a function or a denominator)")
+            found[port.get_name()] = unit
+        read = [u for u in found.values() if u is not UNREAD]
+        return [Port(legal_name(name), weight_unit=(unit if unit is not UNREAD else
+                                                     read[0] if read else units.DIMENSIONLESS))
+                for name, unit in found.items()]
 
     # -- the step --------------------------------------------------------------------------
     def _step(self):
+        """The per-step program, in the order of NESTML's NEST target: kernel states' new
+        values are computed from the state at the start of the step, the update block runs
+        (each ``integrate_odes`` applying the delta inputs of the variables it integrates),
+        then the ``onReceive`` blocks; then the kernel states take their new values and this
+        step's spikes, and the ``onCondition`` blocks run."""
         model = self.model
-        statements = []
+        kernels = self._kernel_states()
+        statements = [Local(f"nml_kernel_{legal_name(k)}", self.expr(self.ns["update_expressions"][k]))
+                      for k in kernels]
         for block in model.get_update_blocks():
             statements += self._body(block.get_stmts_body())
-        for port, updates in self.ns.get("spike_updates", {}).items():
-            for assignment in updates:
-                statements.append(self._assignment(assignment))
         for block in model.get_on_receive_blocks():
             # "a spike arrived" is "the port's summed weight is not zero" on every target (PyNN's
             # synapse code adds weights to one variable); only inputs summing to exactly 0 differ
             # from NEST, which also runs the block for them
             port = legal_name(block.get_port_name())
             statements.append(If([(f"{port} != 0", self._body(block.get_stmts_body()))]))
+        statements += [Assign(legal_name(k), "=", f"nml_kernel_{legal_name(k)}") for k in kernels]
+        for updates in self.ns.get("spike_updates", {}).values():
+            statements += [self._assignment(a) for a in updates
+                           if "__X__" in a.get_variable().get_complete_name()]
         for port in model.get_spike_input_ports():  # the step has consumed this step's input
             statements.append(Assign(legal_name(port.get_symbol_name()), "=", "0"))
         for block in model.get_on_condition_blocks():
@@ -367,6 +385,13 @@ class _Builder:
                 if port.is_continuous():
                     statements.append(Assign(legal_name(port.get_name()), "=", "0"))
         return statements
+
+    def _kernel_states(self):
+        """Kernel (convolution) states solved exactly: advanced once per step, whatever the
+        update block's ``integrate_odes`` calls."""
+        if not self.ns.get("uses_analytic_solver"):
+            return []
+        return [v for v in self.ns.get("analytic_state_variables", []) if "__X__" in v]
 
     def _body(self, body):
         out = []
@@ -386,6 +411,8 @@ class _Builder:
         if small.is_declaration():
             declaration = small.get_declaration()
             value = self.expr(declaration.get_expression()) if declaration.has_expression() else "0"
+            if _primitive_type(declaration.get_data_type().get_type_symbol()) == "integer":
+                value = f"{TRUNCATE}({value})"
             return [Local(legal_name(v.get_complete_name()), value)
                     for v in declaration.get_variables()]
         if small.is_function_call():
@@ -403,16 +430,24 @@ class _Builder:
                 raise self.fail(call, "emit_spike(weight, delay): a delay per spike is not "
                                 "supported; the delay is the connection's")
             return [Emit(self.expr(arguments[0]) if arguments else None)]
+        if name in (PredefinedFunctions.PRINT, PredefinedFunctions.PRINTLN):
+            return []  # diagnostic output, not part of the dynamics
         raise self.fail(call, f"the statement {name}(...) has no effect trisim can express")
 
     def _assignment(self, assignment):
-        operator = ("+=" if assignment.is_compound_sum else "-=" if assignment.is_compound_minus
-                    else "*=" if assignment.is_compound_product
-                    else "/=" if assignment.is_compound_quotient else "=")
         if assignment.is_compound_integer_quotient:
             raise self.fail(assignment, "integer division assignment (//=) is not supported")
-        target = legal_name(assignment.get_variable().get_complete_name())
-        return Assign(target, operator, self.expr(assignment.get_expression()))
+        variable = assignment.get_variable()
+        target = legal_name(variable.get_complete_name())
+        value = self.expr(assignment.get_expression())
+        symbol = variable.get_scope().resolve_to_symbol(variable.get_complete_name(),
+                                                        _variable_kind())
+        if symbol is not None and _primitive_type(symbol.get_type_symbol()) == "integer":
+            operator = _operator(assignment)
+            if operator != "=":
+                value = f"{target} {operator[0]} ({value})"
+            return Assign(target, "=", f"{TRUNCATE}({value})")
+        return Assign(target, _operator(assignment), value)
 
     def _if(self, node):
         clause = node.get_if_clause()
@@ -424,27 +459,44 @@ class _Builder:
         return If(branches, orelse)
 
     def _integration(self, call):
-        """What ``integrate_odes(args)`` does, following NESTML's Python target.
+        """What ``integrate_odes(args)`` does, following NESTML's NEST target.
 
         Variables solved exactly get their propagator update; the others are integrated
-        numerically together, with every variable outside ``args`` held still (kernel states are
-        always advanced). Exact results overwrite numeric ones for exactly solved variables.
+        numerically together, with every variable outside ``args`` held still. Kernel states
+        move within the numeric system (the others see them change during the step) and are
+        then put back: they advance once per step (see :meth:`_step`). Exact results
+        overwrite numeric ones, and the delta inputs onto the integrated variables are added.
         """
         ns = self.ns
-        subset = [legal_name(arg.get_variable().get_complete_name()) for arg in call.get_args()]
-        kernels = [v for v in ns.get("analytic_state_variables", []) if "__X__" in v]
-        analytic = list(ns.get("analytic_state_variables", [])) if ns.get("uses_analytic_solver") else []
+        named = {arg.get_variable().get_complete_name() for arg in call.get_args()}
+        # a variable named also integrates its derivatives (x__d, x__d__d), as on NEST
+        subset = {legal_name(v) for v in (ns.get("analytic_state_variables") or [])
+                  + (ns.get("numeric_state_variables") or []) if _base(v) in named}
+        subset |= {legal_name(n) for n in named}
+        kernels = self._kernel_states()
+        analytic = ([v for v in ns.get("analytic_state_variables", []) if v not in kernels]
+                    if ns.get("uses_analytic_solver") else [])
         if subset:
-            analytic = [v for v in analytic if legal_name(v) in subset or v in kernels]
+            analytic = [v for v in analytic if legal_name(v) in subset]
         updates = [(legal_name(v), self.expr(ns["update_expressions"][v])) for v in analytic]
+        integrated = {legal_name(v) for v in analytic}
         numeric, rhs = [], {}
         if ns.get("uses_numeric_solver"):
             numeric = [legal_name(v) for v in ns["numeric_state_variables"]]
             for variable in ns["numeric_state_variables"]:
-                moves = not subset or legal_name(variable) in subset or "__X__" in variable
+                named = not subset or legal_name(variable) in subset
+                moves = named or "__X__" in variable
                 rhs[legal_name(variable)] = (self.expr(ns["numeric_update_expressions"][variable])
                                              if moves else "0")
-        return Integration(analytic=updates, numeric=numeric, rhs=rhs)
+                if named and "__X__" not in variable:
+                    integrated.add(legal_name(variable))
+        jumps = [self._assignment(a) for port_updates in ns.get("spike_updates", {}).values()
+                 for a in port_updates
+                 if "__X__" not in a.get_variable().get_complete_name()
+                 and legal_name(a.get_variable().get_complete_name()) in integrated]
+        return Integration(analytic=updates, numeric=numeric, rhs=rhs,
+                           restored=[legal_name(k) for k in kernels if legal_name(k) in numeric],
+                           jumps=jumps)
 
 
 def lower(statements):
@@ -466,12 +518,15 @@ def integration_statements(integration):
 
     Exact updates are computed from the values at the start of the step and written last, so
     they override the numeric result for variables ODE-toolbox solved exactly (as NESTML's
-    targets do). The numeric system advances by :func:`substeps` classic RK4 steps.
+    targets do). The numeric system advances by :func:`substeps` classic RK4 steps; the
+    variables it only carries along (``restored``) get their values back, and the delta
+    inputs (``jumps``) come last.
     """
     out = [Local(f"nml_exact_{v}", e) for v, e in integration.analytic]
     moving = [v for v in integration.numeric if integration.rhs[v] != "0"]
     exact = {v for v, _ in integration.analytic}
-    if moving and not set(moving) <= exact:  # else the exact values replace all it would do
+    restored = [v for v in integration.restored if v in moving]
+    if moving and not set(moving) - set(restored) <= exact:  # else it changes nothing kept
         body = []
 
         def at(stage):  # the state at an RK stage: moving variables replaced by their stage value
@@ -486,9 +541,11 @@ def integration_statements(integration):
             body += [Local(f"nml_k{stage}_{v}", rhs) for v, rhs in at(stage).items()]
         body += [Assign(v, "+=", f"{SUBSTEP} / 6.0 * (nml_k1_{v} + 2.0 * nml_k2_{v} "
                         f"+ 2.0 * nml_k3_{v} + nml_k4_{v})") for v in moving]
+        out += [Local(f"nml_kept_{v}", v) for v in restored]
         out.append(Substeps(body))
+        out += [Assign(v, "=", f"nml_kept_{v}") for v in restored]
     out += [Assign(v, "=", f"nml_exact_{v}") for v, _ in integration.analytic]
-    return out
+    return out + list(integration.jumps)
 
 
 def _substitute(expression, names):
@@ -496,6 +553,26 @@ def _substitute(expression, names):
         return expression
     pattern = re.compile(r"\b(" + "|".join(map(re.escape, names)) + r")\b")
     return pattern.sub(lambda m: names[m.group(1)], expression)
+
+
+def renamed(statement, names):
+    """``statement`` with the variables in ``names`` renamed where read and assigned (the
+    names of locals it defines stay)."""
+    def sub(text):
+        return _substitute(text, names) if text is not None else None
+    if isinstance(statement, Assign):
+        return Assign(names.get(statement.target, statement.target), statement.operator,
+                      sub(statement.expression))
+    if isinstance(statement, Local):
+        return Local(statement.name, sub(statement.expression))
+    if isinstance(statement, Emit):
+        return Emit(sub(statement.weight))
+    if isinstance(statement, If):
+        return If([(sub(c), [renamed(s, names) for s in body]) for c, body in statement.branches],
+                  [renamed(s, names) for s in statement.orelse])
+    if isinstance(statement, Substeps):
+        return Substeps([renamed(s, names) for s in statement.body])
+    return statement
 
 
 def locals_of(statements):
@@ -512,61 +589,106 @@ def locals_of(statements):
     return names
 
 
-def port_weight_unit(model, port_name):
-    """The physical unit of one unit of weight on a spike port, read off the model.
+UNREAD = units.Unit("unread", 1.0, (0, 0, 0, 0), (0, 0, 0, 0))  # a port whose weights no term reads
 
-    NESTML weights carry no unit (spike ports are 1/s); the unit comes from the constants the
-    port is multiplied by: ``unit_psg * convolve(g, port)`` makes weights nS, and
-    ``V_m += unit_psp * port * 1 s`` makes them mV. trisim takes the product of the units of the
-    factors next to the port (or its convolution, a kernel state ``<kernel>__X__<port>`` once
-    NESTML has transformed the model) that mention no state variable, in the first product
-    where the port appears; a bare port contributes 1/s.
+
+def port_weight_unit(model, port_name, spike_updates=None):
+    """The physical unit of one unit of weight on a spike port, read off how the model uses it.
+
+    NESTML weights carry no unit (a spike port is a train of delta pulses, 1/s); what a weight
+    means follows from the term it enters. A port adds to a variable (``V_m += unit_psp *
+    spikes / (1 1/s)``, a delta input: mV) or is convolved with a kernel, whose state then
+    enters a term (``(F_E + unit_psg * convolve(g, spikes)) * (V_m - E_ex)``: nS). The unit is
+    that of the product of the port (1/s) or kernel state (its own unit) with the term's
+    other factors, where a factor that reads a state variable (a driving force, a gating
+    function) counts as dimensionless. Uses are looked for in the spike updates
+    ODE-toolbox derived (``spike_updates``), then in the model's expressions, in order; the
+    first term that gives a unit decides. Returns :data:`UNREAD` for a port whose weights the
+    model never reads, None if the port is used, but never as a factor of a term.
     """
     import astropy.units as au
-    from pynestml.visitors.ast_visitor import ASTVisitor
 
-    state = {s.get_symbol_name() for s in model.get_state_symbols()}
+    state = {s.get_symbol_name(): s for s in model.get_state_symbols()}
+    kernel_suffix = "__X__" + port_name
+
+    def target_unit(name):
+        if name == port_name:
+            return au.Unit("1/s")
+        if name.endswith(kernel_suffix) and name in state:
+            return _astropy_unit(state[name].get_type_symbol())
+        return None
+
+    def contains(node):
+        return any(target_unit(n) is not None for n in _names_in(node))
+
+    def factor_unit(node):
+        if set(_names_in(node)) & state.keys():
+            return au.dimensionless_unscaled  # a driving force or gating factor
+        return _astropy_unit(getattr(node, "type", None))
+
+    def term_unit(node):
+        from pynestml.meta_model.ast_simple_expression import ASTSimpleExpression
+        if isinstance(node, ASTSimpleExpression):
+            if node.is_variable():
+                return target_unit(node.get_variable().get_complete_name())
+            return None  # inside a function call: not a term
+        if node.is_encapsulated or node.is_unary_operator() or node.is_logical_not:
+            return term_unit(node.get_expression())
+        if node.is_expression():
+            return term_unit(node.get_expression())
+        if not node.is_compound_expression():
+            return None
+        operator, lhs, rhs = node.get_binary_operator(), node.get_lhs(), node.get_rhs()
+        inner, other = (lhs, rhs) if contains(lhs) else (rhs, lhs)
+        if getattr(operator, "is_plus_op", False) or getattr(operator, "is_minus_op", False):
+            return term_unit(inner)
+        unit = term_unit(inner)
+        if unit is None or contains(other):
+            return None
+        if getattr(operator, "is_times_op", False):
+            return unit * factor_unit(other)
+        if getattr(operator, "is_div_op", False) and inner is lhs:
+            return unit / factor_unit(other)
+        return None
+
+    uses = [update.get_expression() for update in (spike_updates or {}).get(port_name, [])
+            if "__X__" not in update.get_variable().get_complete_name()]
+    uses += [e for e in _root_expressions(model) if contains(e)]
+    for expression in uses:
+        unit = term_unit(expression)
+        if unit is not None:
+            return units.from_astropy(au.Unit(unit))
+    return None if uses else UNREAD
+
+
+def _astropy_unit(type_symbol):
+    import astropy.units as au
+    unit = getattr(getattr(type_symbol, "unit", None), "unit", None)
+    return au.dimensionless_unscaled if unit is None else unit
+
+
+def _root_expressions(model):
+    """Every expression the model states (inline expressions, ODEs, declarations,
+    assignments, conditions' bodies), outermost only, in the order of the file."""
+    from pynestml.visitors.ast_visitor import ASTVisitor
     found = []
 
-    def role(factor):
-        names = set(_names_in(factor))
-        if port_name in names:
-            return "port"
-        if any(n.endswith("__X__" + port_name) for n in names):
-            return "convolution"
-        return "state" if names & state else "constant"
-
     class Finder(ASTVisitor):
-        def visit_expression(self, node):
-            if found or not _is_product(node):
-                return
-            factors = _product_factors(node)
-            roles = [role(f) for f in factors]
-            if "port" not in roles and "convolution" not in roles:
-                return
-            unit = au.Unit(1 if "convolution" in roles else "1/s")
-            for factor, kind in zip(factors, roles):
-                if kind == "constant":
-                    symbol_unit = getattr(getattr(factor.type, "unit", None), "unit", None)
-                    unit = unit * (symbol_unit if symbol_unit is not None else 1)
-            found.append(units.from_astropy(au.Unit(unit)))
+        def visit_inline_expression(self, node):
+            found.append(node.get_expression())
+
+        def visit_ode_equation(self, node):
+            found.append(node.get_rhs())
+
+        def visit_declaration(self, node):
+            if node.has_expression():
+                found.append(node.get_expression())
+
+        def visit_assignment(self, node):
+            found.append(node.get_expression())
 
     model.accept(Finder())
-    if not found or found[0].is_dimensionless:
-        return None
-    return found[0]
-
-
-def _is_product(node):
-    operator = getattr(node, "get_binary_operator", lambda: None)()
-    return getattr(operator, "is_times_op", False)
-
-
-def _product_factors(node):
-    """The factors of a product expression tree ``a * b * c``."""
-    if _is_product(node):
-        return _product_factors(node.get_lhs()) + _product_factors(node.get_rhs())
-    return [node]
+    return found
 
 
 def _names_in(node):
@@ -577,18 +699,71 @@ def _names_in(node):
     return names
 
 
+def nest_steps(t, dt):
+    """NEST's ``steps(t)``: the number of time steps ``dt`` in ``t`` (ms), counted in NEST's
+    integer tics (1000 per ms) and rounded up."""
+    tics, per_step = math.floor(t * 1000.0 + 0.5), math.floor(dt * 1000.0 + 0.5)
+    return float((tics + per_step - 1) // per_step)
+
+
+# the helpers of printed expressions, in Python (for defaults computed here)
+HELPERS = {TERNARY: lambda condition, a, b: a if condition else b,
+           TRUNCATE: lambda x: float(math.trunc(x)), REMAINDER: math.fmod, STEPS: nest_steps,
+           "ln": math.log, "min": min, "max": max, "abs": abs, "inf": math.inf,
+           "True": True, "False": False}
+
+
 def _evaluate(expression, known):
-    """Evaluate a printed default (constants and earlier parameters only) to a float."""
+    """Evaluate a printed expression over the values in ``known``; None if it needs others."""
     namespace = {name: getattr(math, name) for name in dir(math) if not name.startswith("_")}
-    namespace.update(known, min=min, max=max, abs=abs, math=math)
+    namespace.update(HELPERS, **known)
     try:
-        return float(eval(expression, {"__builtins__": {}}, namespace))  # trusted: printed by us
-    except (NameError, TypeError, ZeroDivisionError, ValueError, SyntaxError):
+        value = eval(expression, {"__builtins__": {}}, namespace)  # trusted: printed by us
+        return value if isinstance(value, bool) else float(value)
+    except (NameError, TypeError, ZeroDivisionError, ValueError, SyntaxError, OverflowError):
         return None
 
 
+def evaluate(variables, dt=0.1):
+    """{name: value} of ``variables`` (parameters, internals and state, in any order) from
+    their expressions, at time step ``dt`` (ms); names it cannot compute are left out.
+
+    NESTML declares parameters, internals and initial values in that order, but a default
+    may read any of them (e.g. gating variables at rest: a parameter that reads the initial
+    membrane potential), so values are computed until none more can be.
+    """
+    known, pending = {TIME_STEP: dt}, list(variables)
+    while pending:
+        remaining = []
+        for variable in pending:
+            value = _evaluate(variable.expression or "0", known)
+            if value is None:
+                remaining.append(variable)
+            else:
+                known[variable.name] = variable.typed(value)
+        if len(remaining) == len(pending):
+            break
+        pending = remaining
+    del known[TIME_STEP]
+    return known
+
+
+def _primitive_type(type_symbol):
+    from pynestml.symbols.boolean_type_symbol import BooleanTypeSymbol
+    from pynestml.symbols.integer_type_symbol import IntegerTypeSymbol
+    if isinstance(type_symbol, BooleanTypeSymbol):
+        return "boolean"
+    return "integer" if isinstance(type_symbol, IntegerTypeSymbol) else "real"
+
+
 def _python_printer(builder):
-    """NESTML's Python expression printer, printing our names and expanding inlines/functions."""
+    """NESTML's Python expression printer, printing our names and expanding inlines/functions.
+
+    Beyond NESTML's printer: a conditional expression becomes ``nml_ternary(c, a, b)``; ``%``
+    is C's remainder, as in the C++ NESTML generates for NEST (where every division is a
+    floating-point one, and a value assigned to an integer is truncated); ``steps(t)`` is
+    NEST's count of steps; user functions are expanded in place (:class:`_Inliner`).
+    """
     from pynestml.codegeneration.printers.constant_printer import ConstantPrinter
     from pynestml.codegeneration.printers.python_expression_printer import PythonExpressionPrinter
     from pynestml.codegeneration.printers.python_function_call_printer import (
@@ -600,7 +775,7 @@ def _python_printer(builder):
     from pynestml.symbols.predefined_variables import PredefinedVariables
     from pynestml.symbols.symbol import SymbolKind
 
-    substitutions = {}  # function parameter -> printed argument, while expanding a call
+    substitutions = {}  # function parameter or local -> printed value, while expanding a call
 
     class Variables(PythonVariablePrinter):
         def print_variable(self, variable):
@@ -622,9 +797,14 @@ def _python_printer(builder):
     class Functions(PythonFunctionCallPrinter):
         def print_function_call(self, call):
             name = call.get_name()
-            if name in (PredefinedFunctions.TIME_RESOLUTION, PredefinedFunctions.TIME_TIMESTEP):
+            if name == PredefinedFunctions.TIME_RESOLUTION:
                 return TIME_STEP
+            if name == PredefinedFunctions.TIME_TIMESTEP:
+                # in a synapse, the interval the update block advances over (NEST's __timestep)
+                return builder.timestep_name
             arguments = [self._expression_printer.print(a) for a in call.get_args()]
+            if name == PredefinedFunctions.TIME_STEPS:
+                return f"{STEPS}({arguments[0]}, {TIME_STEP})"
             if name == PredefinedFunctions.RANDOM_UNIFORM:
                 low, high = arguments
                 return f"({low} + ({high} - {low}) * {UNIFORM})"
@@ -635,21 +815,9 @@ def _python_printer(builder):
                               None)
             if definition is None:
                 return super().print_function_call(call)
-            return self._expand(call, definition)
-
-        def _expand(self, call, definition):
-            statements = definition.get_stmts_body().get_stmts()
-            if len(statements) != 1 or not statements[0].is_small_stmt() \
-                    or not statements[0].small_stmt.is_return_stmt():
-                raise builder.fail(definition, f"function {definition.get_name()}: only functions "
-                                   "whose body is one return statement can be expanded")
-            arguments = [self._expression_printer.print(a) for a in call.get_args()]
             saved = dict(substitutions)
-            substitutions.update({p.get_name(): f"({a})"
-                                  for p, a in zip(definition.get_parameters(), arguments)})
             try:
-                body = statements[0].small_stmt.get_return_stmt().get_expression()
-                return "(" + self._expression_printer.print(body) + ")"
+                return _Inliner(builder, substitutions, printer).expand(definition, arguments)
             finally:
                 substitutions.clear()
                 substitutions.update(saved)
@@ -662,8 +830,20 @@ def _python_printer(builder):
 
     class Expressions(PythonExpressionPrinter):
         def _print_ternary_operator_expression(self, node):
-            raise builder.fail(node, "conditional expressions (a ? b : c) are not supported; "
-                               "use an if statement")
+            return (f"{TERNARY}({self.print(node.get_condition())}, "
+                    f"{self.print(node.get_if_true())}, {self.print(node.if_not)})")
+
+        def print_arithmetic_operator(self, node):
+            # a division is a floating-point one, also of integers (NESTML's C++ divides by
+            # a double); assigning to an integer truncates (see _assignment)
+            operator = node.get_binary_operator()
+            if operator.is_modulo_op:
+                return f"{REMAINDER}({self.print(node.get_lhs())}, {self.print(node.get_rhs())})"
+            return super().print_arithmetic_operator(node)
+
+        def print_bit_operator(self, node):
+            raise builder.fail(node, "bit operators (<<, >>, &, |, ^) are not supported: "
+                               "NMODL and Brian2 compute in floating point")
 
     variables = Variables(None, with_origin=False, with_vector_parameter=False)
     functions = Functions(None)
@@ -673,3 +853,118 @@ def _python_printer(builder):
     variables._expression_printer = printer
     functions._expression_printer = printer
     return printer
+
+
+class _Inliner:
+    """A user function call as one expression: its body run symbolically.
+
+    Locals and parameters hold printed expressions; an ``if`` merges what its branches assign
+    into ``nml_ternary`` expressions, and the value is the first ``return`` reached, as a
+    chain of ``nml_ternary`` over the conditions under which each return is reached. Loops
+    cannot be expanded (their number of iterations is not known when printing).
+    """
+
+    def __init__(self, builder, substitutions, printer):
+        self.builder, self.substitutions, self.printer = builder, substitutions, printer
+        self.returns = []  # [(condition, value)] in the order they are reached
+
+    def expand(self, definition, arguments):
+        parameters = definition.get_parameters()
+        if len(parameters) != len(arguments):
+            raise self.builder.fail(definition, f"function {definition.get_name()} takes "
+                                    f"{len(parameters)} arguments, not {len(arguments)}")
+        self.definition = definition
+        env = {p.get_name(): f"({a})" for p, a in zip(parameters, arguments)}
+        self._run(definition.get_stmts_body().get_stmts(), env, "True")
+        if not self.returns:
+            raise self.builder.fail(definition, f"function {definition.get_name()} returns "
+                                    "no value")
+        value = self.returns[-1][1]
+        for condition, returned in reversed(self.returns[:-1]):
+            value = f"{TERNARY}({condition}, {returned}, {value})"
+        return f"({value})"
+
+    def _print(self, node, env):
+        self.substitutions.clear()
+        self.substitutions.update(env)
+        return self.printer.print(node)
+
+    def _run(self, statements, env, condition):
+        """Run ``statements`` on ``env`` (changed in place) under ``condition``; returns
+        True if every path through them returned."""
+        for statement in statements:
+            if statement.is_small_stmt():
+                small = statement.small_stmt
+                if small.is_return_stmt():
+                    self.returns.append((condition, f"({self._print(small.get_return_stmt().get_expression(), env)})"))
+                    return True
+                if small.is_declaration():
+                    declaration = small.get_declaration()
+                    for variable in declaration.get_variables():
+                        value = (self._print(declaration.get_expression(), env)
+                                 if declaration.has_expression() else "0")
+                        if _primitive_type(declaration.get_data_type().get_type_symbol()) \
+                                == "integer":
+                            value = f"{TRUNCATE}({value})"
+                        env[variable.get_complete_name()] = f"({value})"
+                elif small.is_assignment():
+                    assignment = small.get_assignment()
+                    name = assignment.get_variable().get_complete_name()
+                    value = self._print(assignment.get_expression(), env)
+                    operator = _operator(assignment)
+                    if operator != "=":
+                        value = f"{env.get(name, name)} {operator[0]} ({value})"
+                    env[name] = f"({value})"
+                else:
+                    raise self.builder.fail(small, f"function {self.definition.get_name()}: "
+                                            "only declarations, assignments, if and return "
+                                            "can be expanded")
+            elif statement.compound_stmt.is_if_stmt():
+                if self._if(statement.compound_stmt.get_if_stmt(), env, condition):
+                    return True
+            else:
+                raise self.builder.fail(statement, f"function {self.definition.get_name()}: "
+                                        "loops cannot be expanded into an expression")
+        return False
+
+    def _if(self, node, env, condition):
+        clauses = [(node.get_if_clause().get_condition(), node.get_if_clause().get_stmts_body())]
+        clauses += [(c.get_condition(), c.get_stmts_body()) for c in node.get_elif_clauses()]
+        if node.has_else_clause():
+            clauses.append((None, node.get_else_clause().get_stmts_body()))
+        branches, earlier, all_return = [], [], True
+        for test, body in clauses:
+            taken = "True" if test is None else f"({self._print(test, env)})"
+            branch_condition = " and ".join([condition] + [f"not {c}" for c in earlier]
+                                            + [taken])
+            branch_env = dict(env)
+            all_return &= self._run(body.get_stmts(), branch_env, branch_condition)
+            branches.append((taken, branch_env))
+            earlier.append(taken)
+        if not node.has_else_clause():
+            branches.append(("True", dict(env)))
+            all_return = False
+        for name in [n for n in env if any(e.get(n) != env[n] for _, e in branches)]:
+            value = branches[-1][1].get(name, env.get(name))
+            for taken, branch_env in reversed(branches[:-1]):
+                value = f"{TERNARY}({taken}, {branch_env.get(name, env.get(name))}, {value})"
+            env[name] = value
+        return all_return
+
+
+def _base(name):
+    """The variable whose derivative state ``name`` is (``x`` for ``x__d__d``)."""
+    while name.endswith("__d"):
+        name = name[:-len("__d")]
+    return name
+
+
+def _variable_kind():
+    from pynestml.symbols.symbol import SymbolKind
+    return SymbolKind.VARIABLE
+
+
+def _operator(assignment):
+    return ("+=" if assignment.is_compound_sum else "-=" if assignment.is_compound_minus
+            else "*=" if assignment.is_compound_product
+            else "/=" if assignment.is_compound_quotient else "=")

@@ -12,14 +12,19 @@ The semantics are those of NESTML's NEST target, which NEURON and Brian2 reprodu
   (NEST treats the whole delay as dendritic), and postsynaptic events come before a
   presynaptic one at the same ``T``;
 - ``emit_spike(x)`` transmits weight ``x`` to the postsynaptic receptor, arriving at
-  ``t_pre + d``.
+  ``t_pre + d``;
+- the model time ``t`` that the code reads is ``T``, except in two places where NESTML's NEST
+  target gives another: ``onReceive`` of the postsynaptic port reads ``t = t_post`` (the time
+  the cell fired, not ``T = t_post + d``), and the update block reads the time of the
+  previous event (its ``integrate_odes()`` advances from there).
 
 Targets deliver a presynaptic event when the spike arrives (at ``t_pre + d``) and a
 postsynaptic one at ``t_post + 2 d``, so every interval between events is NEST's; the event
 code reads the model time ``T`` as :data:`EVENT_TIME`, which the target sets to its own time
-minus the delay. Weights (the weight variable, and whatever the model compares with it) are
-numbers in PyNN's units (uS or nA, as the receptor takes), on every target: each target scales
-only the transmitted value, once.
+minus the delay, and a postsynaptic event's ``t_post`` as :data:`SPIKE_TIME`, which the target
+sets to its own time minus that event's delay. Weights (the weight variable, and whatever the
+model compares with it) are numbers in PyNN's units (uS or nA, as the receptor takes), on
+every target: each target scales only the transmitted value, once.
 """
 
 import dataclasses
@@ -34,6 +39,7 @@ EVENT_TIME = prog.legal_name("t")  # the model time T of the event being process
 LAST_EVENT = "nml_tlast"  # per connection, if read (SynapseProgram.timed): previous T
 INTERVAL = prog.legal_name("__h")  # T - LAST_EVENT, NESTML's __h
 WEIGHT_VARIABLE = "w"  # NESTML's default name of a synapse's weight
+SPIKE_TIME = "nml_tspike"  # t_post in a postsynaptic event that reads it; targets set it
 
 
 @dataclass
@@ -50,6 +56,8 @@ class SynapseProgram:
     on_pre: list  # statements of a presynaptic event
     on_post: list  # statements of a postsynaptic event ([] without a post port)
     uses_random: bool
+    mod_ports: list = dataclasses.field(default_factory=list)  # third-factor spike ports
+    on_mod: dict = dataclasses.field(default_factory=dict)  # port -> statements of its event
 
     @property
     def connection_variables(self):
@@ -62,6 +70,13 @@ class SynapseProgram:
         targets keep :data:`LAST_EVENT` per connection."""
         return any(isinstance(s, prog.Assign) and s.target == LAST_EVENT for s in self.on_pre)
 
+    def events(self):
+        """{kind: statements} of every event but the presynaptic one: the postsynaptic
+        port's (kind 1), then each third-factor port's (kinds 2, 3, ...)."""
+        kinds = {1: self.on_post} if self.post_port else {}
+        kinds.update({2 + i: self.on_mod[port] for i, port in enumerate(self.mod_ports)})
+        return kinds
+
 
 def build(analysis):
     """The :class:`SynapseProgram` of an analysed synapse model."""
@@ -72,33 +87,52 @@ def build(analysis):
     if ns.get("uses_numeric_solver"):
         raise fail_at(path, model, "synapse ODEs must have an exact solution (linear ODEs); "
                       "ODE-toolbox found none, and synapses are updated only at events")
-    spike_ports = [p for block in model.get_input_blocks() for p in block.get_input_ports()]
-    if any(p.is_continuous() for p in spike_ports):
-        raise fail_at(path, model, "continuous input ports on synapses are not supported")
+    ports = [p for block in model.get_input_blocks() for p in block.get_input_ports()]
+    continuous = [p for p in ports if p.is_continuous()]
+    if continuous:
+        raise fail_at(path, continuous[0], f"continuous input port {continuous[0].get_name()!r}: "
+                      "a synapse reading a variable of its postsynaptic cell is not supported")
+    if any("__X__" in v for v in ns.get("analytic_state_variables") or []):
+        raise fail_at(path, model, "convolutions in synapses are not supported")
     blocks = {block.get_port_name(): block for block in model.get_on_receive_blocks()}
-    pre_port, post_port = _ports(path, model, spike_ports, blocks)
+    pre_port, post_port, mod_ports = _ports(path, model, ports, blocks)
     variables = {s.get_symbol_name() for s in model.get_state_symbols()
                  + model.get_parameter_symbols()}
     if WEIGHT_VARIABLE not in variables:
         raise fail_at(path, model, f"a synapse needs its weight in a parameter or state "
                       f"variable named {WEIGHT_VARIABLE!r}")
+    parameters = [builder._variable(s) for s in model.get_parameter_symbols()]
     internals = [builder._variable(s) for s in model.get_internal_symbols()]
+    state = [builder._variable(s) for s in model.get_state_symbols()
+             if not s.is_inline_expression]
+    values = prog.evaluate(parameters + internals + state)
+    for variable in parameters + state:
+        variable.value = variable.typed(values.get(variable.name))
     moving = _depends_on(internals, INTERVAL)
     advance = []
     for block in model.get_update_blocks():
         advance += prog.lower(builder._body(block.get_stmts_body()))
     received = {port: builder._body(block.get_stmts_body()) for port, block in blocks.items()}
     # the previous event's time is kept per connection only if some code reads the interval
-    timed = bool(moving) or _reads(advance + [s for b in received.values() for s in b],
-                                   INTERVAL)
+    # or the update block does anything (NEST runs it only when time has passed)
+    timed = bool(moving or advance) or _reads([s for b in received.values() for s in b],
+                                              INTERVAL)
 
     def event(port):
         body = [prog.Local(INTERVAL, f"{EVENT_TIME} - {LAST_EVENT}")] if timed else []
-        body += [prog.Local(v.name, v.expression) for v in internals if v.name in moving]
-        body += advance
+        update = [prog.Local(v.name, v.expression) for v in internals if v.name in moving]
+        # NEST runs the update block with t at the previous event, whence it advances
+        update += [prog.renamed(s, {EVENT_TIME: LAST_EVENT}) for s in advance]
+        if update:  # NEST skips the update over an interval shorter than 1e-12 ms
+            body.append(prog.If([(f"{INTERVAL} > 1e-12", update)]))
         if timed:
             body.append(prog.Assign(LAST_EVENT, "=", EVENT_TIME))
-        return body + received.get(port, [])
+        code = received.get(port, [])
+        if port == post_port:
+            # the postsynaptic spike reaches the synapse at T = t_post + d, but NEST's code
+            # gives its onReceive block t = t_post
+            code = [prog.renamed(s, {EVENT_TIME: SPIKE_TIME}) for s in code]
+        return body + code
 
     on_pre = event(pre_port)
     if not any(isinstance(s, prog.Emit) for s in _flatten(on_pre)):
@@ -108,37 +142,67 @@ def build(analysis):
     if any(isinstance(s, prog.Emit) and s.weight is None for s in _flatten(on_pre)):
         raise fail_at(path, blocks[pre_port], "emit_spike() in a synapse needs the weight "
                       "to transmit: emit_spike(w)")
-    state = [builder._variable(s, default=True) for s in model.get_state_symbols()
-             if not s.is_inline_expression]
     on_post = event(post_port) if post_port else []
-    printed = json.dumps([dataclasses.asdict(s) for s in _flatten(on_pre + on_post)])
+    on_mod = {port: event(port) for port in mod_ports}
+    printed = json.dumps([dataclasses.asdict(s) for s in _flatten(
+        on_pre + on_post + [s for body in on_mod.values() for s in body])])
     return SynapseProgram(
-        name=model.get_name(), source=str(path),
-        parameters=[builder._variable(s, default=True) for s in model.get_parameter_symbols()],
-        state=state,
+        name=model.get_name(), source=str(path), parameters=parameters, state=state,
         internals=[v for v in internals if v.name not in moving and v.name != INTERVAL],
         propagators=[v for v in internals if v.name in moving and v.name != INTERVAL],
         weight=prog.legal_name(WEIGHT_VARIABLE), pre_port=pre_port, post_port=post_port,
-        on_pre=on_pre, on_post=on_post,
+        on_pre=on_pre, on_post=on_post, mod_ports=mod_ports, on_mod=on_mod,
         uses_random=prog.UNIFORM in printed or prog.NORMAL in printed)
 
 
 def _ports(path, model, ports, blocks):
-    """(presynaptic port, postsynaptic port or None), told apart by what their blocks do.
+    """(presynaptic port, postsynaptic port or None, [third-factor ports]).
 
-    NESTML names neither; the presynaptic port is the one whose ``onReceive`` transmits.
+    NESTML names none of them (its NEST target is told in its code generation options). The
+    presynaptic port is the one whose ``onReceive`` transmits. One other spike port is the
+    postsynaptic cell's; of several, the one whose name says "post" is, and the others are
+    third-factor ports: spikes from other cells (e.g. dopamine neurons), delivered to every
+    connection of the synapse type (NEST's volume transmitter).
     """
-    if not 1 <= len(ports) <= 2:
-        raise fail_at(path, model, f"a synapse has one presynaptic spike port and at most one "
-                      f"postsynaptic one; this one has {len(ports)} ports")
-    names = [p.get_name() for p in ports]
+    names = [p.get_name() for p in ports if p.is_spike()]
     emitting = [n for n in names if n in blocks and _emits(blocks[n])]
     if len(emitting) != 1:
         raise fail_at(path, model, "exactly one port's onReceive block must call emit_spike "
                       f"(the presynaptic port); found {emitting or 'none'}")
     pre = emitting[0]
-    post = next((n for n in names if n != pre), None)
-    return pre, post
+    others = [n for n in names if n != pre]
+    if len(others) <= 1:
+        return pre, (others[0] if others else None), []
+    post = [n for n in others if "post" in n.lower()]
+    if len(post) != 1:
+        raise fail_at(path, model, f"spike ports {', '.join(others)}: cannot tell which one "
+                      "brings the postsynaptic cell's spikes; name it with 'post' (e.g. "
+                      "post_spikes), the others are third-factor ports")
+    return pre, post[0], [n for n in others if n != post[0]]
+
+
+def checked_modulators(synapse, modulators):
+    """``modulators`` ({third-factor port: PyNN Population}, given to a synapse type)
+    checked against the ports of ``synapse``.
+
+    Raises
+    ------
+    NestmlError
+        Naming the file, for a port that is not a third-factor port of the model or a port
+        without a population.
+    """
+    from ..errors import NestmlError
+    modulators = dict(modulators or {})
+    unknown = sorted(set(modulators) - set(synapse.mod_ports))
+    if unknown:
+        raise NestmlError(f"{synapse.source}: modulators for {', '.join(unknown)}: the "
+                          f"model's third-factor ports are {', '.join(synapse.mod_ports) or 'none'}")
+    for port, population in modulators.items():
+        if not hasattr(population, "all_cells"):
+            raise NestmlError(f"{synapse.source}: modulators[{port!r}] must be a Population "
+                              f"(its cells' spikes reach every connection), not "
+                              f"{type(population).__name__}")
+    return modulators
 
 
 def _emits(block):
@@ -203,7 +267,7 @@ def load(path):
 
     def variables(rows):
         return [prog.Variable(r["name"], unit(r["unit"]), r["value"], r["expression"],
-                              r["nestml_name"]) for r in rows]
+                              r["nestml_name"], r.get("type", "real")) for r in rows]
 
     def statements(rows):
         out = []
@@ -227,4 +291,5 @@ def load(path):
         propagators=variables(data["propagators"]), weight=data["weight"],
         pre_port=data["pre_port"], post_port=data["post_port"],
         on_pre=statements(data["on_pre"]), on_post=statements(data["on_post"]),
-        uses_random=data["uses_random"])
+        uses_random=data["uses_random"], mod_ports=data.get("mod_ports", []),
+        on_mod={port: statements(body) for port, body in data.get("on_mod", {}).items()})

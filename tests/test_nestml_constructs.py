@@ -1,0 +1,198 @@
+"""Each class of NESTML construct that NESTML's library uses, in a small model of its own.
+
+Each model (tests/nestml/) runs on NEST, NEURON and Brian2 and agrees; each test also checks
+that the construct does what NESTML says.
+
+NESTML's shipped library is the benchmark (``trisim conformance --library``); these models
+keep every construct the library uses in the default suite.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from trisim.codegen import celltype, frontend, program
+from trisim.runners import conformance, synapse_probe
+
+MODELS = Path(__file__).with_name("nestml")
+DT = 0.1
+DURATION = 200.0
+INPUTS = [20.0, 22.0, 24.0, 60.0, 61.0, 120.0]
+
+
+def run(model, drives, duration=DURATION):
+    """{backend: {stimulus: cell result}} of ``model`` under the named ``drives``."""
+    path = MODELS / f"{model}.nestml"
+    return {b: conformance.run_cells(path, b, DT, drives, duration)
+            for b in conformance.BACKENDS}
+
+
+def assert_agree(results):
+    for stimulus in results["nest"]:
+        if stimulus == "costs":
+            continue
+        reference = results["nest"][stimulus]
+        for backend in ("neuron", "brian2"):
+            row = conformance.compare(reference, results[backend][stimulus])
+            assert row["same_count"], (stimulus, backend, row)
+            assert row["max_spike_dt_ms"] <= DT + 1e-9, (stimulus, backend, row)
+            assert row["rms_v_mv"] < 0.05, (stimulus, backend, row)
+
+
+def voltage(result):
+    return np.asarray(result["v_ms"]["V"])
+
+
+def spikes(result):
+    return np.asarray(result["spike_times_ms"])
+
+
+def test_delta_input_adds_its_weight_to_v_and_is_dropped_while_refractory():
+    results = run("delta_input_neuron", [
+        ("one input", {"spikes_in": {"spikes": [20.0]}, "weight": 2.0}),
+        ("driven", {"current_pa": 400.0, "spikes_in": {"spikes": INPUTS}, "weight": 2.0}),
+        ("driven alone", {"current_pa": 400.0})])
+    assert_agree(results)
+    for backend, result in results.items():
+        v = voltage(result["one input"])
+        arrival = int(round(21.0 / DT))  # the input spike arrives after its 1 ms delay
+        assert v[arrival] - v[arrival - 1] == pytest.approx(2.0, abs=1e-9), backend
+    nest = results["nest"]
+    # the inputs at 21-23 ms make it fire at once; those arriving at 23 and 25 ms, while it is
+    # refractory after that spike (5 ms), are dropped: V stays at the reset value
+    assert spikes(nest["driven"])[0] == pytest.approx(21.0)
+    assert spikes(nest["driven alone"])[0] > 22.0
+    refractory = voltage(nest["driven"])[int(21.1 / DT):int(26.0 / DT)]
+    assert np.all(refractory == -70.0)
+
+
+def test_beta_kernel_conductance_in_a_sum_with_a_constant():
+    results = run("beta_conductance_neuron", [
+        ("inputs", {"current_pa": 150.0, "spikes_in": {"spikes": INPUTS}, "weight": 0.02}),
+        ("current", {"current_pa": 150.0})])
+    assert_agree(results)
+    nest = results["nest"]
+    # the tonic conductance holds V below threshold; the inputs (20 nS) make it fire
+    assert len(spikes(nest["current"])) == 0 < len(spikes(nest["inputs"]))
+
+
+def test_functions_with_several_statements_expand_to_the_same_values():
+    results = run("function_neuron", [("900 pA", {"current_pa": 900.0}),
+                                      ("500 pA", {"current_pa": 500.0}),
+                                      ("negative", {"current_pa": -100.0})])
+    assert_agree(results)
+    for backend, result in results.items():
+        # reset to -70 mV - tau_eff, with tau_eff = tau_m / gain + 1 ms (locals, +=)
+        assert voltage(result["900 pA"]).min() == pytest.approx(-76.0, abs=1e-9), backend
+        # drive(I < 0) returns 0 pA: V stays at rest
+        assert np.ptp(voltage(result["negative"])) == pytest.approx(0.0, abs=1e-9), backend
+    # above 600 pA the drive is 600 + gain * excess: 900 pA drives as 1200 pA would
+    assert len(spikes(results["nest"]["900 pA"])) > 2 * len(spikes(results["nest"]["500 pA"]))
+
+
+def test_booleans_integers_steps_and_integer_division_as_in_cpp():
+    results = run("typed_neuron", [("driven", {"current_pa": 20000.0})])
+    assert_agree(results)
+    times = spikes(results["nest"]["driven"])
+    intervals = np.unique(np.round(np.diff(times), 6))
+    # steps(2.05 ms) at 0.1 ms is 21 (NEST counts tics and rounds up); every third spike
+    # waits 21 / 2 steps, 10 when assigned to an integer: two intervals, 11 steps apart
+    assert len(intervals) == 2
+    assert intervals[1] - intervals[0] == pytest.approx(1.1, abs=1e-9)
+
+
+def test_conditional_expression_switches_a_current():
+    results = run("ternary_neuron", [("driven", {"current_pa": 600.0}),
+                                     ("no adaptation", {"current_pa": 380.0})])
+    assert_agree(results)
+    nest = results["nest"]
+    assert len(spikes(nest["driven"])) > 3
+
+
+def test_defaults_that_read_state_start_gating_at_rest():
+    built = program.build(frontend.analyse(MODELS / "gating_rest_neuron.nestml"))
+    values = celltype.defaults(built, DT)
+    alpha = 0.01 * (-65 + 55) / (1 - np.exp((65 - 55) / 10))
+    beta = 0.125 * np.exp(0.0)
+    assert values["n"] == pytest.approx(alpha / (alpha + beta), rel=1e-12)
+    results = run("gating_rest_neuron", [("driven", {"current_pa": 300.0})])
+    assert_agree(results)
+
+
+def test_receptors_of_one_kind_and_of_several_units_each_act():
+    inputs = {port: INPUTS for port in ("AMPA", "NMDA", "CURRENT", "DIRECT")}
+    results = run("receptors_neuron", [
+        ("all", {"current_pa": 200.0, "spikes_in": inputs,
+                 "weight": {"uS": 0.01, "nA": 0.2, "mV": 1.0}}),
+        *[(port, {"current_pa": 200.0, "spikes_in": {port: INPUTS},
+                  "weight": {"uS": 0.01, "nA": 0.2, "mV": 1.0}}) for port in inputs],
+        ("none", {"current_pa": 200.0})])
+    assert_agree(results)
+    rest = voltage(results["nest"]["none"])
+    for port in ("AMPA", "NMDA", "CURRENT", "DIRECT"):
+        assert np.max(np.abs(voltage(results["nest"][port]) - rest)) > 0.1, port
+
+
+def test_a_port_the_model_never_reads_takes_any_weight_and_changes_nothing():
+    results = run("unread_port_neuron", [("clock", {}),
+                                         ("inputs", {"spikes_in": {"spikes": INPUTS}})])
+    assert_agree(results)
+    nest = results["nest"]
+    np.testing.assert_array_equal(spikes(nest["clock"]), spikes(nest["inputs"]))
+    assert len(spikes(nest["clock"])) == 8  # every steps(1 / 40 Hz) = 250 steps
+
+
+def test_integrate_odes_of_a_variable_integrates_its_derivative_state():
+    results = run("derivative_input_neuron", [
+        ("inputs", {"current_pa": 200.0, "spikes_in": {"spikes": INPUTS}, "weight": 0.005}),
+        ("current", {"current_pa": 200.0})])
+    assert_agree(results)
+    # the conductance decays (its derivative state is integrated): V returns to its course
+    with_inputs, alone = (voltage(results["nest"][s]) for s in ("inputs", "current"))
+    late = slice(int(110 / DT), int(119 / DT))
+    assert np.max(np.abs(with_inputs[late] - alone[late])) < 0.05
+
+
+def test_third_factor_synapse_agrees_across_backends():
+    path = MODELS / "modulated_synapse.nestml"
+    results = {b: conformance.run_synapse(path, b, DT) for b in conformance.BACKENDS}
+    for backend in ("neuron", "brian2"):
+        row = conformance.compare_trajectories(results["nest"], results[backend])
+        assert row["agrees"], (backend, row)
+    transmitted = np.ravel(results["nest"]["transmitted"])
+    assert np.ptp(transmitted) > 0.01  # the modulator changed the weight
+
+
+def test_random_synapse_is_compared_by_statistics():
+    path = MODELS.parent.parent / "nestml" / "stochastic_release_synapse.nestml"
+    results = {b: conformance.run_synapse(path, b, DT) for b in conformance.BACKENDS}
+    assert results["nest"]["random"]
+    assert len(results["nest"]["transmitted"]) == synapse_probe.N_RANDOM
+    for backend in ("neuron", "brian2"):
+        row = conformance.compare_statistics(results["nest"], results[backend])
+        assert row["agrees"], (backend, row)
+
+
+def test_t_in_synapse_events_is_the_postsynaptic_spike_time_and_the_previous_event():
+    """onReceive(post_spikes) reads t = t_post, not its arrival t_post + d; the update block
+    reads the time of the previous event."""
+    path = MODELS / "post_time_synapse.nestml"
+    results = {b: conformance.run_synapse(path, b, DT) for b in conformance.BACKENDS}
+    post = results["nest"]["post"]
+    last_post = [max((s for s in post if s + synapse_probe.DELAY <= t), default=-1.0)
+                 for t in synapse_probe.PRE]
+    for backend, result in results.items():
+        np.testing.assert_allclose(np.ravel(result["weights"]), last_post, atol=1e-6,
+                                   err_msg=backend)
+    # the time since the previous event: 10 ms for the first spike (from 0), 14 ms from the
+    # arrival of the spike at 15 ms (16 ms) to the presynaptic spike at 30 ms
+    assert np.ravel(results["nest"]["transmitted"])[[0, 3]] == pytest.approx([10.0, 14.0])
+    for backend in ("neuron", "brian2"):
+        row = conformance.compare_trajectories(results["nest"], results[backend])
+        assert row["agrees"] and row["max_abs_diff"] < 1e-6, (backend, row)
+    # state variables read through Projection.get: the last postsynaptic spike, and the
+    # previous event's time at the last presynaptic spike (462 ms) is the one at 460 ms
+    for backend, result in results.items():
+        assert result["state"]["last_post"] == pytest.approx([post[-1]]), backend
+        assert result["state"]["previous"] == pytest.approx([460.0]), backend
