@@ -1,5 +1,6 @@
-"""Seed 000, the CA3 replay model: its inputs, wiring and plasticity read-out (numpy), the
-read-out on every backend against the rule, and a short protocol run on every backend."""
+"""Seed 000, the CA3 replay model: inputs, wiring, plasticity read-out, a short protocol run.
+
+Numpy parts alone; the read-out on every backend against the rule; the protocol on every backend."""
 
 import json
 import subprocess

@@ -1,5 +1,6 @@
-"""Figures of the CA3 claim: place fields, weights by target class, events, peri-event rates,
-the correlation per configuration. Each figure function takes plain data and a path."""
+"""Figures of the CA3 claim, each drawn from plain data into a path.
+
+Place fields, weights by target class, events, peri-event rates, correlation per configuration."""
 
 from functools import partial
 
