@@ -24,6 +24,7 @@ from pathlib import Path
 
 import yaml
 
+from trisim.backends import BACKENDS
 from trisim.errors import ConfigError, TrisimError
 
 LAP_MS = 200.0 / 30.0 * 1000.0  # the published track: 200 cm at 30 cm/s
@@ -36,7 +37,7 @@ def parser():
     for name, help in (("run_training", "the online phase (training laps)"),
                        ("run_ripple", "the offline phase from saved weights")):
         sub = phases.add_parser(name, help=help)
-        sub.add_argument("--backend", required=True, choices=("brian2", "nest", "neuron"))
+        sub.add_argument("--backend", required=True, choices=BACKENDS)
         sub.add_argument("--circuit-config", required=True)
         sub.add_argument("--arena-config")
         sub.add_argument("-c", "--config-id", required=True, dest="label")

@@ -23,11 +23,11 @@ from pathlib import Path
 import numpy as np
 
 from trisim import nestml, output
+from trisim.backends import BACKENDS
 from trisim.errors import NestmlError
 from trisim.runners import synapse_probe
 from trisim.runners.process import run_command
 
-BACKENDS = ("nest", "neuron", "brian2")
 REFERENCE = "nest"
 # NESTML's shipped neurons the suite always covers, besides trisim's own nestml/ models
 SHIPPED = ("iaf_psc_exp", "iaf_cond_exp", "iaf_cond_alpha", "aeif_cond_exp", "izhikevich",
