@@ -118,7 +118,10 @@ def check_threads(cfg):
     ConfigError
         Naming the value and the CPUs available.
     """
-    threads = cfg.simulation.threads
+    simulation = getattr(cfg, "simulation", None)  # a PyNN script's run has no config
+    if simulation is None:
+        return
+    threads = simulation.threads
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if cpus and threads > cpus:
         raise ConfigError(f"threads: {threads} is more than the {cpus} CPUs this process may "
