@@ -139,7 +139,7 @@ CASES = [
     ("network-beyond-counting", [*RUN, "--scale", "1e308"],
      "scale: 1e+308 makes coba_stp too large to count its cells"),
     # names and overrides
-    ("unknown-model", ["run", "cobba", "--backend", "nest"], "unknown model 'cobba'; valid: cb1_v1"),
+    ("unknown-model", ["run", "cobba", "--backend", "nest"], "unknown model 'cobba'; valid: "),
     ("unknown-backend", ["run", "coba_stp", "--backend", "nset"],
      "argument --backend: invalid choice: 'nset'"),
     ("unknown-key", [*RUN, "--set", "w_q=1 nS"], "--set w_q: unknown key"),
