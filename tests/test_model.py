@@ -115,7 +115,7 @@ def test_the_model_of_a_run_is_found_from_its_provenance(user_folder):
 
 
 @pytest.mark.parametrize("make, message", [
-    (lambda folder: "cobba", "unknown model 'cobba'; valid: cb1_v1"),
+    (lambda folder: "cobba", "unknown model 'cobba'; valid: "),
     (lambda folder: folder / "missing.py", "missing.py: no such model file or folder"),
     (lambda folder: write(folder, "empty.yaml", "parameters: {}\n"),
      "empty.yaml: model: names no module"),

@@ -169,7 +169,7 @@ def bad_file(tmp_path):
 
 
 @pytest.mark.parametrize("make_args, culprit", [
-    (lambda tmp: ["cobba"], "unknown model 'cobba'; valid: cb1_v1"),
+    (lambda tmp: ["cobba"], "unknown model 'cobba'; valid: "),
     (lambda tmp: ["coba_stp", "--backends", "nest,nset"],
      "unknown backend 'nset'; valid: brian2, nest, neuron"),
     (lambda tmp: ["coba_stp", "--backends", "nest"], "at least two are needed"),
