@@ -195,7 +195,9 @@ class Projection(pyNN.brian2.Projection):
         back under its PyNN name, and a value stored once repeated for every connection."""
         pynn = {name: self._pynn_name(name) for name in attribute_names}
         once = set(self._stored_once(attribute_names))
-        if not once and all(pynn[name] == name for name in attribute_names):
+        # pyNN.brian2's own reading fails for a single connection (its values come back as
+        # numbers, not columns); one connection has one Synapses group, which is read here
+        if not once and all(pynn[name] == name for name in attribute_names) and len(self) > 1:
             return super()._get_attributes_as_list(attribute_names)
         synapses = self._brian2_synapses[0][0]
         stored = super()._get_attributes_as_list
@@ -209,8 +211,8 @@ class Projection(pyNN.brian2.Projection):
                 {name: value}, shape=np.shape(value) or (1,)))
             values.evaluate()
             column = np.asarray(values[pynn[name]], dtype=float).ravel()
-            columns.append(np.broadcast_to(column, (len(synapses),)) if name in once
-                           else column)
+            columns.append(np.broadcast_to(column, (len(synapses),))
+                           if name in once or column.size == 1 else column)
         return list(zip(*columns))
 
 
