@@ -515,22 +515,30 @@ def verdicts(rows, failures, dts, tolerance=LIBRARY_TOLERANCE):
     return out
 
 
+def _verdict_cells(by_backend, describe):
+    """One table cell per backend compared with NEST: "not run", "fails: <error>", or
+    ``describe(verdict)`` of a backend that ran."""
+    cells = []
+    for backend in BACKENDS[1:]:
+        v = by_backend.get(backend)
+        if v is None:
+            cells.append("not run")
+        elif v["verdict"] == "fails":
+            cells.append(f"fails: {v['error']}")
+        else:
+            cells.append(describe(v))
+    return cells
+
+
 def verdict_markdown(verdicts_by_model, dts):
     """One row per neuron model: NEST's spike counts, and per other backend its verdict,
     the worst spike-time difference at each time step and the RMS difference of the
     recorded variable at the finest one."""
     lines = []
     for model, by_backend in verdicts_by_model.items():
-        cells = []
-        for backend in BACKENDS[1:]:
-            v = by_backend.get(backend)
-            if v is None:
-                cells.append("not run")
-            elif v["verdict"] == "fails":
-                cells.append(f"fails: {v['error']}")
-            else:
-                trend = " / ".join(f"{v['max_spike_dt_ms'][dt]:.2g}" for dt in dts)
-                cells.append(f"{v['verdict']}; {trend} ms; RMS {v['rms_v_mv']:.2g}")
+        cells = _verdict_cells(by_backend, lambda v: (
+            f"{v['verdict']}; " + " / ".join(f"{v['max_spike_dt_ms'][dt]:.2g}" for dt in dts)
+            + f" ms; RMS {v['rms_v_mv']:.2g}"))
         spikes = next((v["spikes"] for v in by_backend.values() if "spikes" in v), {})
         lines.append([model.removesuffix("_neuron"), " / ".join(map(str, spikes.values())),
                       *cells])
@@ -561,16 +569,8 @@ def synapse_verdicts(rows, failures, dts):
 def synapse_verdict_markdown(verdicts_by_model, dts):
     lines = []
     for model, by_backend in verdicts_by_model.items():
-        cells = []
-        for backend in BACKENDS[1:]:
-            v = by_backend.get(backend)
-            if v is None:
-                cells.append("not run")
-            elif v["verdict"] == "fails":
-                cells.append(f"fails: {v['error']}")
-            else:
-                trend = " / ".join(f"{v['worst'][dt]:.2g}" for dt in dts)
-                cells.append(f"{v['verdict']}; {trend}")
+        cells = _verdict_cells(by_backend, lambda v: (
+            f"{v['verdict']}; " + " / ".join(f"{v['worst'][dt]:.2g}" for dt in dts)))
         kind = next((v["kind"] for v in by_backend.values() if "kind" in v), "")
         lines.append([model.removesuffix("_synapse"), kind, *cells])
     dt_text = " / ".join(f"{dt:g}" for dt in dts)
