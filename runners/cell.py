@@ -173,18 +173,10 @@ def simulate_cells(path, backend_name, drives, settings=(), duration=500.0, dt=0
 def main(argv):
     """``python -m trisim.runners.cell SPEC.json``: :func:`simulate_cells` with the keyword
     arguments in SPEC, printing its result as JSON (an error: one line, exit status 2)."""
-    from trisim.errors import TrisimError
-    from trisim.quiet import quiet_stdout
+    from trisim.runners.process import print_result_as_json
     with open(argv[0]) as spec_file:
         spec = json.load(spec_file)
-    try:
-        with quiet_stdout():  # simulators print banners; stdout is the JSON result
-            result = simulate_cells(**spec)
-    except TrisimError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(result))
-    return 0
+    return print_result_as_json(lambda: simulate_cells(**spec))
 
 
 if __name__ == "__main__":

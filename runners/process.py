@@ -215,3 +215,21 @@ def handling_interrupts():
     finally:
         for name, handler in previous.items():
             signal.signal(name, handler)
+
+
+def print_result_as_json(compute):
+    """The body of a child process's ``main``: print ``compute()``'s result as one JSON line
+    on stdout, which the parent reads, with the simulators' banners kept off it; a
+    :class:`~trisim.errors.TrisimError` is one line on stderr and exit status 2."""
+    import json
+    import sys
+    from trisim.errors import TrisimError
+    from trisim.quiet import quiet_stdout
+    try:
+        with quiet_stdout():
+            result = compute()
+    except TrisimError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(json.dumps(result))
+    return 0

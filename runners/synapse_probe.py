@@ -18,13 +18,11 @@ read from the model (the synapse program its PyNN type carries), not from a tabl
 Every parameter keeps the model's default: the pattern is the model's own behaviour.
 """
 
-import json
 import sys
 
 import numpy as np
 
 from trisim import backends, nestml
-from trisim.quiet import quiet_stdout
 
 PROBE_CELL = "synapse_probe_neuron"
 # presynaptic spikes (bursts, pairs, long pauses), postsynaptic spikes (before and after
@@ -101,16 +99,9 @@ def _plastic(program):
 
 def main(argv):
     """Print :func:`probe`'s result as JSON (an error: one line, exit status 2)."""
-    from trisim.errors import TrisimError
+    from trisim.runners.process import print_result_as_json
     path, backend_name, *arguments = argv
-    try:
-        with quiet_stdout():  # simulators print banners; stdout is the JSON result
-            result = probe(path, backend_name, *arguments)
-    except TrisimError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(result))
-    return 0
+    return print_result_as_json(lambda: probe(path, backend_name, *arguments))
 
 
 if __name__ == "__main__":
