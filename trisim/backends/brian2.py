@@ -192,13 +192,13 @@ class Projection(pyNN.brian2.Projection):
 
     def _get_attributes_as_list(self, attribute_names):
         """As pyNN.brian2's (given Brian2's names by Projection.get), with each value read
-        back under its PyNN name, and a value stored once repeated for every connection."""
+        back under its PyNN name, a value stored once repeated for every connection, and a
+        single connection's values as a row (pyNN.brian2's reading fails on it: its values
+        come back as numbers, not columns)."""
+        if any(isinstance(cells, pyNN.brian2.Assembly) for cells in (self.pre, self.post)):
+            raise NotImplementedError  # as pyNN.brian2: one Synapses group is read
         pynn = {name: self._pynn_name(name) for name in attribute_names}
         once = set(self._stored_once(attribute_names))
-        # pyNN.brian2's own reading fails for a single connection (its values come back as
-        # numbers, not columns); one connection has one Synapses group, which is read here
-        if not once and all(pynn[name] == name for name in attribute_names) and len(self) > 1:
-            return super()._get_attributes_as_list(attribute_names)
         synapses = self._brian2_synapses[0][0]
         stored = super()._get_attributes_as_list
         columns = []
