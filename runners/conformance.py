@@ -57,9 +57,11 @@ PERTURBATION = 1e-9
 
 
 def default_models():
-    """Paths of trisim's own neurons (nestml/) and of the shipped models in :data:`SHIPPED`."""
+    """Paths of trisim's own neurons (nestml/) and of the shipped models in :data:`SHIPPED`.
+    The synapse probe's postsynaptic cell is an instrument (spikes on command, no drive), not
+    a neuron model, and is left out."""
     own = sorted(p for p in (Path(__file__).parents[1] / "nestml").glob("*.nestml")
-                 if not p.stem.endswith("_synapse"))
+                 if not p.stem.endswith("_synapse") and p.stem != synapse_probe.PROBE_CELL)
     return own + [nestml.shipped_path(name) for name in SHIPPED]
 
 
