@@ -1,6 +1,7 @@
 """trisim.output's NIX layout: one SpikeTrain per population in the file, per-cell trains read."""
 
 import os
+import pickle
 import subprocess
 import sys
 
@@ -160,6 +161,43 @@ def test_collected_block_holds_every_population_in_cell_order_once():
     assert [s.name for s in segment.analogsignals] == ["E.v"]
     assert [s.name for s in block.groups[0].analogsignals] == ["E.v"]
     assert segment.analogsignals[0].segment is segment
+
+
+
+class GatheredPopulation(RecordedPopulation):
+    """A population split over two MPI processes (even cells on rank 0, odd on rank 1), whose
+    data PyNN's gather merges on rank 0: each rank's Block into rank 0's, trains sorted by ID."""
+
+    def get_data(self, gather=True):
+        ranks = []
+        for rank in (0, 1):
+            local = self.all_cells[rank::2]
+            mine = self.cells % 2 == rank
+            block = neo.Block()
+            block.segments.append(neo.Segment())
+            block.segments[0].spiketrains = SpikeTrainList.from_spike_time_array(
+                np.asarray(self.times)[mine], self.all_cells[self.cells[mine]], local,
+                t_stop=1e3 * pq.ms, units="ms", t_start=0 * pq.ms,
+                source_index=self.id_to_index(local))
+            ranks.append(block)
+        merged = ranks[0]
+        merged.merge(pickle.loads(pickle.dumps(ranks[1])))  # as pyNN.recording.gather_blocks
+        for segment in merged.segments:
+            segment.spiketrains = sorted(segment.spiketrains,
+                                         key=lambda train: train.annotations["channel_id"])
+        return merged
+
+
+def test_spikes_gathered_from_two_processes_are_collected_from_both(monkeypatch):
+    monkeypatch.setenv("OMPI_COMM_WORLD_SIZE", "2")
+    rng = np.random.default_rng(2)
+    cells = rng.integers(0, 20, 200)
+    times = np.sort(rng.uniform(0, 1000, 200))
+    block = collect_block({"E": GatheredPopulation(20, 5, times, cells)}, {"model": "m"})
+    trains = block.segments[0].spiketrains
+    assert [t.annotations["source_index"] for t in trains] == list(range(20))
+    for i, train in enumerate(trains):  # odd cells (rank 1's) included
+        np.testing.assert_array_equal(train.magnitude, times[cells == i])
 
 
 def _dead_pid():

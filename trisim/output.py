@@ -18,6 +18,7 @@ import numpy as np
 from neo.core.spiketrainlist import SpikeTrainList
 from neo.io import NixIO
 
+from . import parallel
 from .errors import InputFileError, OutputError
 
 
@@ -68,17 +69,18 @@ def _signals_in_cell_order(signals):
     return signals
 
 
-def _cell_trains(spiketrains, population):
+def _cell_trains(spiketrains, population, gathered):
     """One SpikeTrain per cell of ``population`` in cell order, from PyNN's recorded
     ``spiketrains``, annotated ``source_index`` and ``channel_id`` (the cell's ID) as PyNN does.
 
     PyNN hands the spikes over as one array (neo's SpikeTrainList), from which neo would make
     each cell's train by comparing every spike with every cell; here the spikes are sorted by
-    cell once and each cell gets a slice. Under MPI, PyNN's gather gives rank 0 every cell and
-    appends each rank's; elsewhere (and if only some cells were recorded) the trains PyNN makes
-    are sorted by cell.
+    cell once and each cell gets a slice. Spikes ``gathered`` from several MPI processes, and those
+    of a population recorded in part, are the trains PyNN made, sorted by cell: PyNN's gather
+    merges each rank's list into rank 0's, whose one-array view neo keeps as it was (rank 0's
+    spikes only), so it must not be read.
     """
-    if len(spiketrains) != population.size:
+    if gathered or len(spiketrains) != population.size:
         return sorted(spiketrains, key=lambda train: train.annotations["source_index"])
     ids, times = spiketrains.multiplexed
     ids = np.asarray(ids, dtype=np.int64)
@@ -99,7 +101,7 @@ def _cell_trains(spiketrains, population):
 def recorded_data(population, segment):
     """``(spike trains, signals)`` of ``population`` in one Neo Segment of its recorded data
     (as PyNN's ``get_data`` gives it): a train per cell in cell order, signal channels by cell."""
-    return (_cell_trains(segment.spiketrains, population),
+    return (_cell_trains(segment.spiketrains, population, parallel.world_size() > 1),
             _signals_in_cell_order(list(segment.analogsignals)))
 
 
