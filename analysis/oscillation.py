@@ -50,7 +50,7 @@ def population_frequency(spiketrains, smoothing=1 * pq.ms, sampling_period=0.25 
     -------
     pq.Quantity
         Frequency in Hz; NaN Hz if the rate has no peak after a zero crossing (a constant or
-        silent population, or a rhythm slower than ``1 / max_period``).
+        silent population, a rhythm slower than ``1 / max_period``, or a run too short).
 
     Examples
     --------
@@ -67,8 +67,9 @@ def population_frequency(spiketrains, smoothing=1 * pq.ms, sampling_period=0.25 
     for value, name in ((smoothing, "smoothing"), (sampling_period, "sampling_period"),
                         (max_period, "max_period")):
         check_positive_quantity(value, name, pq.ms)
-    if not any(len(train) for train in spiketrains):
-        return np.nan * pq.Hz
+    span = spiketrains[0].t_stop - spiketrains[0].t_start
+    if not any(len(train) for train in spiketrains) or span < 4 * sampling_period:
+        return np.nan * pq.Hz  # nothing to correlate (a run shorter than 4 samples included)
     rate = instantaneous_rate(spiketrains, sampling_period, kernel=GaussianKernel(smoothing),
                               pool_spike_trains=True)
     n_lags = int(min(max_period / sampling_period, rate.shape[0] - 1))
@@ -146,6 +147,8 @@ def chance_kappa(spiketrains, bin_size=2 * pq.ms):
     0.1
     """
     counts = _binary_counts(spiketrains, bin_size)
+    if counts.shape[1] == 0:
+        return float("nan")
     occupancy = counts.mean(axis=1)
     occupancy = occupancy[occupancy > 0]
     if occupancy.size < 2:
@@ -160,5 +163,7 @@ def _binary_counts(spiketrains, bin_size):
     from elephant.conversion import BinnedSpikeTrain
     spiketrains = checked_spiketrains(spiketrains)
     check_positive_quantity(bin_size, "bin_size", pq.ms)
+    if spiketrains[0].t_stop - spiketrains[0].t_start < bin_size:
+        return np.zeros((len(spiketrains), 0))  # a run shorter than one bin has no bins
     binned = BinnedSpikeTrain(spiketrains, bin_size=bin_size, tolerance=None)
     return binned.to_bool_array().astype(float)

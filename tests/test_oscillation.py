@@ -72,6 +72,12 @@ def test_kappa_leaves_silent_cells_out():
 
 
 @pytest.mark.parametrize("function", [population_frequency, coherence_kappa, chance_kappa])
+def test_a_run_shorter_than_one_bin_has_no_measure(function):
+    # a simulation of 0.05 ms in which both cells fired at its start
+    assert np.isnan(function([train([0.01], 0.05), train([0.02], 0.05)]))
+
+
+@pytest.mark.parametrize("function", [population_frequency, coherence_kappa, chance_kappa])
 def test_bad_input_is_refused(function):
     with pytest.raises(TypeError):
         function(train([1.0]))  # one train, not a list
