@@ -28,6 +28,7 @@ import numpy as np
 
 from trisim import output
 from trisim.backends import simulator
+from trisim.config import SEED_RANGE
 from trisim.errors import BackendError, ConfigError, InputFileError, Interrupted
 from trisim.experiment import Result
 from trisim.runners.process import Job, run_jobs
@@ -51,6 +52,16 @@ def check(runs):
         check_run(run.model, config, run.backend, run.directory)
         expected.append(config.as_dict())
     return expected
+
+
+def seed_range(first, count):
+    """The ``count`` seeds a batch runs from ``first`` on, refused (before anything runs) if
+    the last would pass the largest seed every simulator accepts."""
+    last = first + count - 1
+    if last > SEED_RANGE[1]:
+        raise ConfigError(f"seeds: {count} from seed {first} would pass the largest seed, "
+                          f"{SEED_RANGE[1]}")
+    return range(first, last + 1)
 
 
 def checked_jobs(jobs, default=1):

@@ -44,6 +44,7 @@ import numpy as np
 from trisim import backends, output
 from trisim.backends import BACKENDS
 from trisim.config import SEED_RANGE
+from trisim.runners import batch
 from trisim.errors import (ConfigError, NotPortableError, NotPortableImportError, ScriptError,
                            TrisimError)
 from trisim.experiment import Run, run_name
@@ -175,8 +176,8 @@ def runs(path, arguments, backends, n_seeds, directory):
     """A :class:`ScriptRun` per backend and seed (``DEFAULT_SEED`` and the ``n_seeds - 1``
     after it) of the script at ``path``, checked."""
     script = Script(checked_script(path), tuple(arguments))
-    return [ScriptRun(script, backend, DEFAULT_SEED + offset, directory)
-            for backend in backends for offset in range(n_seeds)]
+    seeds = batch.seed_range(DEFAULT_SEED, n_seeds)
+    return [ScriptRun(script, backend, seed, directory) for backend in backends for seed in seeds]
 
 
 class Seeds:

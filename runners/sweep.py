@@ -38,9 +38,9 @@ def sweep(model, key, values, backend, out_dir, config_path=None, overrides=(),
     runs = []
     for index, value in enumerate(values):
         given = (*overrides, f"{key}={value}")
-        seed = model.config(config_path, given, None, scale, duration).simulation.seed
-        runs += [Run(model, backend, seed + offset, out_dir / f"{key}-{index}", given, scale,
-                     duration, config_path) for offset in range(n_seeds)]
+        first_seed = model.config(config_path, given, None, scale, duration).simulation.seed
+        runs += [Run(model, backend, seed, out_dir / f"{key}-{index}", given, scale, duration,
+                     config_path) for seed in batch.seed_range(first_seed, n_seeds)]
     batch.check(runs)  # an unknown key or a bad value fails here, before anything is written
     first = runs[0].config()
     section = "parameters" if key in type(first.parameters).model_fields else "simulation"

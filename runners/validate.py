@@ -79,8 +79,9 @@ def validate(model, backends=DEFAULT_BACKENDS, n_seeds=DEFAULT_SEEDS, out_dir="o
         script.check_no_script_arguments(model, script_args)
         model = models.load(model)
         first = model.config(config_path, overrides, None, scale, duration).simulation.seed
-        runs = [Run(model, backend, first + offset, Path(out_dir), tuple(overrides), scale,
-                    duration, config_path) for backend in backends for offset in range(n_seeds)]
+        seeds = batch.seed_range(first, n_seeds)
+        runs = [Run(model, backend, seed, Path(out_dir), tuple(overrides), scale, duration,
+                    config_path) for backend in backends for seed in seeds]
     batch.check(runs)
     out_dir = output.writable_directory(out_dir)
     results = batch.execute(runs, jobs, progress_bar)
