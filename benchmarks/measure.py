@@ -86,10 +86,15 @@ def medians(runs):
     """One dict of the medians of the numeric values of ``runs`` (dicts with the same keys);
     other values are taken from the first run."""
     first = runs[0]
-    return {key: (round(statistics.median(run[key] for run in runs), 3)
+    return {key: (_rounded(statistics.median(run[key] for run in runs))
                   if isinstance(first[key], (int, float)) and not isinstance(first[key], bool)
                   else first[key])
             for key in first}
+
+
+def _rounded(value):
+    """``value`` to 3 decimals, or to 4 significant digits if smaller than 1 (weights in uS)."""
+    return round(value, 3) if abs(value) >= 1 else float(f"{value:.4g}")
 
 
 def ratios(numerator, denominator, keys):

@@ -22,12 +22,23 @@ own implementation of the same rule, the only difference between the two runs:
 - Brian2: a native Brian2 ``Synapses`` with the rule as equations (event-driven traces), added
   to pyNN.brian2's network, onto PyNN's ``IF_cond_exp``; the NESTML side onto the same cells.
 
-A static run (no plasticity) gives the cost of the network itself. The two sides of a rule run
-alternated, ``--repeat`` times (default 3), each in a fresh process; reported are medians of
-CPU time of the run phase, of the build phase and of the whole process, peak memory, and the
-ratios NESTML / own, plus each run's mean rate and mean final weight of the plastic pathway
-(the rules are the same, so these should be close; the simulators' rules differ in details
-stated in README). Results: ``benchmarks/results/plasticity_vs_native/<commit>.json``.
+Before anything is timed, every side runs once at a tiny size, so that NESTML's builds and
+Brian2's and NEURON's compiled code are cached. A static run (no plasticity) gives the cost of
+the network itself. The two sides of a rule run alternated, ``--repeat`` times (default 3),
+each in a fresh process; reported are medians of CPU time of the run phase, of the build
+phase and of the whole process, wall time of the whole process, peak memory, and the ratios
+NESTML / own.
+
+A fast synapse is worth nothing if it is wrong, so each side's final weights are checked
+(first repeat) against the rule itself: the weight change every connection should have from
+the spikes that run recorded, every pre/post pair summed (``reference_change``), on a sample
+of the connections, outside the measured process. Simulators order a pre- and a postsynaptic
+spike that reach the synapse at the same time differently, delay one or the other, and apply
+a postsynaptic spike's potentiation at once or at the next presynaptic spike, so the check
+tries those conventions and reports the one that fits and its relative error (summed
+absolute difference over summed expected change): an implementation of the rule gives about
+0 under one of them; a wrong rule, factor or trace gives a large error under all. Results:
+``benchmarks/results/plasticity_vs_native/<commit>.json``.
 
 Usage: ``nice -n 10 python benchmarks/plasticity_vs_native.py [--backends ...]
 [--rules ...] [--scale 1] [--duration 10000] [--repeat 3]``
@@ -36,7 +47,9 @@ Usage: ``nice -n 10 python benchmarks/plasticity_vs_native.py [--backends ...]
 import argparse
 import json
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -53,6 +66,7 @@ CELL = {"E_L": -60.0, "g_L": 0.00999, "C_m": 0.198, "E_exc": 0.0, "E_inh": -80.0
 N_EXC, N_INH, P_E, P_I = 3200, 800, 0.05, 0.2
 # static weights: seed 002's times the efficacy its depressing synapses settle at (~0.3)
 W_E, W_I, DELAY = 0.000015, 0.0003, 0.1
+INITIAL = {"E": W_E, "I": W_I}
 SEED = 11922
 # the rules, in the NESTML files' parameter names; weights in uS
 RULE_PARAMETERS = {
@@ -134,8 +148,154 @@ def _brian2_own(pre, post, rule, receptor, sources, targets, weight):
     return synapses
 
 
-def one_run(backend, rule, side, scale, duration):
-    """Build and run the network once in this process; print one JSON line."""
+def _last_before(times, starts, counts, cells, at, simultaneous=False):
+    """Index into ``times`` of each ``cells[k]``'s last spike before ``at[k]`` (-1: none);
+    with ``simultaneous``, a spike at ``at[k]`` counts as before it.
+
+    ``times`` holds every cell's sorted spike times one cell after another, cell ``c`` at
+    ``starts[c]:starts[c] + counts[c]``. Times are compared in whole 0.1 us, so that a spike
+    and a delayed one on the same time step are simultaneous despite rounding."""
+    ticks, at_ticks = np.rint(times * 1e4).astype(np.int64), np.rint(at * 1e4).astype(np.int64)
+    span = 2 * max(ticks.max(initial=0), at_ticks.max(initial=0)) + 1
+    keys = np.repeat(np.arange(len(counts), dtype=np.int64), counts) * span + ticks
+    found = np.searchsorted(keys, cells * span + at_ticks,
+                            side="right" if simultaneous else "left") - 1
+    return np.where(found >= starts[cells], found, -1)
+
+
+def _trace_sums(times, starts, counts, tau, sources, at_times, at_starts, at_counts, targets,
+                until=None, simultaneous=False):
+    """Per connection ``k``: the sum, over the spikes of ``targets[k]`` (at ``at_times``), of
+    the trace of ``sources[k]`` (its spikes at ``times``, each adding 1 and decaying with
+    ``tau``), taken just before each spike (a spike at the same time counts only if
+    ``simultaneous``); with ``until``, only spikes at or before ``until[k]`` count."""
+    if not len(times) or not len(at_times):
+        return np.zeros(len(targets))
+    # each spike's trace value just after it, by the trace's recurrence, all cells at once
+    after = np.zeros(len(times))
+    for n in range(counts.max(initial=0)):
+        cells = np.flatnonzero(counts > n)
+        here = starts[cells] + n
+        previous = after[here - 1] * np.exp(-(times[here] - times[here - 1]) / tau) if n else 0
+        after[here] = previous + 1.0
+    # one row per (connection, spike of its target)
+    n_at = at_counts[targets]
+    connection = np.repeat(np.arange(len(targets)), n_at)
+    first = np.repeat(at_starts[targets] - (np.cumsum(n_at) - n_at), n_at)
+    when = at_times[first + np.arange(n_at.sum())]
+    cell = sources[connection]
+    last = _last_before(times, starts, counts, cell, when, simultaneous)
+    known = np.maximum(last, 0)
+    value = np.where(last >= 0, after[known] * np.exp(-(when - times[known]) / tau), 0.0)
+    if until is not None:
+        value = np.where(when <= until[connection] + 1e-6, value, 0.0)
+    return np.bincount(connection, weights=value, minlength=len(targets))
+
+
+def _spikes(trains):
+    """(times of every cell's sorted spikes one cell after another, start and count per cell)."""
+    counts = np.array([len(train) for train in trains], dtype=np.int64)
+    times = (np.concatenate([np.sort(np.asarray(train, dtype=float)) for train in trains])
+             if len(trains) else np.zeros(0))
+    return times, np.cumsum(counts) - counts, counts
+
+
+def reference_change(rule, pre_trains, post_trains, sources, targets, lazy, post_delay=DELAY,
+                     first=None, chunk=50000):
+    """Weight change of each connection ``sources[k] -> targets[k]`` that ``rule`` makes from
+    the recorded spikes (ms), without the weight bounds.
+
+    Every pair of a pre- and a postsynaptic spike counts (all-to-all, as the traces of the
+    NESTML files and NEST's synapses). Timing conventions, where simulators differ:
+    ``post_delay``, when a postsynaptic spike reaches the synapse relative to a presynaptic
+    one at the same time (NEST: one delay later, its dendritic delay; Brian2's ``Synapses``:
+    one delay earlier, as the presynaptic spike is delayed); ``first``, which of a pre- and a
+    postsynaptic spike reaching the synapse at the same time comes first (``"pre"``,
+    ``"post"``, or None: they do not pair). With ``lazy`` the postsynaptic spikes after a
+    connection's last presynaptic spike are left out: NEST (and PyNN's NEURON weight
+    adjusters) apply them at the next presynaptic spike, so the weights at the end of a run do
+    not hold them yet.
+    """
+    p = RULE_PARAMETERS[rule]
+    pre = _spikes(pre_trains)
+    post_times, post_starts, post_counts = _spikes(post_trains)
+    post = (post_times + post_delay, post_starts, post_counts)
+    tau_plus, tau_minus = ((p["tau_pre_trace"], p["tau_post_trace"]) if rule == "stdp_pair"
+                           else (p["tau"], p["tau"]))
+    last_pre = np.where(pre[2] > 0, pre[0][np.maximum(pre[1] + pre[2] - 1, 0)], -np.inf)
+    change = np.empty(len(sources))
+    for begin in range(0, len(sources), chunk):
+        i, j = sources[begin:begin + chunk], targets[begin:begin + chunk]
+        potentiating = _trace_sums(*pre, tau_plus, i, *post, j,  # post after pre
+                                   until=last_pre[i] if lazy else None,
+                                   simultaneous=first == "pre")
+        depressing = _trace_sums(*post, tau_minus, j, *pre, i,  # pre after post
+                                 simultaneous=first == "post")
+        if rule == "stdp_pair":
+            change[begin:begin + chunk] = p["Wmax"] * (p["A_plus"] * potentiating
+                                                       - p["A_minus"] * depressing)
+        elif rule == "stdp_symmetric":
+            change[begin:begin + chunk] = p["A"] * (potentiating + depressing)
+        else:
+            change[begin:begin + chunk] = p["eta"] * (potentiating + depressing
+                                                      - p["alpha"] * pre[2][i])
+    return change
+
+
+#: Conventions tried by the weight check: (postsynaptic delay, which spike is first, lazy)
+CONVENTIONS = {f"post {delay:+g} ms, {first or 'neither'} first{', lazy' * lazy}":
+               (delay, first, lazy)
+               for delay in (DELAY, 0.0, -DELAY) for first in (None, "pre", "post")
+               for lazy in (False, True)}
+
+
+def weight_check(rule, saved, sample=20000, seed=1):
+    """How far a run's final weights are from the rule's own on the run's recorded spikes.
+
+    ``saved`` holds, per plastic projection ``k``, its connections (``sources_k``,
+    ``targets_k``), initial and final weights (``weight_k``, ``final_k``) and the spike trains
+    of both populations (``pre_k``/``post_k``: times, and cells per spike). On a random
+    ``sample`` of the connections, for each timing convention of :data:`CONVENTIONS`: the
+    summed absolute difference between the measured and the expected weight changes over the
+    summed expected change (connections whose expected weight leaves the bounds are left out
+    and counted). Returned: the convention that fits best, its error and mean changes, and
+    every convention's error."""
+    p = RULE_PARAMETERS[rule]
+    rng = np.random.default_rng(seed)
+    parts = []
+    for k in range(int(saved["projections"])):
+        trains = {}
+        for side in ("pre", "post"):
+            times, cells = saved[f"{side}_times_{k}"], saved[f"{side}_cells_{k}"]
+            order = np.argsort(cells, kind="stable")
+            counts = np.bincount(cells, minlength=int(saved[f"{side}_size_{k}"]))
+            trains[side] = np.split(times[order], np.cumsum(counts)[:-1])
+        picked = rng.permutation(len(saved[f"final_{k}"]))[:sample]
+        parts.append((trains, saved[f"sources_{k}"][picked], saved[f"targets_{k}"][picked],
+                      saved[f"weight_{k}"][picked], saved[f"final_{k}"][picked]))
+    weight = np.concatenate([part[3] for part in parts])
+    measured = np.concatenate([part[4] for part in parts]) - weight
+    errors, changes = {}, {}
+    for name, (post_delay, first, lazy) in CONVENTIONS.items():
+        expected = np.concatenate([
+            reference_change(rule, trains["pre"], trains["post"], sources, targets,
+                             lazy, post_delay=post_delay, first=first)
+            for trains, sources, targets, _, _ in parts])
+        inside = ((weight + expected >= p.get("Wmin", 0.0))
+                  & (weight + expected <= p["Wmax"]))
+        errors[name] = round(float(np.abs(measured - expected)[inside].sum()
+                                   / np.abs(expected)[inside].sum()), 5)
+        changes[name] = (float(np.mean(expected)), int(np.sum(~inside)))
+    best = min(errors, key=errors.get)
+    return {"connections": int(len(measured)), "convention": best,
+            "relative_error": errors[best], "mean_change": float(np.mean(measured)),
+            "expected_mean_change": changes[best][0], "outside_bounds": changes[best][1],
+            "errors": errors}
+
+
+def one_run(backend, rule, side, scale, duration, weights=None):
+    """Build and run the network once in this process; print one JSON line, and save the
+    plastic connections' weights and the spikes to ``weights`` (.npz) if given."""
     from trisim import backends, nestml
     from trisim.connectivity import random_indegree
     sim = backends.load(backend)
@@ -178,24 +338,40 @@ def one_run(backend, rule, side, scale, duration):
                 parameters = dict(RULE_PARAMETERS[rule])
                 synapse = nestml_synapse(weight=weight, delay=DELAY, **parameters)
             elif backend == "brian2":
-                learning.append(_brian2_own(pre, post, rule, receptor, sources, targets,
-                                            weight))
+                learning.append((_brian2_own(pre, post, rule, receptor, sources, targets,
+                                             weight), pre, post))
                 continue
             else:
                 synapse = _own_pynn_synapse(sim, rule, weight)
             projection = sim.Projection(pre, post, sim.IndexConnector(sources, targets),
                                         synapse, receptor_type=receptors[receptor])
             if plastic and source == plastic_source:
-                learning.append(projection)
+                learning.append((projection, pre, post))
     built, built_cpu = time.perf_counter(), time.process_time()
     sim.run(duration)
     ran, ran_cpu = time.perf_counter(), time.process_time()
-    spikes = sum(len(t) for p in populations.values()
-                 for t in p.get_data().segments[0].spiketrains)
-    final = np.abs(np.concatenate([
-        np.asarray(p.w if not hasattr(p, "get") else  # a native Brian2 Synapses
-                   p.get("weight", format="list", with_address=False), dtype=float).ravel()
-        for p in learning])) if learning else []
+    data = {label: p.get_data().segments[0].spiketrains for label, p in populations.items()}
+    spikes = sum(len(train) for trains in data.values() for train in trains)
+    saved = {"projections": len(learning)}
+    for k, (connections, pre, post) in enumerate(learning):
+        if hasattr(connections, "get"):  # a PyNN Projection
+            i, j, w = np.asarray(connections.get("weight", format="list", with_address=True),
+                                 dtype=float).reshape(-1, 3).T
+        else:  # a native Brian2 Synapses
+            i, j, w = connections.i[:], connections.j[:], np.asarray(connections.w[:])
+        saved.update({f"sources_{k}": i.astype(np.int64), f"targets_{k}": j.astype(np.int64),
+                      f"final_{k}": np.abs(w), f"weight_{k}": np.full(len(w), INITIAL[pre.label])})
+        for side, population in (("pre", pre), ("post", post)):
+            trains = data[population.label]
+            saved[f"{side}_times_{k}"] = np.concatenate([np.asarray(train.magnitude, float)
+                                                         for train in trains] or [[]])
+            saved[f"{side}_cells_{k}"] = np.repeat(
+                [train.annotations.get("source_index", n) for n, train in enumerate(trains)],
+                [len(train) for train in trains])
+            saved[f"{side}_size_{k}"] = population.size
+    if weights:
+        np.savez(weights, **saved)
+    final = np.concatenate([saved[f"final_{k}"] for k in range(len(learning))] or [[]])
     cells = sum(p.size for p in populations.values())
     print(json.dumps({"build_s": built - wall, "run_s": ran - built,
                       "cpu_build_s": built_cpu - cpu, "cpu_run_s": ran_cpu - built_cpu,
@@ -204,11 +380,17 @@ def one_run(backend, rule, side, scale, duration):
                       "plastic_synapses": int(len(final))}))
 
 
-def run(backend, rule, side, scale, duration):
-    """One run in a fresh process: its own timings and the whole process's."""
-    measured = measure([sys.executable, __file__, "--one", backend, rule, side, scale,
-                        duration])
-    result = json.loads(measured["stdout"].strip().splitlines()[-1])
+def run(backend, rule, side, scale, duration, check=True):
+    """One run in a fresh process: its own timings, the whole process's and (``check``) the
+    weight check of its plastic synapses, computed here, outside the measured process."""
+    with tempfile.TemporaryDirectory() as workdir:
+        weights = Path(workdir) / "weights.npz"
+        measured = measure([sys.executable, __file__, "--one", backend, rule, side, scale,
+                            duration, weights])
+        result = json.loads(measured["stdout"].strip().splitlines()[-1])
+        if check and rule != "static":
+            with np.load(weights) as saved:
+                result["weights"] = weight_check(rule, saved)
     result.update({"process_cpu_s": measured["cpu_s"], "process_wall_s": measured["wall_s"],
                    "peak_memory_mb": measured["peak_memory_mb"], "load": measured["load"]})
     return result
@@ -221,18 +403,23 @@ def main():
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--duration", type=float, default=10000.0, help="ms")
     parser.add_argument("--repeat", type=int, default=REPEAT)
-    parser.add_argument("--one", nargs=5, metavar=("BACKEND", "RULE", "SIDE", "SCALE", "MS"),
+    parser.add_argument("--one", nargs=6,
+                        metavar=("BACKEND", "RULE", "SIDE", "SCALE", "MS", "NPZ"),
                         help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        backend, rule, side, scale, duration = args.one
-        one_run(backend, rule, side, float(scale), float(duration))
+        backend, rule, side, scale, duration, weights = args.one
+        one_run(backend, rule, side, float(scale), float(duration), weights)
         return
     rows = []
-    keys = ("cpu_run_s", "cpu_build_s", "process_cpu_s", "run_s", "peak_memory_mb")
+    keys = ("cpu_run_s", "cpu_build_s", "process_cpu_s", "process_wall_s", "run_s",
+            "peak_memory_mb")
     print(f"{'backend':7s} {'rule':17s} | {'run CPU s':>9s} {'build':>6s} {'process':>7s} "
-          f"{'MB':>5s} {'rate Hz':>7s} {'mean w':>9s} | NESTML / own: run, process")
+          f"{'MB':>5s} {'rate Hz':>7s} {'mean w':>9s} | weights: error, change / expected")
     for backend in args.backends:
+        for rule in args.rules:  # compiled code built and cached before anything is timed
+            for side in SIDES:
+                run(backend, rule, side, 0.02, 20.0, check=False)
         static = medians([run(backend, "static", "own", args.scale, args.duration)])
         print(f"{backend:7s} {'static':17s} | {static['cpu_run_s']:9.2f} "
               f"{static['cpu_build_s']:6.2f} {static['process_cpu_s']:7.2f} "
@@ -240,9 +427,10 @@ def main():
         rows.append({"backend": backend, "rule": "static", "own": static})
         for rule in args.rules:
             runs = {side: [] for side in SIDES}
-            for _ in range(args.repeat):
+            for n in range(args.repeat):  # the weights are checked in the first repeat
                 for side in SIDES:
-                    runs[side].append(run(backend, rule, side, args.scale, args.duration))
+                    runs[side].append(run(backend, rule, side, args.scale, args.duration,
+                                          check=n == 0))
             row = {"backend": backend, "rule": rule, "runs": runs,
                    **{side: medians(results) for side, results in runs.items()}}
             row["ratio"] = ratios(row["nestml"], row["own"], keys)
@@ -252,9 +440,14 @@ def main():
                 print(f"{backend:7s} {rule + ' ' + side:17s} | {m['cpu_run_s']:9.2f} "
                       f"{m['cpu_build_s']:6.2f} {m['process_cpu_s']:7.2f} "
                       f"{m['peak_memory_mb']:5.0f} {m['mean_rate_hz']:7.3f} "
-                      f"{m['mean_weight']:9.3g} |", flush=True)
-            print(f"{'':25s} ratio {row['ratio']['cpu_run_s']:.2f}, "
-                  f"{row['ratio']['process_cpu_s']:.2f}", flush=True)
+                      f"{m['mean_weight']:9.3g} | {m['weights']['relative_error']:.4f}, "
+                      f"{m['weights']['mean_change']:.3g} / "
+                      f"{m['weights']['expected_mean_change']:.3g} "
+                      f"({m['weights']['convention']})", flush=True)
+            print(f"{'':25s} NESTML / own: run {row['ratio']['cpu_run_s']:.2f}, build "
+                  f"{row['ratio']['cpu_build_s']:.2f}, process CPU "
+                  f"{row['ratio']['process_cpu_s']:.2f}, wall {row['ratio']['process_wall_s']:.2f},"
+                  f" memory {row['ratio']['peak_memory_mb']:.2f}", flush=True)
     path = write_results("plasticity_vs_native", {
         "scale": args.scale, "duration_ms": args.duration, "repeat": args.repeat,
         "rule_parameters": RULE_PARAMETERS, "static_weights_uS": {"E": W_E, "I": W_I},

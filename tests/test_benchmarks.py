@@ -1,0 +1,61 @@
+"""The benchmarks' own reference computations, against plain loops over spike pairs."""
+
+import importlib
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def plasticity():
+    sys.path.insert(0, str(BENCHMARKS))
+    try:
+        yield importlib.import_module("plasticity_vs_native")
+    finally:
+        sys.path.remove(str(BENCHMARKS))
+
+
+def _pairwise(plasticity, rule, pre, post, sources, targets, lazy, first):
+    """The rule's weight change per connection, one spike pair at a time (times in steps)."""
+    p = plasticity.RULE_PARAMETERS[rule]
+    tau_plus, tau_minus = ((p["tau_pre_trace"], p["tau_post_trace"]) if rule == "stdp_pair"
+                           else (p["tau"], p["tau"]))
+    delay = round(plasticity.DELAY * 10)
+    changes = []
+    for i, j in zip(sources, targets):
+        potentiating = depressing = 0.0
+        last = pre[i].max() if len(pre[i]) else -10**9
+        for s in pre[i]:
+            for t in post[j] + delay:
+                if (s < t or s == t and first == "pre") and (not lazy or t <= last):
+                    potentiating += np.exp(-(t - s) / 10 / tau_plus)
+                if t < s or t == s and first == "post":
+                    depressing += np.exp(-(s - t) / 10 / tau_minus)
+        if rule == "stdp_pair":
+            changes.append(p["Wmax"] * (p["A_plus"] * potentiating - p["A_minus"] * depressing))
+        elif rule == "stdp_symmetric":
+            changes.append(p["A"] * (potentiating + depressing))
+        else:
+            changes.append(p["eta"] * (potentiating + depressing - p["alpha"] * len(pre[i])))
+    return np.array(changes)
+
+
+@pytest.mark.parametrize("lazy, first", [(False, None), (True, None), (False, "pre"),
+                                         (True, "post")])
+@pytest.mark.parametrize("rule", ["stdp_pair", "stdp_symmetric", "vogels_sprekeler"])
+def test_reference_weight_change_sums_every_spike_pair(plasticity, rule, lazy, first):
+    rng = np.random.default_rng(1)
+    # spike times on the 0.1 ms grid (in steps), so that pre- and delayed postsynaptic spikes
+    # often coincide; some cells silent
+    pre = [np.sort(rng.integers(0, 3000, rng.integers(0, 30))) for _ in range(25)]
+    post = [np.sort(rng.integers(0, 3000, rng.integers(0, 30))) for _ in range(15)]
+    sources, targets = rng.integers(0, 25, 200), rng.integers(0, 15, 200)
+    got = plasticity.reference_change(rule, [t / 10 for t in pre], [t / 10 for t in post],
+                                      sources, targets, lazy, first=first, chunk=37)
+    expected = _pairwise(plasticity, rule, pre, post, sources, targets, lazy, first)
+    assert np.abs(expected).max() > 0
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max())
