@@ -30,7 +30,7 @@ from pyNN.brian2.standardmodels.electrodes import update_currents  # noqa: E402
 from pyNN.parameters import LazyArray, ParameterSpace  # noqa: E402
 
 from ..errors import BackendError  # noqa: E402
-from . import common  # noqa: E402
+from . import common, traits  # noqa: E402
 
 # Brian2 looks up the file suffix of compiled modules once, lazily, in an ``except
 # AttributeError`` branch that loads setuptools' plugins; one of them (pathspec, through
@@ -69,10 +69,9 @@ class Projection(pyNN.brian2.Projection):
         super().__init__(presynaptic_neurons, postsynaptic_neurons, connector, synapse_type,
                          *args, **kwargs)
         self._advance_delays()
-        connected = getattr(self.synapse_type, "connected", None)  # NESTML synapses
-        if connected is not None:
+        if traits.of_synapse(self.synapse_type).nestml_synapse:
             for synapses, advance in self._groups():
-                connected(synapses, advance)
+                self.synapse_type.connected(synapses, advance)
 
     def _groups(self):
         """(Brian2 Synapses, delivery advance in ms) for each pair of pre- and postsynaptic
@@ -85,7 +84,7 @@ class Projection(pyNN.brian2.Projection):
         """
         posts = common.populations_of(self.post)
         return [(synapses, simulator.state.dt
-                 if getattr(posts[j].celltype, "nestml_step_semantics", False) else 0.0)
+                 if traits.of_cell(posts[j].celltype).nestml_step_semantics else 0.0)
                 for by_post in self._brian2_synapses.values()
                 for j, synapses in by_post.items()]
 
@@ -144,7 +143,7 @@ class Projection(pyNN.brian2.Projection):
     def _pynn_name(self, native):
         """PyNN's name of the connection attribute Brian2 calls ``native`` (a NESTML synapse
         may rename: Brian2 reads names ending in _pre or _post as the cells')."""
-        translations = getattr(self.synapse_type, "translations", {})
+        translations = self.synapse_type.translations
         return next((name for name, t in translations.items()
                      if t["translated_name"] == native), native)
 
@@ -176,8 +175,8 @@ class Projection(pyNN.brian2.Projection):
 
     def _set_attributes(self, parameter_space):
         delays = "delay" in parameter_space.keys()
-        stored_delay = getattr(self.synapse_type, "delay_variable", None)  # NESTML synapses
-        if delays and stored_delay and self._stored_once([stored_delay]):
+        nestml = traits.of_synapse(self.synapse_type).nestml_synapse
+        if delays and nestml and self._stored_once([self.synapse_type.delay_variable]):
             self._one_value(parameter_space["delay"], "the delays of "
                             f"{type(self.synapse_type).__name__} connections were")
         self._set_stored_once(parameter_space)
@@ -185,10 +184,9 @@ class Projection(pyNN.brian2.Projection):
             super()._set_attributes(parameter_space)
         if delays:  # new delays need what creation did to the first ones
             self._advance_delays()
-            delays_set = getattr(self.synapse_type, "delays_set", None)  # NESTML synapses
-            if delays_set is not None:
+            if nestml:
                 for synapses, advance in self._groups():
-                    delays_set(synapses, advance)
+                    self.synapse_type.delays_set(synapses, advance)
 
     def _get_attributes_as_list(self, attribute_names):
         """As pyNN.brian2's (given Brian2's names by Projection.get), with each value read
@@ -220,9 +218,11 @@ def _check_names(synapse_type, post):
     """Refuse a NESTML synapse whose variables share names with the postsynaptic cell's: in
     Brian2 a synapse's code reads the postsynaptic cell's variables by their bare names, so
     it cannot have both (Brian2's own error names neither model)."""
-    names = getattr(synapse_type, "brian2_variables", ())
+    if not traits.of_synapse(synapse_type).nestml_synapse:
+        return
     group = getattr(getattr(post, "parent", post), "brian2_group", None)  # views: the parent's
-    shared = sorted(set(names) & set(group.variables)) if names and group is not None else []
+    shared = (sorted(set(synapse_type.brian2_variables) & set(group.variables))
+              if group is not None else [])
     if shared:
         raise BackendError(
             f"on Brian2, synapse {type(synapse_type).__name__} and cell "
@@ -271,7 +271,7 @@ class Recorder(pyNN.brian2.recording.Recorder):
         cells goes from PyNN's units to the model's (a pA current came back in nA)."""
         values, times = super()._get_all_signals(variable, ids, clear)
         celltype = self.population.celltype
-        if getattr(celltype, "nestml_step_semantics", False):
+        if traits.of_cell(celltype).nestml_step_semantics:
             translation = celltype.state_variable_translations[variable.name]
             values = values * translation["forward_transform"](**{variable.name: 1.0})
         return values, times

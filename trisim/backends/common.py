@@ -23,7 +23,7 @@ from pyNN.standardmodels import StandardSynapseType
 
 from .. import parallel
 from ..errors import BackendError, NotPortableError
-from . import SIMULATORS, surface, with_mpi
+from . import SIMULATORS, surface, traits, with_mpi
 
 
 def progress_callback(duration, progress):
@@ -154,7 +154,7 @@ def nestml_current_ports(cells):
     cell_types = {}
     for cell in cells:
         cell_type = cell.celltype
-        if getattr(cell_type, "nestml_source", None) and cell_type not in cell_types:
+        if traits.of_cell(cell_type).nestml_source and cell_type not in cell_types:
             cell_types[cell_type] = celltype.current_input(cell_type)
     return cell_types
 

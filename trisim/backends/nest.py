@@ -11,17 +11,17 @@ from pyNN.parameters import ParameterSpace, Sequence
 from pyNN.standardmodels import build_translations
 
 from ..errors import BackendError
-from . import common
+from . import common, traits
 
 class Projection(pyNN.nest.Projection):
     __doc__ = pyNN.nest.Projection.__doc__
 
     def __init__(self, presynaptic_population, postsynaptic_population, connector,
                  synapse_type=None, *args, **kwargs):
-        if getattr(synapse_type, "nestml_synapse", False) and synapse_type.has_post_port:
+        if traits.of_synapse(synapse_type).has_post_port:
             # NEST runs such a synapse as the model compiled with the postsynaptic neuron
             celltype = common.uniform_celltype(postsynaptic_population)
-            paired = getattr(celltype, "paired_synapses", {})
+            paired = traits.of_cell(celltype).paired_synapses
             if synapse_type.native_name not in paired:
                 raise BackendError(
                     f"on NEST, the NESTML synapse {type(synapse_type).__name__} (it has a "
@@ -47,14 +47,14 @@ class Projection(pyNN.nest.Projection):
         so only heterogeneous ones travel per connection.
         """
         synapse = self.synapse_type
-        if ((getattr(synapse, "weight_variable", None) or "weight") != "weight"
-                or (getattr(synapse, "delay_variable", None) or "delay") != "delay"):
-            return NotImplemented  # NESTML synapses with their own weight or delay variable
+        if (synapse.weight_variable or "weight", synapse.delay_variable or "delay") != (
+                "weight", "delay"):
+            return NotImplemented  # pyNN.nest's NESTML synapses with their own variables
         celltype = common.uniform_celltype(self.post)
         if celltype is None:
             return NotImplemented  # an Assembly of several cell types: one target at a time
         # NESTML cells route "excitatory"/"inhibitory" by weight sign (see _convergent_connect)
-        receptor = getattr(celltype, "sign_routed_ports", {}).get(
+        receptor = traits.of_cell(celltype).sign_routed_ports.get(
             self.receptor_type, self.receptor_type)
         for name in ("tau_minus", "dendritic_delay_fraction", "w_min_always_zero_in_NEST"):
             parameters.pop(name, None)
@@ -101,7 +101,7 @@ class Projection(pyNN.nest.Projection):
         self._simulator.state.stale_connection_cache = True
 
     def _is_nestml_synapse(self):
-        return getattr(self.synapse_type, "nestml_synapse", False)
+        return traits.of_synapse(self.synapse_type).nestml_synapse
 
     def _pynn_weight_factor(self):
         """What pyNN.nest multiplies a weight read from NEST by (and divides one set by)."""
@@ -141,7 +141,7 @@ class Projection(pyNN.nest.Projection):
         that routes by sign, whatever the weight's unit: there users name the port and give
         positive weights, as on the other backends, and inhibitory ones are negated here.
         """
-        route = getattr(celltype, "sign_routed_ports", {}).get(self.receptor_type)
+        route = traits.of_cell(celltype).sign_routed_ports.get(self.receptor_type)
         if route is not None:
             return -1.0 if route == "inhibitory" else 1.0
         return -1.0 if self.receptor_type == "inhibitory" and celltype.conductance_based else 1.0
@@ -150,7 +150,7 @@ class Projection(pyNN.nest.Projection):
         """What a NESTML cell's port scales this projection's weights by, besides
         pyNN.nest's factor 1000 (1 for other cells, and for a port that is not the cell's:
         PyNN's default names)."""
-        scales = getattr(celltype, "port_weight_scales", {})
+        scales = traits.of_cell(celltype).port_weight_scales
         if self.receptor_type in scales:
             return scales[self.receptor_type]
         one = set(scales.values())
@@ -163,7 +163,7 @@ class Projection(pyNN.nest.Projection):
             targets = np.full(sources.size, int(postsynaptic_index), dtype=np.int64)
             return self._connect_index_arrays(sources, targets, **parameters)
         celltype = self.post[postsynaptic_index].celltype  # an Assembly's differ by cell
-        route = getattr(celltype, "sign_routed_ports", {}).get(self.receptor_type)
+        route = traits.of_cell(celltype).sign_routed_ports.get(self.receptor_type)
         parameters["weight"] = self._port_scale(celltype) * parameters["weight"]
         if route is None:
             return super()._convergent_connect(presynaptic_indices, postsynaptic_index,
@@ -262,9 +262,10 @@ class Population(common.GlobalInitialValues, pyNN.nest.Population):
     def _set_initial_value_array(self, variable, value):
         # NESTML cell types take initial values in PyNN units; NEST wants the model's units,
         # and a boolean or integer variable's values as Python bool or int
-        scale = getattr(self.celltype, "initial_value_scale", {}).get(variable, 1.0)
+        celltype = traits.of_cell(self.celltype)
+        scale = celltype.initial_value_scale.get(variable, 1.0)
         value = value * scale if scale != 1.0 else value
-        kind = getattr(self.celltype, "value_types", {}).get(variable)
+        kind = celltype.value_types.get(variable)
         if kind is not None:
             value = deepcopy(value)
             value.apply(lambda x: kind(x) if np.ndim(x) == 0 else [kind(v) for v in x])

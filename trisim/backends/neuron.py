@@ -26,7 +26,7 @@ from pyNN.neuron import recording as pynn_recording  # noqa: E402
 from pyNN.neuron import simulator  # noqa: E402
 
 from ..errors import BackendError  # noqa: E402
-from . import common  # noqa: E402
+from . import common, traits  # noqa: E402
 
 # NEURON's fixed-step ParallelContext refuses connections between processes whose delay is not
 # more than one time step (by 1e-10 ms), and trisim's delays are often exactly one step. Stream
@@ -128,8 +128,11 @@ class Projection(pyNN.neuron.Projection):
                 return None
         return receptors
 
+    def _is_nestml_synapse(self):
+        return traits.of_synapse(self.synapse_type).nestml_synapse
+
     def _stream_fields(self):
-        if getattr(self.synapse_type, "nestml_synapse", False):
+        if self._is_nestml_synapse():
             return self.synapse_type.relay_fields
         return _STATIC_FIELDS
 
@@ -184,12 +187,12 @@ class Projection(pyNN.neuron.Projection):
         return self.post[target].celltype if celltype is None else celltype
 
     def _has_nestml_targets(self):
-        return any(getattr(p.celltype, "nestml_step_semantics", False)
+        return any(traits.of_cell(p.celltype).nestml_step_semantics
                    for p in common.populations_of(self.post))
 
     def _advance(self, target):
         """How much earlier than its delay postsynaptic cell ``target`` takes an event (ms)."""
-        if getattr(self._target_celltype(target), "nestml_step_semantics", False):
+        if traits.of_cell(self._target_celltype(target)).nestml_step_semantics:
             return _NESTML_EVENT_ADVANCE * simulator.state.dt
         return 0.0
 
@@ -197,7 +200,7 @@ class Projection(pyNN.neuron.Projection):
         """(reference, scale): where a NESTML synapse on ``cell`` (postsynaptic cell
         ``target``) adds what it transmits."""
         celltype = self._target_celltype(target)
-        if getattr(celltype, "nestml_step_semantics", False):
+        if traits.of_cell(celltype).nestml_step_semantics:
             port = getattr(cell, self.receptor_type)  # the port process of a NESTML cell
             return getattr(cell.process, f"_ref_{self.receptor_type}"), port.scale
         receptor = getattr(cell, self.receptor_type, None)
@@ -237,7 +240,7 @@ class Projection(pyNN.neuron.Projection):
             self._relay_post_netcons.append(nc)
         # third-factor spikes: an event on every connection when they arrive, before the
         # postsynaptic and presynaptic events of the same model time (as NEST takes them)
-        for kind, gids, modulator_delay in getattr(synapse, "modulator_sources", list)():
+        for kind, gids, modulator_delay in synapse.modulator_sources():
             for gid in gids:
                 nc = simulator.state.parallel_context.gid_connect(gid, relay)
                 nc.weight[synapse.relay_kind_index] = kind
@@ -275,14 +278,14 @@ class Projection(pyNN.neuron.Projection):
         """Make every local connection as a NetCon stream, or decline (``NotImplemented``)."""
         for name in ("dendritic_delay_fraction", "x", "y"):
             parameters.pop(name, None)
-        if getattr(self.synapse_type, "nestml_synapse", False):
+        if self._is_nestml_synapse():
             return self._connect_relays(sources, targets, parameters)
         if self._connect_streams(sources, targets, parameters) is None:
             return NotImplemented
 
     def _set_attributes(self, parameter_space):
         delays = "delay" in parameter_space.keys()
-        if delays and getattr(self.synapse_type, "has_post_port", False):
+        if delays and traits.of_synapse(self.synapse_type).has_post_port:
             raise BackendError(
                 f"on NEURON, the delays of {type(self.synapse_type).__name__} connections are "
                 "fixed when the projection is created (the target's spikes reach each "
@@ -310,7 +313,7 @@ class Projection(pyNN.neuron.Projection):
                 nc.delay -= self._advance(target)
 
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, **parameters):
-        if getattr(self.synapse_type, "nestml_synapse", False):
+        if self._is_nestml_synapse():
             sources = np.atleast_1d(np.asarray(presynaptic_indices, dtype=np.int64))
             targets = np.full(sources.size, int(postsynaptic_index), dtype=np.int64)
             return self._connect_relays(sources, targets, parameters)
@@ -336,12 +339,12 @@ class NestmlInjection(common.CheckedInjection):
 
     def inject_into(self, cells, location=None):
         common.nestml_current_ports(cells)
-        nestml = [c for c in cells if getattr(c.celltype, "nestml_source", None)]
+        nestml = [c for c in cells if traits.of_cell(c.celltype).nestml_source]
         if nestml and location is not None:
             raise BackendError("a NESTML cell is a point: inject a current into it without "
                                "a location")
         if len(nestml) < len(cells):
-            others = [c for c in cells if not getattr(c.celltype, "nestml_source", None)]
+            others = [c for c in cells if not traits.of_cell(c.celltype).nestml_source]
             super().inject_into(others, location)
         for cell in nestml:
             if cell.local and cell not in self._h_iclamps:

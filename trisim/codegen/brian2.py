@@ -21,7 +21,7 @@ import re
 import numpy as np
 
 from ..errors import NestmlError
-from . import celltype, units
+from . import celltype, synapsetype, units
 from . import program as prog
 
 SPIKE_FLAG = "nml_spike"
@@ -261,7 +261,7 @@ def cell_type(program, directory, native_name):
     """The PyNN cell type of ``program`` on pyNN.brian2."""
     import brian2
     from pyNN.brian2 import simulator
-    from pyNN.standardmodels import StandardCellType, build_translations
+    from pyNN.standardmodels import build_translations
 
     generated = json.loads((directory / CODE_FILE).read_text())
     equations = generated["equations"]
@@ -316,12 +316,12 @@ def cell_type(program, directory, native_name):
     attributes.update(
         state_variable_translations=build_translations(*[(v.name, v.name, v.unit.pynn_to_nestml)
                                                          for v in program.state]),
-        eqs=equations, brian2_model=Group, nestml_step_semantics=True,
+        eqs=equations, brian2_model=Group,
         post_synaptic_variables={p.name: p.name for p in program.spike_ports},
         # pyNN.brian2 adds every weight times nA (see _port_unit)
         conductance_based=False, voltage_based_synapses=False,
     )
-    return type(program.name, (StandardCellType,), attributes)
+    return type(program.name, (celltype.NestmlCellType,), attributes)
 
 
 # -- synapses --------------------------------------------------------------------------------
@@ -438,11 +438,9 @@ def synapse_type(synapse, directory, native_name):
     """The PyNN synapse type of ``synapse`` on pyNN.brian2."""
     import brian2
     from pyNN.brian2.simulator import state
-    from pyNN.standardmodels import StandardSynapseType, build_translations
+    from pyNN.standardmodels import StandardSynapseType
 
-    from . import synapse as syn
     generated = json.loads((directory / CODE_FILE).read_text())
-    state_names = {v.name for v in synapse.state}
     # Brian2 warns that event code which adds to a postsynaptic variable and draws random
     # numbers "may depend on the order of execution"; Cython runs synapses one at a time, in
     # order, which is the semantics of NESTML's event code.
@@ -460,22 +458,15 @@ def synapse_type(synapse, directory, native_name):
     initial = {native[v.name]: initial_value(v.expression) for v in synapse.state
                if v.name != synapse.weight}
 
-    class NestmlSynapse(StandardSynapseType):
-        __doc__ = f"NESTML synapse {synapse.name} ({synapse.source}) on Brian2."
-        default_parameters = dict(
-            {"weight": _default(synapse, synapse.weight), "delay": None},
-            **{v.name: v.value for v in synapse.parameters if v.name != synapse.weight})
+    class NestmlSynapse(synapsetype.NestmlSynapseType, StandardSynapseType):
         initial_conditions = {}  # set from the model's expressions after connecting
         _weight_scale = 1.0
+        brian2_variables = tuple(generated["variables"])
+        delay_variable = SYNAPSE_DELAY
 
         def __init__(self, modulators=None, **parameters):
-            self.modulators = syn.checked_modulators(synapse, modulators)
-            self.modulations = []  # the Brian2 Synapses that bring them
-            super().__init__(**parameters)
-            self.translations = build_translations(
-                ("weight", "weight"), ("delay", "delay", brian2.ms),
-                *[(v.name, native[v.name], v.unit.pynn_to_nestml) for v in synapse.parameters
-                  + synapse.state if v.name != synapse.weight])  # state: read, not given
+            self.modulations = []  # the Brian2 Synapses that bring the modulators' spikes
+            super().__init__(modulators, **parameters)
 
         def get_schema(self):
             """PyNN's schema, with the state variables, which Projection.get reads."""
@@ -556,15 +547,5 @@ def synapse_type(synapse, directory, native_name):
                 # measured from presynaptic arrival: at t_post + D + d, before arrivals
                 synapses.post.delay = (2 * delay + delay_advance) * brian2.ms
 
-    NestmlSynapse.__name__ = synapse.name
-    NestmlSynapse.nestml_synapse = True
-    NestmlSynapse.brian2_variables = tuple(generated["variables"])
-    NestmlSynapse.delay_variable = SYNAPSE_DELAY
-    NestmlSynapse.state_variables = tuple(sorted(state_names))
-    NestmlSynapse.program = synapse
-    return NestmlSynapse
-
-
-def _default(synapse, name):
-    variable = next(v for v in synapse.parameters + synapse.state if v.name == name)
-    return variable.value
+    return type(synapse.name, (NestmlSynapse,), synapsetype.common_attributes(
+        synapse, "Brian2", lambda variable: native[variable.name], delay_unit=brian2.ms))

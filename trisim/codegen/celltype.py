@@ -6,10 +6,18 @@ Recorded state keeps the NESTML model's units.
 """
 
 import quantities as pq
-from pyNN.standardmodels import build_translations
+from pyNN.standardmodels import StandardCellType, build_translations
 
+from ..backends.traits import CellTraits
 from ..errors import NestmlError
 from . import program as prog
+
+
+class NestmlCellType(CellTraits, StandardCellType):
+    """The base of every NESTML cell type: PyNN's standard cell type with the traits the
+    backends read (each target sets those its simulator needs)."""
+
+    nestml_step_semantics = True
 
 
 def _quantities_name(unit):

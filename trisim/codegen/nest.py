@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import NestmlError
 from ..quiet import quiet_stdout
-from . import cache, celltype
+from . import cache, celltype, synapsetype
 
 _NEST_CONFIG = """#!/bin/sh
 # Written by trisim: nest-config for the nest-simulator wheel (see trisim/codegen/nest.py).
@@ -197,7 +197,6 @@ def cell_type(program, directory, native_name, paired=()):
     names, per paired synapse, the NEST synapse model that connects onto it.
     """
     import nest
-    from pyNN.standardmodels import StandardCellType
     _install(directory, native_name)
     paired_synapses = {}
     if paired:
@@ -232,7 +231,7 @@ def cell_type(program, directory, native_name, paired=()):
     for variable in program.parameters:  # NEST checks the Python type of these
         if variable.type != "real":
             attributes["translations"][variable.name] = _typed_translation(variable)
-    return type(program.name, (StandardCellType,), attributes)
+    return type(program.name, (celltype.NestmlCellType,), attributes)
 
 
 def _typed_translation(variable):
@@ -266,31 +265,15 @@ def synapse_type(synapse, directory, native_name):
     """The PyNN synapse type of ``synapse`` on pyNN.nest, installing its module once."""
     import nest
     from pyNN.nest.synapses import NESTSynapseMixin
-    from pyNN.standardmodels import StandardSynapseType, build_translations
+    from pyNN.standardmodels import StandardSynapseType
 
-    from . import synapse as syn
     if not synapse.post_port:
         _install(directory, native_name)
-    others = [v for v in synapse.parameters if v.name != synapse.weight]
 
-    class NestmlSynapse(StandardSynapseType, NESTSynapseMixin):
-        __doc__ = f"NESTML synapse {synapse.name} ({synapse.source}) on NEST."
+    class NestmlSynapse(synapsetype.NestmlSynapseType, StandardSynapseType, NESTSynapseMixin):
         nest_name = native_name
-        default_parameters = dict(
-            {"weight": next(v.value for v in synapse.parameters + synapse.state
-                            if v.name == synapse.weight), "delay": None},
-            **{v.name: v.value for v in others})
         # the weight stays in PyNN's unit (see build_synapse); the backend sets WEIGHT_SCALE
-        translations = build_translations(
-            ("weight", "weight"), ("delay", "delay"),
-            *[(v.name, v.nestml_name, v.unit.pynn_to_nestml) for v in others],
-            # state variables: read through Projection.get (not given at creation)
-            *[(v.name, v.nestml_name, v.unit.pynn_to_nestml) for v in synapse.state
-              if v.name != synapse.weight])
-
-        def __init__(self, modulators=None, **parameters):
-            self.modulators = syn.checked_modulators(synapse, modulators)
-            super().__init__(**parameters)
+        weight_scale_parameter = WEIGHT_SCALE
 
         def _get_minimum_delay(self):
             return nest.resolution
@@ -311,13 +294,9 @@ def synapse_type(synapse, directory, native_name):
             _modulated_models.append(copy)
             return copy
 
-    NestmlSynapse.__name__ = synapse.name
-    NestmlSynapse.nestml_synapse = True
-    NestmlSynapse.program = synapse
-    NestmlSynapse.native_name = native_name  # the key of post cell types' paired_synapses
-    NestmlSynapse.weight_scale_parameter = WEIGHT_SCALE
-    NestmlSynapse.has_post_port = synapse.post_port is not None
-    return NestmlSynapse
+    return type(synapse.name, (NestmlSynapse,), {
+        **synapsetype.common_attributes(synapse, "NEST", lambda variable: variable.nestml_name),
+        "native_name": native_name})  # the key of post cell types' paired_synapses
 
 
 def _install(directory, native_name):

@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from ..errors import NestmlError
-from . import celltype
+from . import celltype, synapsetype
 from . import program as prog
 from .templates import render
 
@@ -125,11 +125,9 @@ def _nrnivmodl(directory, source):
 def cell_type(program, directory, mechanism):
     """The PyNN cell type of ``program`` on pyNN.neuron, loading the compiled mechanisms."""
     from pyNN.neuron.simulator import load_mechanisms, state
-    from pyNN.standardmodels import StandardCellType
     load_mechanisms(str(directory))
-    return type(program.name, (StandardCellType,), {
-        **celltype.common_attributes(program, state.dt), "model": _cell_class(program, mechanism),
-        "nestml_step_semantics": True})
+    return type(program.name, (celltype.NestmlCellType,), {
+        **celltype.common_attributes(program, state.dt), "model": _cell_class(program, mechanism)})
 
 
 def _cell_class(program, mechanism):
@@ -247,30 +245,19 @@ def synapse_type(synapse, directory, mechanism):
     Projection, see trisim.backends.neuron)."""
     from pyNN.neuron.simulator import load_mechanisms
     from pyNN.neuron.standardmodels.synapses import BaseSynapse
-    from pyNN.standardmodels import StandardSynapseType, build_translations
+    from pyNN.standardmodels import StandardSynapseType
 
-    from . import synapse as syn
     load_mechanisms(str(directory))
     arguments = synapse_arguments(synapse)
-    fields = {("weight" if name == synapse.weight else name): index
-              for index, name in enumerate(synapse.connection_variables)}
 
-    class NestmlSynapse(BaseSynapse, StandardSynapseType):
-        __doc__ = f"NESTML synapse {synapse.name} ({synapse.source}) on NEURON."
-        default_parameters = dict(
-            {"weight": next(v.value for v in synapse.parameters + synapse.state
-                            if v.name == synapse.weight), "delay": None},
-            **{v.name: v.value for v in synapse.parameters if v.name != synapse.weight})
-        translations = build_translations(
-            ("weight", "weight"), ("delay", "delay"),
-            *[(v.name, v.name, v.unit.pynn_to_nestml) for v in synapse.parameters
-              + synapse.state if v.name != synapse.weight])  # state: read, not given
+    class NestmlSynapse(synapsetype.NestmlSynapseType, BaseSynapse, StandardSynapseType):
         model = mechanism
         postsynaptic_variable = None
-
-        def __init__(self, modulators=None, **parameters):
-            self.modulators = syn.checked_modulators(synapse, modulators)
-            super().__init__(**parameters)
+        relay_mechanism = mechanism
+        # PyNN name -> index in a NetCon's weight vector
+        relay_fields = {("weight" if name == synapse.weight else name): index
+                        for index, name in enumerate(synapse.connection_variables)}
+        relay_kind_index = len(arguments) - 1
 
         def _get_minimum_delay(self):
             from pyNN.neuron.simulator import state
@@ -284,11 +271,5 @@ def synapse_type(synapse, directory, mechanism):
                      [int(gid) for gid in population.all_cells], state.dt)
                     for port, population in self.modulators.items()]
 
-    NestmlSynapse.__name__ = synapse.name
-    NestmlSynapse.nestml_synapse = True
-    NestmlSynapse.relay_mechanism = mechanism
-    NestmlSynapse.relay_fields = fields  # PyNN name -> index in a NetCon's weight vector
-    NestmlSynapse.relay_kind_index = len(arguments) - 1
-    NestmlSynapse.has_post_port = synapse.post_port is not None
-    NestmlSynapse.program = synapse
-    return NestmlSynapse
+    return type(synapse.name, (NestmlSynapse,),
+                synapsetype.common_attributes(synapse, "NEURON"))
