@@ -274,11 +274,42 @@ def stochastic_release(backend_name, seed=RELEASE_SEED, dt=0.1):
             "released_spikes": spikes}
 
 
+def paired_while_the_generator_changes(backend_name):
+    """A pair STDP synapse onto the probe cell built with it, in a process that builds both
+    (run it with an empty TRISIM_CACHE), while the generator's files change between the cell
+    type and the synapse type (as a checkout during a long first build does): whether the
+    process built its models, and the weight before and after pre-post pairs."""
+    from pathlib import Path
+
+    from trisim.codegen import cache
+    sim = backends.load(backend_name)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
+    synapse_path = nestml.path("stdp_pair_synapse")
+    cell = sim.nestml_cell_type(nestml.path("synapse_probe_neuron"), synapses=[synapse_path])
+    package, read_bytes = Path(cache.__file__).parent, Path.read_bytes
+    Path.read_bytes = lambda self: read_bytes(self) + (b"# edited" if package in self.parents
+                                                         else b"")
+    synapse = sim.nestml_synapse_type(synapse_path)
+    post = sim.Population(1, cell())
+    pre = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0, 30.0, 50.0]))
+    drive = sim.Population(1, sim.SpikeSourceArray(spike_times=[15.0, 35.0, 55.0]))
+    sim.Projection(drive, post, sim.IndexConnector([0], [0]),
+                   sim.StaticSynapse(weight=1.0, delay=0.1), receptor_type="drive")
+    parameters = PLASTIC_PARAMETERS["stdp_pair_synapse"]
+    projection = sim.Projection(pre, post, sim.IndexConnector([0], [0]),
+                                synapse(delay=1.0, **parameters), receptor_type="in_spikes")
+    sim.run(60.0)
+    weight = float(projection.get("weight", format="array")[0, 0])
+    sim.end()
+    return {"built": len(cache.built_here), "weights": [parameters["weight"], weight]}
+
+
 SCENARIOS = {"plasticity": plasticity, "transmission": transmission,
              "stochastic_release": stochastic_release, "initial_values": initial_values,
              "per_connection_parameters": per_connection_parameters,
              "delays_set_after_creation": delays_set_after_creation,
-             "parameters_set_between_runs": parameters_set_between_runs}
+             "parameters_set_between_runs": parameters_set_between_runs,
+             "paired_while_the_generator_changes": paired_while_the_generator_changes}
 
 if __name__ == "__main__":
     name, backend_name, *arguments = sys.argv[1:]

@@ -3,6 +3,7 @@
 import multiprocessing
 import subprocess
 import sys
+from pathlib import Path
 
 import astropy.units as au
 import pytest
@@ -129,6 +130,20 @@ def test_cache_builds_each_entry_once_across_processes(tmp_path):
     assert len(set(directories)) == 1
     assert counter.read_text().count("built") == 1
     assert not list((tmp_path / "cache").rglob("*.building-*"))
+
+
+def test_cache_keys_of_one_process_stay_those_of_the_generator_it_runs(monkeypatch):
+    """Generator files changing under a running process (a checkout or rebase during a long
+    first build) do not change the keys it computes: a NEST cell built with its
+    postsynaptic-port synapse, and that synapse's type made minutes later, must agree on the
+    synapse's key to pair."""
+    before = cache.key("model a_neuron:\n", "nest", "NESTML")
+    package = Path(cache.__file__).parent
+    read_bytes = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: read_bytes(self) + (
+        b"# edited" if package in self.parents else b""))
+    assert cache._generator_fingerprint("nest") != cache._FINGERPRINTS["nest"]  # an edit
+    assert cache.key("model a_neuron:\n", "nest", "NESTML") == before
 
 
 def test_cache_key_changes_with_source_and_target():

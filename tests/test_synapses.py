@@ -4,6 +4,7 @@ Synapses through trisim.codegen.synapse and the per-target modules.
 """
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +14,7 @@ import numpy as np
 from scipy import stats
 
 from trisim import backends, codegen, nestml
+from trisim.codegen import cache
 from trisim.errors import NestmlError
 from synapse_scenarios import (PLASTIC_DELAY, PLASTIC_PARAMETERS, PLASTIC_PRE,
                                RELEASE_P, RELEASE_WEIGHT)
@@ -21,9 +23,9 @@ SCENARIOS = Path(__file__).with_name("synapse_scenarios.py")
 STOCHASTIC = nestml.path("stochastic_release_synapse")
 
 
-def run_scenario(name, backend, *arguments):
+def run_scenario(name, backend, *arguments, env=None):
     result = subprocess.run([sys.executable, str(SCENARIOS), name, backend, *map(str, arguments)],
-                            capture_output=True, text=True, timeout=900)
+                            capture_output=True, text=True, timeout=900, env=env)
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -41,6 +43,17 @@ def test_stochastic_release_transmits_each_spike_with_its_probability(backend):
     assert first["read"] == [[RELEASE_WEIGHT, p] for p in RELEASE_P]
     # one seed, one sequence of releases, in a new process too
     assert run_scenario("stochastic_release", backend, 7)["released"] == first["released"]
+
+
+def test_a_synapse_pairs_with_its_cell_in_the_process_that_builds_both(tmp_path):
+    """NEST compiles a postsynaptic-port synapse with its cell; in a process that builds them
+    into an empty cache, with the generator's files changing before the synapse type is made,
+    the synapse still connects onto the cell (it was refused: the two had different keys)."""
+    env = {**os.environ, cache.ROOT_VARIABLE: str(tmp_path / "cache")}
+    result = run_scenario("paired_while_the_generator_changes", "nest", env=env)
+    assert result["built"] >= 2  # the synapse's and the cell's entries: a cold cache
+    before, after = result["weights"]
+    assert after > before  # three pre-post pairs potentiate
 
 
 @pytest.mark.parametrize("backend", sorted(backends.BACKENDS))

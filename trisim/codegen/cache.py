@@ -29,7 +29,8 @@ TARGET_NAMES = ("nest", "neuron", "brian2")
 
 def _generator_fingerprint(target):
     """A digest of the generator code that shapes ``target``'s builds: the shared modules and
-    the target's own module and templates (another target's code does not rebuild it)."""
+    the target's own module and templates (another target's code does not rebuild it); for
+    ``None``, the shared modules only."""
     digest = hashlib.sha256()
     package = Path(__file__).parent
     for path in sorted(package.rglob("*")):
@@ -43,6 +44,13 @@ def _generator_fingerprint(target):
     return digest.hexdigest()
 
 
+# Read once, when the generator is imported: every key of one process then names the code
+# the process runs, even if the files change under it (a checkout or rebase during a run).
+# Read at each key instead, a NEST cell built with its postsynaptic-port synapse and that
+# synapse's type, made minutes later, got different keys and did not pair.
+_FINGERPRINTS = {target: _generator_fingerprint(target) for target in (*TARGET_NAMES, None)}
+
+
 def key(source, target, simulator_distribution, variant=""):
     """The cache key of NESTML ``source`` text built for ``target``.
 
@@ -51,7 +59,7 @@ def key(source, target, simulator_distribution, variant=""):
     """
     versions = [metadata.version(d) for d in ("NESTML", "odetoolbox", simulator_distribution)]
     digest = hashlib.sha256("\0".join([source, target, *versions, variant,
-                                       _generator_fingerprint(target)]).encode())
+                                       _FINGERPRINTS.get(target, _FINGERPRINTS[None])]).encode())
     return digest.hexdigest()
 
 
