@@ -610,20 +610,34 @@ def run(models, dts, out_dir, progress=None, library=False):
     """Run the suite and write ``conformance.json``, ``conformance.md`` and ``conformance.png``.
 
     ``library``: NESTML's shipped neurons and synapses (all of them unless ``models`` names
-    some), under the library's stimuli; a model that fails is reported, not fatal.
+    some), under the library's stimuli; a model that fails is reported, not fatal. The files
+    are written again after each model, so a run stopped part-way (the library takes hours)
+    keeps the models it finished.
     """
     paths = resolve(models, library)
     out_dir = output.writable_directory(out_dir)
-    neurons = suite([p for p in paths if not is_synapse(p)], dts, progress=progress,
-                    library=library)
-    if not library and neurons["failures"]:
-        failure = neurons["failures"][0]
-        raise NestmlError(f"{failure['model']} on {failure['backend']}: {failure['error']}")
-    synapse_rows, synapse_failures = synapse_suite([p for p in paths if is_synapse(p)], dts,
-                                                   progress=progress)
-    if not library and synapse_failures:
-        failure = synapse_failures[0]
-        raise NestmlError(f"{failure['model']} on {failure['backend']}: {failure['error']}")
+    neurons = {"rows": [], "failures": [], "costs": []}
+    synapse_rows, synapse_failures = [], []
+    written = None
+    for path in paths:
+        if is_synapse(path):
+            rows, failures = synapse_suite([path], dts, progress=progress)
+            synapse_rows += rows
+            synapse_failures += failures
+        else:
+            result = suite([path], dts, progress=progress, library=library)
+            failures = result["failures"]
+            for part, values in result.items():
+                neurons[part] += values
+        if not library and failures:
+            raise NestmlError(f"{failures[0]['model']} on {failures[0]['backend']}: "
+                              f"{failures[0]['error']}")
+        written = _write(out_dir, dts, library, neurons, synapse_rows, synapse_failures)
+    return written or _write(out_dir, dts, library, neurons, synapse_rows, synapse_failures)
+
+
+def _write(out_dir, dts, library, neurons, synapse_rows, synapse_failures):
+    """The three files of :func:`run` for the models run so far."""
     rows = neurons["rows"]
     judged = verdicts(rows, neurons["failures"], dts)
     judged_synapses = synapse_verdicts(synapse_rows, synapse_failures, dts)

@@ -141,3 +141,25 @@ def test_synapse_rows_agree_across_backends(tmp_path):
         assert row["max_rel_diff"] < 1e-9, row
     table = conformance.synapse_markdown(rows)
     assert table.count("| stdp_pair_synapse | 0.1 |") == 2 and "| NO |" not in table
+
+
+def test_a_library_run_stopped_part_way_keeps_the_models_it_finished(tmp_path, monkeypatch):
+    """The files are written after each model: stopping the hours-long library run keeps the
+    table of what it finished."""
+    def one_model(paths, dts, progress=None, library=False):
+        (path,) = paths
+        if path.stem == "second_neuron":
+            raise KeyboardInterrupt
+        row = {"model": path.stem, "dt_ms": dts[0], "stimulus": "500 pA", "recorded": "V_m",
+               "spikes": 3, "spikes_other": 3, "same_count": True, "max_spike_dt_ms": 0.0,
+               "rms_v_mv": 0.0, "own_spread_ms": 0.0, "own_spread_same_count": True}
+        return {"rows": [dict(row, backend=b) for b in conformance.BACKENDS[1:]],
+                "failures": [], "costs": []}
+    monkeypatch.setattr(conformance, "suite", one_model)
+    models = [str(tmp_path / f"{name}.nestml") for name in ("first_neuron", "second_neuron")]
+    with pytest.raises(KeyboardInterrupt):
+        conformance.run(models, [DT], tmp_path / "out", library=True)
+    written = json.loads((tmp_path / "out" / "conformance.json").read_text())
+    assert list(written["verdicts"]) == ["first_neuron"]
+    assert {v["verdict"] for v in written["verdicts"]["first_neuron"].values()} == {"agrees"}
+    assert "| first_neuron |" in (tmp_path / "out" / "conformance.md").read_text()
