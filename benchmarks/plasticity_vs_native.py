@@ -18,7 +18,9 @@ own implementation of the same rule, the only difference between the two runs:
   ``vogels_sprekeler_synapse`` as a native synapse type. NESTML synapses with a postsynaptic
   port need a NESTML target cell on NEST, so both sides use NESTML's ``iaf_cond_exp`` there;
 - NEURON: PyNN's STDP weight adjusters (``StdwaSA`` for both pair rules, ``StdwaVogels2011``)
-  onto PyNN's ``IF_cond_exp``;
+  onto PyNN's ``IF_cond_exp``. ``StdwaVogels2011`` pairs each spike with the other side's
+  last spike only, where NEST's synapse and the NESTML file sum over all earlier ones (traces),
+  so its weights differ from theirs by the pairs it leaves out;
 - Brian2: a native Brian2 ``Synapses`` with the rule as equations (event-driven traces), added
   to pyNN.brian2's network, onto PyNN's ``IF_cond_exp``; the NESTML side onto the same cells.
 
