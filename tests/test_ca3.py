@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from trisim import backends, config
-from trisim.pynn_models.ca3 import circuit, plasticity, track, wiring
+from trisim.pynn_models.ca3 import circuit, plasticity, protocol, track, wiring
 
 SCENARIOS = Path(__file__).with_name("ca3_scenarios.py")
 sys.path.insert(0, str(SCENARIOS.parent))
@@ -131,6 +131,53 @@ def test_completing_a_state_applies_the_events_after_it_in_order():
     assert plasticity.replay(*one[:5], 1.0, 2.0, 10.0, 1.6, until=25.0)[0] == 1.6
 
 
+def test_trained_weights_survive_the_file_per_connection_and_read_out(tmp_path):
+    """Weights at every read-out, multapses each their own, are read back from the run's file
+    as they were saved."""
+    import neo
+    from trisim.output import read_block, write_block
+    p = parameters(n_PYR=12, n_PVBC=3, n_MF=8, n_MEC=4, n_LEC=4, n_background=10)
+    sizes = circuit.population_sizes(p)
+    connections, place, _, factors = wiring.draw(p, sizes, seed=5)
+    links = connections["PVBC_PYR"]
+    rng = np.random.default_rng(0)
+    snapshots = [(t, lap, {"PVBC_PYR": rng.uniform(0.5, 1.5, len(links)) * 1e-3})
+                 for t, lap in ((0.0, 0), (700.0, 1), (1400.0, 2))]
+    segment = neo.Segment()
+    segment.events.append(protocol.weight_events(p, links, place, factors, snapshots,
+                                                 "PVBC_PYR"))
+    block = neo.Block()
+    block.segments.append(segment)
+    write_block(block, tmp_path / "w.nix")
+    read = protocol.trained_weights(read_block(tmp_path / "w.nix"))["PVBC_PYR"]
+    np.testing.assert_array_equal(read.laps, [0, 1, 2])
+    np.testing.assert_allclose(read.times, [0.0, 700.0, 1400.0])
+    np.testing.assert_array_equal(read.values, np.vstack([w["PVBC_PYR"]
+                                                          for _, _, w in snapshots]))
+    np.testing.assert_array_equal(read.sources, links.sources)
+    np.testing.assert_array_equal(read.targets, links.targets)
+    assert (read.source_population, read.target_population) == ("PVBC", "PYR")
+    assert read.initial_weight_uS == pytest.approx(circuit.weight(p, "PVBC_PYR"))
+
+
+def test_the_claim_summary_pairs_seeds_and_gives_confidence_intervals():
+    from trisim.pynn_models.ca3 import experiments
+    rows = []
+    for seed, (base, control) in enumerate([(-0.10, 0.02), (-0.06, 0.01), (-0.08, 0.05)], 1):
+        for configuration, r in (("baseline", base), ("ee_only", control)):
+            rows.append({"backend": "nest", "configuration": configuration, "seed": seed,
+                         "r": r, "p": 0.01, "w_cue": 2e-3, "w_place": 1e-3,
+                         "event_rate_hz": 0.2, "measures": {"offline": {}}})
+    summary = experiments.summarize(rows)
+    base = summary["baseline"]["nest"]
+    assert base["r_mean"] == pytest.approx(-0.08)
+    low, high = base["r_ci95"]
+    assert low < -0.08 < high < 0
+    difference = summary["ee_only_minus_baseline"]["nest"]
+    assert difference["r_difference_mean"] == pytest.approx(np.mean([0.12, 0.07, 0.13]))
+    assert difference["n_seeds"] == 3
+
+
 @pytest.fixture(scope="module")
 def readouts():
     return {backend: run_scenario("readout", backend) for backend in sorted(backends.BACKENDS)}
@@ -205,8 +252,8 @@ def small_run(backend, out, *extra):
 def run_data(path):
     from trisim.output import read_block
     block = read_block(path)
-    weights = {s.annotations["pathway"]: np.asarray(s.magnitude)
-               for seg in block.segments for s in seg.irregularlysampledsignals}
+    weights = {pathway: trained.values
+               for pathway, trained in protocol.trained_weights(block).items()}
     spikes = {(seg.name, t.annotations["source_population"], t.annotations["source_index"]):
               t.magnitude for seg in block.segments for t in seg.spiketrains}
     return block, weights, spikes
@@ -242,10 +289,9 @@ def test_the_small_protocol_trains_and_replays(small_runs, backend):
     assert list(phases.labels) == ["training", "offline"]
     # weights read at laps 0..3, per connection, multapses each their own
     assert set(weights) == {"PYR_PYR", "PVBC_PYR", "MF_PYR", "MEC_PYR", "LEC_PYR"}
-    pvbc = next(s for s in block.segments[0].irregularlysampledsignals
-                if s.annotations["pathway"] == "PVBC_PYR")
-    assert list(pvbc.annotations["laps"]) == [0, 1, 2, 3]
-    pairs = list(zip(pvbc.array_annotations["source"], pvbc.array_annotations["target"]))
+    pvbc = protocol.trained_weights(block)["PVBC_PYR"]
+    assert list(pvbc.laps) == [0, 1, 2, 3]
+    pairs = list(zip(pvbc.sources, pvbc.targets))
     assert len(set(pairs)) < len(pairs)  # multapses
     assert np.any(weights["PVBC_PYR"][-1] > weights["PVBC_PYR"][0])  # it learned
     assert sum(len(t) for key, t in spikes.items() if key[1] == "PYR") > 0

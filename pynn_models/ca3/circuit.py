@@ -11,8 +11,10 @@ initial weight); which pathways learn is a config switch per pathway.
 The published weights are those of dendritic synapses of multi-compartment cells; on a point
 cell the same conductance acts at the soma. Each pathway's weight (and its potentiation per
 pairing, so that learning keeps its size relative to the weight) is the published value times a
-point-cell gain ``gain_<pathway>``, calibrated once against the published training activity
-(``configs/ca3.yaml`` says against what).
+point-cell gain ``gain_<pathway>``; every potentiation per pairing is also scaled by
+``learning_gain``: a point cell's every spike reaches every synapse, where a dendritic synapse
+of the published model saw its own local threshold crossings. The defaults are the calibration
+(``docs/models/ca3.md`` says against what, and what it measured).
 
 Phases: ``training`` (inputs of the virtual track, plastic synapses as configured) and
 ``offline`` (the offline inputs, every synapse static at the weights of a training checkpoint,
@@ -107,11 +109,11 @@ class Parameters(Strict):
     factor_sd_LEC_PYR: float = Field(0.0, ge=0)
     gain_PYR_PYR: float = Field(1.0, ge=0)
     gain_PVBC_PYR: float = Field(1.0, ge=0)
-    gain_MF_PYR: float = Field(1.0, ge=0)
+    gain_MF_PYR: float = Field(2.5, ge=0)
     gain_MEC_PYR: float = Field(1.0, ge=0)
     gain_LEC_PYR: float = Field(1.0, ge=0)
     gain_background_PYR: float = Field(1.0, ge=0)
-    gain_PYR_PVBC: float = Field(1.0, ge=0)
+    gain_PYR_PVBC: float = Field(0.3, ge=0)
     gain_PVBC_PVBC: float = Field(1.0, ge=0)
     gain_MF_PVBC: float = Field(1.0, ge=0)
     gain_MEC_PVBC: float = Field(1.0, ge=0)
@@ -142,6 +144,8 @@ class Parameters(Strict):
     k_cap_MEC_PYR: float = Field(12.0, ge=1)
     k_cap_LEC_PYR: float = Field(20.0, ge=1)
     k_cap_PYR_PVBC: float = Field(20.0, ge=1)
+    learning_gain: float = Field(0.01, ge=0, description="point cells: every pathway's "
+                                 "potentiation per pairing times this")
     # NMDA short-term plasticity
     nmda_U: float = Field(0.3, gt=0, le=1)
     nmda_tau_D: quantity("ms") = 800.0
@@ -187,6 +191,12 @@ def scaled(p, scale):
 def weight(p, pathway):
     """Initial weight (uS) of a pathway on the point cells."""
     return getattr(p, f"w_{pathway}") * getattr(p, f"gain_{pathway}")
+
+
+def potentiation(p, pathway):
+    """Potentiation per pairing 0 ms apart (uS) of a plastic pathway on the point cells: the
+    published value, scaled with the pathway's weight (its gain) and by ``learning_gain``."""
+    return getattr(p, f"A_{pathway}") * getattr(p, f"gain_{pathway}") * p.learning_gain
 
 
 def initial_weights(p, pathway, connections, place, factors):
@@ -271,7 +281,7 @@ def build_network(sim, p, simulation, seed, weights=None, t_offset=0.0, duration
             connector = sim.IndexConnector(links.sources[index], links.targets[index])
             if is_plastic(p, pathway):
                 synapse = stdp(weight=w[index], delay=p.delay,
-                               A=getattr(p, f"A_{pathway}") * getattr(p, f"gain_{pathway}"),
+                               A=potentiation(p, pathway),
                                tau=getattr(p, f"tau_{pathway}"),
                                Wmax=getattr(p, f"k_cap_{pathway}") * w0[index])
             else:

@@ -76,9 +76,23 @@ def measure(block):
     out["w_place"] = pvbc.get("median_onto_place")
     if "PVBC_PYR" not in trained:  # static: every PVBC->PYR synapse keeps its weight
         out["w_cue"] = out["w_place"] = p["w_PVBC_PYR"] * p["gain_PVBC_PYR"]
-    out["cpu_s"] = float(block.annotations.get("cpu_s_simulation", np.nan))
-    out["wall_s"] = float(block.annotations.get("wall_s_simulation", np.nan))
-    return out
+    out["cpu_s"] = block.annotations.get("cpu_s_simulation")
+    out["wall_s"] = block.annotations.get("wall_s_simulation")
+    return _json_ready(out)
+
+
+def _json_ready(value):
+    """``value`` with NaN and infinities as None (JSON has neither): e.g. the correlation of
+    a group that did not fire."""
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(item) for item in value]
+    if isinstance(value, (float, np.floating)):
+        return float(value) if np.isfinite(value) else None
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
 
 
 def keep(block):
@@ -123,6 +137,8 @@ def claim_report(request, results):
              "backends": list(request.backends),
              "configurations": list(request.options.configurations), "runs": runs,
              "summary": summarize(runs), "published": PUBLISHED}
+    table["verdict"] = verdict(table["summary"])
+    table = _json_ready(table)
     files = {"claim.json": table}
     for name, draw in plots.claim_figures(table, results, configuration_of).items():
         files[name] = draw
@@ -151,10 +167,15 @@ def summarize(runs):
             entry = {"n_seeds": len(rows), "r_mean": _mean(r), "r_ci95": _ci(r),
                      "event_rate_hz_mean": _mean([row["event_rate_hz"] for row in rows]),
                      "w_cue_mean": _mean([row["w_cue"] for row in rows]),
-                     "w_place_mean": _mean([row["w_place"] for row in rows])}
+                     "w_place_mean": _mean([row["w_place"] for row in rows]),
+                     "w_cue_over_place_mean": _mean(
+                         [_ratio(row["w_cue"], row["w_place"]) for row in rows]),
+                     "w_cue_vs_place_mannwhitney_p_max": _max(
+                         [row["measures"].get("weights", {}).get("PVBC_PYR", {}).get(
+                             "cue_vs_place_mannwhitney_p") for row in rows])}
             for group in ("place", "cue"):
                 entry[f"peri_event_z0_{group}_mean"] = _mean(
-                    [row["measures"]["offline"].get(f"peri_event_z0_{group}", np.nan)
+                    [row["measures"]["offline"].get(f"peri_event_z0_{group}")
                      for row in rows])
             summary.setdefault(configuration, {})[backend] = entry
     if "baseline" in summary and "ee_only" in summary:
@@ -163,16 +184,74 @@ def summarize(runs):
                     if run["configuration"] == "baseline" and run["backend"] == backend}
             control = {run["seed"]: run["r"] for run in runs
                        if run["configuration"] == "ee_only" and run["backend"] == backend}
-            paired = np.array([control[s] - base[s] for s in sorted(set(base) & set(control))])
+            paired = np.array([_number_or_nan(control[s]) - _number_or_nan(base[s])
+                               for s in sorted(set(base) & set(control))], dtype=float)
             summary.setdefault("ee_only_minus_baseline", {})[backend] = {
                 "r_difference_mean": _mean(paired), "r_difference_ci95": _ci(paired),
                 "n_seeds": int(paired.size)}
     return summary
 
 
+def _number_or_nan(value):
+    return np.nan if value is None else float(value)
+
+
 def _mean(values):
-    values = np.asarray([v for v in values if v is not None], dtype=float)
-    return float(np.nanmean(values)) if values.size else None
+    """Mean of the finite values; None without any."""
+    values = np.array([_number_or_nan(v) for v in values], dtype=float)
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if values.size else None
+
+
+def _ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def _max(values):
+    values = [v for v in values if v is not None]
+    return float(max(values)) if values else None
+
+
+def verdict(summary):
+    """Per backend, the claim's criteria (True, False, or None when the runs cannot tell, e.g.
+    one seed) and the verdict: ``reproduced`` when all hold, ``not reproduced`` when one
+    fails, else ``undecided``.
+
+    Criteria (the targets of the published claim): baseline r < 0 with its 95% confidence
+    interval over seeds below 0; the E->E-only control's not (interval reaching 0 or above);
+    the control's r above the baseline's by more than 0.1 (mean of the seed-by-seed
+    differences); PVBC->PYR onto cue cells above onto place cells in the baseline (median
+    ratio >= 1.3, Mann-Whitney p < 1e-6 in every seed); in the baseline's events, cue cells'
+    peri-event z at the centre below 0 and place cells' above 1.
+    """
+    out = {}
+    for backend, base in summary.get("baseline", {}).items():
+        control = summary.get("ee_only", {}).get(backend)
+        difference = summary.get("ee_only_minus_baseline", {}).get(backend, {})
+        ci = base["r_ci95"]
+        criteria = {
+            "baseline_r_negative": None if ci is None else bool(ci[1] < 0),
+            "control_r_not_negative": (None if control is None or control["r_ci95"] is None
+                                       else bool(control["r_ci95"][1] >= 0)),
+            "control_minus_baseline_above_0.1": (
+                None if difference.get("r_difference_mean") is None
+                else bool(difference["r_difference_mean"] > 0.1)),
+            "pvbc_weights_cue_above_place": (
+                None if base["w_cue_over_place_mean"] is None
+                or base["w_cue_vs_place_mannwhitney_p_max"] is None
+                else bool(base["w_cue_over_place_mean"] >= 1.3
+                          and base["w_cue_vs_place_mannwhitney_p_max"] < 1e-6)),
+            "cue_dip_in_events": (
+                None if base["peri_event_z0_cue_mean"] is None
+                or base["peri_event_z0_place_mean"] is None
+                else bool(base["peri_event_z0_cue_mean"] < 0
+                          and base["peri_event_z0_place_mean"] > 1)),
+        }
+        values = list(criteria.values())
+        out[backend] = {"criteria": criteria, "verdict": (
+            "not reproduced" if False in values else
+            "reproduced" if all(value is True for value in values) else "undecided")}
+    return out
 
 
 def _ci(values):
@@ -187,20 +266,26 @@ def _ci(values):
 
 
 def claim_lines(files):
-    """What the command prints: r per configuration and backend."""
+    """What the command prints: r per configuration and backend, and the verdict."""
     table = files["claim.json"]
-    lines = []
+    lines = [f"{backend}: {entry['verdict']} "
+             f"({', '.join(f'{k} {v}' for k, v in entry['criteria'].items())})"
+             for backend, entry in table["verdict"].items()]
     for configuration, backends in table["summary"].items():
         for backend, entry in backends.items():
             if "r_mean" in entry:
-                lines.append(f"{configuration} {backend}: r = {entry['r_mean']:.3f} "
+                lines.append(f"{configuration} {backend}: r = {_shown(entry['r_mean'])} "
                              f"(95% CI {entry['r_ci95']}, {entry['n_seeds']} seeds), "
-                             f"events {entry['event_rate_hz_mean']:.3f} Hz")
+                             f"events {_shown(entry['event_rate_hz_mean'])} Hz")
             else:
                 lines.append(f"{configuration} {backend}: r difference "
                              f"{entry['r_difference_mean']} (95% CI "
                              f"{entry['r_difference_ci95']})")
     return lines
+
+
+def _shown(value):
+    return "n/a" if value is None else f"{value:.3f}"
 
 
 EXPERIMENTS = {

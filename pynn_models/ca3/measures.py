@@ -9,6 +9,8 @@ protocol's choices.
 import numpy as np
 import quantities as pq
 
+from trisim.pynn_models.ca3 import protocol
+
 #: Published analysis windows and bins (analysis.ipynb of soltesz-lab/ca3_biophysical).
 EVENT_BIN = 100 * pq.ms
 CORRELATION_BIN = 150 * pq.ms
@@ -61,7 +63,7 @@ def by_class(block):
 
 def signal(block, name):
     seg = block.segments[0]
-    for s in list(seg.analogsignals) + list(seg.irregularlysampledsignals):
+    for s in seg.analogsignals:
         if s.name == name:
             return s
     raise KeyError(name)
@@ -159,19 +161,14 @@ def weights(block, lap=None):
     pyr = cells(block, "PYR")
     is_place = np.array([t.annotations["cell_type"] == "place" for t in pyr])
     out = {}
-    for s in block.segments[0].irregularlysampledsignals:
-        pathway = s.annotations.get("pathway")
-        if pathway is None:
-            continue
-        laps = list(np.atleast_1d(s.annotations["laps"]))
-        laps = [int(value) for value in laps]
+    for pathway, trained in protocol.trained_weights(block).items():
+        laps = [int(value) for value in trained.laps]
         row = len(laps) - 1 if lap is None or lap < 0 else laps.index(lap)
-        w = np.asarray(s.magnitude[row], dtype=float)
-        sources = np.asarray(s.array_annotations["source"])
-        targets = np.asarray(s.array_annotations["target"])
-        entry = {"lap": int(laps[row]), "initial": float(s.annotations["initial_weight_uS"]),
+        w = trained.values[row]
+        sources, targets = trained.sources, trained.targets
+        entry = {"lap": int(laps[row]), "initial": trained.initial_weight_uS,
                  "median": float(np.median(w)), "mean": float(w.mean())}
-        if s.annotations["target_population"] == "PYR":
+        if trained.target_population == "PYR":
             onto_place = is_place[targets]
             entry["median_onto_place"] = float(np.median(w[onto_place])) if onto_place.any() \
                 else None

@@ -7,7 +7,7 @@ from functools import partial
 import numpy as np
 import quantities as pq
 
-from trisim.pynn_models.ca3 import measures
+from trisim.pynn_models.ca3 import measures, protocol
 
 PLACE_COLOUR, CUE_COLOUR = "#317ec2", "#e7872b"
 
@@ -25,13 +25,12 @@ def display_data(block):
     data = {"fields": rates[order], "field_centres_cm": curves.centres.magnitude}
     is_place = np.array([t.annotations["cell_type"] == "place"
                          for t in measures.cells(block, "PYR")])
-    for s in block.segments[0].irregularlysampledsignals:
-        pathway = s.annotations.get("pathway")
-        targets = np.asarray(s.array_annotations["target"])
-        if s.annotations.get("target_population") == "PYR":
-            data[f"w_{pathway}_place"] = np.asarray(s.magnitude[-1])[is_place[targets]]
-            data[f"w_{pathway}_cue"] = np.asarray(s.magnitude[-1])[~is_place[targets]]
-            data[f"w_{pathway}_initial"] = np.asarray(s.array_annotations["initial"])
+    for pathway, trained in protocol.trained_weights(block).items():
+        if trained.target_population == "PYR":
+            onto_place = is_place[trained.targets]
+            data[f"w_{pathway}_place"] = trained.values[-1][onto_place]
+            data[f"w_{pathway}_cue"] = trained.values[-1][~onto_place]
+            data[f"w_{pathway}_initial"] = trained.initial
     offline = measures.offline(block)
     if offline["n_events"]:
         data["peri_t"] = np.asarray(offline["peri_event_t_s"])
@@ -106,8 +105,8 @@ def plot_correlation(table, path):
     ticks, labels = [], []
     for configuration in configurations:
         for backend in backends:
-            r = [run["r"] for run in table["runs"] if run["configuration"] == configuration
-                 and run["backend"] == backend]
+            r = [np.nan if run["r"] is None else run["r"] for run in table["runs"]
+                 if run["configuration"] == configuration and run["backend"] == backend]
             entry = table["summary"].get(configuration, {}).get(backend)
             ax.plot(np.full(len(r), x) + np.linspace(-0.12, 0.12, max(len(r), 1))[:len(r)],
                     r, "o", color="0.6", ms=3)
@@ -115,7 +114,7 @@ def plot_correlation(table, path):
                 ax.errorbar(x, entry["r_mean"], yerr=[[entry["r_mean"] - entry["r_ci95"][0]],
                                                       [entry["r_ci95"][1] - entry["r_mean"]]],
                             fmt="s", color="k", capsize=3)
-            elif entry:
+            elif entry and entry["r_mean"] is not None:
                 ax.plot(x, entry["r_mean"], "s", color="k")
             ticks.append(x)
             labels.append(f"{configuration}\n{backend}")

@@ -23,6 +23,7 @@ import os
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 import neo
 import numpy as np
@@ -278,7 +279,7 @@ def read_plastic_weights(network, p, spikes, start, stop):
                      for name in plasticity.STATE}
             w[index] = plasticity.complete(
                 state, links.sources[index], links.targets[index], pre, post, p.delay,
-                getattr(p, f"A_{pathway}") * getattr(p, f"gain_{pathway}"),
+                circuit.potentiation(p, pathway),
                 getattr(p, f"tau_{pathway}"),
                 getattr(p, f"k_cap_{pathway}") * network.weights0[pathway][index],
                 until=stop - start)
@@ -382,7 +383,7 @@ def to_block(p, simulation, done):
     segment.analogsignals.append(position_signal(stage_p, duration))
     if phase == "training":
         for pathway in plastic_pathways(stage_p):
-            segment.irregularlysampledsignals.append(weight_signal(
+            segment.events.append(weight_events(
                 stage_p, connections[pathway], place, factors, done.snapshots, pathway))
     return block
 
@@ -402,18 +403,68 @@ def position_signal(p, duration):
                             t_start=p.lead_in * pq.ms, name="position")
 
 
-def weight_signal(p, links, place, factors, snapshots, pathway):
-    """A pathway's weight per connection (channel) at every read-out (sample)."""
+class Weights(NamedTuple):
+    """A plastic pathway's weights at every read-out, as a training run's Block holds them."""
+
+    pathway: str
+    times: np.ndarray  # read-out times (ms)
+    laps: np.ndarray  # the lap of each read-out
+    values: np.ndarray  # uS, read-outs x connections (multapses each their own)
+    sources: np.ndarray  # per connection: source cell index
+    targets: np.ndarray  # per connection: target cell index
+    initial: np.ndarray  # per connection: initial weight (uS)
+    source_population: str
+    target_population: str
+    initial_weight_uS: float  # the pathway's weight before its per-connection factors
+
+
+def weight_events(p, links, place, factors, snapshots, pathway):
+    """A pathway's weight per connection at every read-out, as one Event: an event per
+    read-out and connection, at the read-out's time, with array annotations ``weight_uS``,
+    ``lap``, ``connection``, ``source``, ``target`` and ``initial_uS``. (One Event, not a
+    signal with a channel per connection: Neo's NixIO writes each channel of a signal as its
+    own DataArray, which took minutes for the tens of thousands of connections.)"""
     source, target, _ = wiring.PATHWAYS[pathway]
-    values = np.vstack([weights[pathway] for _, _, weights in snapshots])
-    return neo.IrregularlySampledSignal(
-        [t for t, _, _ in snapshots], values, units="uS", time_units="ms",
-        name=f"weights {pathway}", pathway=pathway, source_population=source,
-        target_population=target, laps=[lap for _, lap, _ in snapshots],
+    n = len(links)
+    times = np.repeat([t for t, _, _ in snapshots], n)
+    initial = circuit.initial_weights(p, pathway, links, place, factors)
+    return neo.Event(
+        times * pq.ms, labels=np.full(times.size, pathway), name=f"weights {pathway}",
+        pathway=pathway, source_population=source, target_population=target,
         initial_weight_uS=float(circuit.weight(p, pathway)),
-        array_annotations={"source": links.sources, "target": links.targets,
-                           "initial": circuit.initial_weights(p, pathway, links, place,
-                                                              factors)})
+        array_annotations={
+            "weight_uS": np.concatenate([weights[pathway] for _, _, weights in snapshots]),
+            "lap": np.repeat([lap for _, lap, _ in snapshots], n),
+            "connection": np.tile(np.arange(n), len(snapshots)),
+            "source": np.tile(links.sources, len(snapshots)),
+            "target": np.tile(links.targets, len(snapshots)),
+            "initial_uS": np.tile(initial, len(snapshots))})
+
+
+def trained_weights(block):
+    """Every plastic pathway's read-outs in a run's Block: ``{pathway: Weights}``."""
+    found = {}
+    for segment in block.segments:
+        for event in segment.events:
+            pathway = event.annotations.get("pathway")
+            if pathway is None:
+                continue
+            lap = np.asarray(event.array_annotations["lap"], dtype=int)
+            connection = np.asarray(event.array_annotations["connection"], dtype=int)
+            n = int(connection.max()) + 1 if connection.size else 0
+            reads = lap.size // max(n, 1)
+            first = slice(0, n)
+
+            def column(name, dtype=float):
+                return np.asarray(event.array_annotations[name], dtype=dtype)
+            found[pathway] = Weights(
+                pathway, event.times.rescale(pq.ms).magnitude[::max(n, 1)][:reads],
+                lap[::max(n, 1)][:reads], column("weight_uS").reshape(reads, n),
+                column("source", int)[first], column("target", int)[first],
+                column("initial_uS")[first], str(event.annotations["source_population"]),
+                str(event.annotations["target_population"]),
+                float(event.annotations["initial_weight_uS"]))
+    return found
 
 
 def offline_weights(p):
@@ -426,20 +477,14 @@ def offline_weights(p):
         raise InputFileError(f"weights: {path}: no such file")
     from trisim.output import read_block
     found = {}
-    for segment in read_block(path).segments:
-        for signal in segment.irregularlysampledsignals:
-            pathway = signal.annotations.get("pathway")
-            if pathway is None:
-                continue
-            laps = [int(lap) for lap in np.atleast_1d(signal.annotations["laps"])]
-            row = len(laps) - 1 if p.weights_lap < 0 else (
-                laps.index(p.weights_lap) if p.weights_lap in laps else None)
-            if row is None:
-                raise ConfigError(f"weights_lap: {path} has weights at laps "
-                                  f"{', '.join(map(str, laps))}, not {p.weights_lap}")
-            found[pathway] = (np.asarray(signal.magnitude[row], dtype=float),
-                              np.asarray(signal.array_annotations["source"]),
-                              np.asarray(signal.array_annotations["target"]))
+    for pathway, weights in trained_weights(read_block(path)).items():
+        laps = list(weights.laps)
+        row = len(laps) - 1 if p.weights_lap < 0 else (
+            laps.index(p.weights_lap) if p.weights_lap in laps else None)
+        if row is None:
+            raise ConfigError(f"weights_lap: {path} has weights at laps "
+                              f"{', '.join(map(str, laps))}, not {p.weights_lap}")
+        found[pathway] = (weights.values[row], weights.sources, weights.targets)
     if not found:
         raise InputFileError(f"weights: {path} holds no trained weights (a CA3 training "
                              "run's .nix file)")
