@@ -98,9 +98,9 @@ def test_brian2_synapse_events_write_only_their_own_variables(model):
     """A name a synapse event assigns is, to Brian2, the postsynaptic cell's variable unless
     the synapse declares it: the event's temporaries (event time, propagators) must not
     carry names a NESTML cell has, such as the propagator step ``nml_h``."""
-    from trisim.codegen import brian2 as target
+    from trisim.codegen.printers import brian2 as printer
     program, _, _ = codegen._synapse_program(nestml.path(model), "brian2")
-    generated = target.synapse_code(program)
+    generated = printer.synapse_code(program)
     for event in filter(None, (generated["on_pre"], generated["on_post"])):
         assigned = {line.split(" = ")[0] for line in event.splitlines() if " = " in line}
         strays = {n for n in assigned

@@ -136,7 +136,7 @@ class Projection(pyNN.brian2.Projection):
     def _stored_once(self, names):
         """Those of ``names`` (Brian2's names) that the Synapses store once, not per
         connection: a NESTML synapse's parameters that were homogeneous when the projection
-        was created (see trisim.codegen.brian2.synapse_type)."""
+        was created (see trisim.codegen.brian2.NestmlSynapse.stored_once)."""
         variables = self._brian2_synapses[0][0].variables
         return [name for name in names if name in variables and variables[name].scalar]
 

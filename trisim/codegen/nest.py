@@ -19,21 +19,7 @@ import numpy as np
 from ..errors import NestmlError
 from ..quiet import quiet_stdout
 from . import cache, celltype, synapsetype
-
-_NEST_CONFIG = """#!/bin/sh
-# Written by trisim: nest-config for the nest-simulator wheel (see trisim/codegen/nest.py).
-case "$1" in
-  --prefix) echo "{prefix}" ;;
-  --includes) echo "-I{include}{mpi_includes}" ;;
-  --cflags) echo "-D_GLIBCXX_USE_CXX11_ABI=0 -fopenmp -O2 -std=c++20" ;;
-  --libs) echo "" ;;
-  --compiler) echo "g++" ;;
-  --static-libraries) echo "OFF" ;;
-  --version) echo "{version}" ;;
-  --libdir) echo "lib" ;;
-  *) echo "" ;;
-esac
-"""
+from .printers import nest as code
 
 _installed = {}  # module file -> the NEST models it added, per process
 _modulated_models = []  # copies of synapse models with a volume transmitter, per process
@@ -53,8 +39,8 @@ def nest_config():
     installation = hashlib.sha256(f"{include}\0{mpi_includes}".encode()).hexdigest()[:16]
     prefix = cache.root().parent / "nest-config" / installation
     script = prefix / "bin" / "nest-config"
-    text = _NEST_CONFIG.format(prefix=prefix, version=metadata.version("nest-simulator"),
-                               include=include, mpi_includes=mpi_includes)
+    text = code.nest_config(prefix=prefix, version=metadata.version("nest-simulator"),
+                            include=include, mpi_includes=mpi_includes)
     if not script.is_file() or script.read_text() != text:
         script.parent.mkdir(parents=True, exist_ok=True)
         temporary = script.with_suffix(f".tmp{os.getpid()}")
@@ -95,16 +81,16 @@ def build_synapse(synapse, directory, native_name):
     """Generate and compile the NEST module of a synapse program into ``directory``.
 
     The model is NESTML's own, with every transmitted weight multiplied by a per-connection
-    parameter :data:`WEIGHT_SCALE`: the model keeps weights in PyNN's units (uS, nA), NEST
-    takes nS and pA, and conductances onto NEST's built-in cells as negative numbers when
-    inhibitory; the backend sets the factor per connection.
+    parameter (:data:`trisim.codegen.printers.nest.WEIGHT_SCALE`): the model keeps weights
+    in PyNN's units (uS, nA), NEST takes nS and pA, and conductances onto NEST's built-in
+    cells as negative numbers when inhibitory; the backend sets the factor per connection.
     """
     if synapse.post_port:
         return  # built with its postsynaptic neuron (build_paired)
     from .synapse import WEIGHT_VARIABLE
     source = Path(synapse.source).read_text()
     # NEST's Connection weight is the model's w; the delay is the Connection's own
-    _generate([(synapse.source, _scaled_emission(source, synapse.source), native_name)],
+    _generate([(synapse.source, code.scaled_emission(source, synapse.source), native_name)],
               directory, native_name, {"weight_variable": {native_name: WEIGHT_VARIABLE}})
 
 
@@ -128,7 +114,7 @@ def build_paired(program, paired, directory, native_name):
             raise NestmlError(f"{path}: on NEST, a synapse has at most one third-factor port "
                               f"(its volume transmitter); this one has "
                               f"{', '.join(synapse.mod_ports)}")
-        sources.append((path, _scaled_emission(Path(path).read_text(), path), synapse_name))
+        sources.append((path, code.scaled_emission(Path(path).read_text(), path), synapse_name))
         pairs[synapse_name] = {"post_ports": [synapse.post_port]}
         if synapse.mod_ports:
             pairs[synapse_name]["vt_ports"] = list(synapse.mod_ports)
@@ -137,41 +123,13 @@ def build_paired(program, paired, directory, native_name):
     _generate(sources, directory, native_name, options)
 
 
-WEIGHT_SCALE = "nml_weight_scale"
-
-
-def _scaled_emission(source, path):
-    """``source`` with a parameter WEIGHT_SCALE (1000) and ``emit_spike(x)`` -> scaled x."""
-    out, position = [], 0
-    for match in re.finditer(r"\bemit_spike\s*\(", source):
-        start = match.end()
-        depth, end = 1, start
-        while depth:
-            if end >= len(source):
-                raise NestmlError(f"{path}: unbalanced parentheses in emit_spike(...)")
-            depth += {"(": 1, ")": -1}.get(source[end], 0)
-            end += 1
-        out.append(source[position:start] + f"{WEIGHT_SCALE} * ({source[start:end - 1]})")
-        position = end - 1
-    text = "".join(out) + source[position:]
-    block = re.search(r"^([ \t]*)parameters\s*:[^\n]*\n(?:[ \t]*(?:#[^\n]*)?\n)*([ \t]+)", text,
-                      re.MULTILINE)
-    declaration = f"{WEIGHT_SCALE} real = 1000  # set per connection by trisim\n"
-    if block:  # first in the block, indented as the block's first declaration
-        return text[:block.start(2)] + block.group(2) + declaration + text[block.start(2):]
-    model = re.search(r"^[ \t]*model\s+\w+\s*:[^\n]*\n", text, re.MULTILINE)
-    return text[:model.end()] + f"    parameters:\n        {declaration}\n" + text[model.end():]
-
-
 def _generate(sources, directory, module_name, options=None):
     """Build one NEST module from [(path, NESTML text, name to give the model)]."""
     from pynestml.frontend.pynestml_frontend import generate_nest_target
     models = directory / "models"
     models.mkdir()
     for _, source, native_name in sources:
-        (models / f"{native_name}.nestml").write_text(
-            re.sub(r"^(\s*model\s+)\w+(\s*:)", rf"\g<1>{native_name}\g<2>", source, count=1,
-                   flags=re.MULTILINE))
+        (models / f"{native_name}.nestml").write_text(code.renamed_model(source, native_name))
     path = ", ".join(str(p) for p, _, _ in sources)
     with quiet_stdout() as printed:
         try:
@@ -272,8 +230,8 @@ def synapse_type(synapse, directory, native_name):
 
     class NestmlSynapse(synapsetype.NestmlSynapseType, StandardSynapseType, NESTSynapseMixin):
         nest_name = native_name
-        # the weight stays in PyNN's unit (see build_synapse); the backend sets WEIGHT_SCALE
-        weight_scale_parameter = WEIGHT_SCALE
+        # the weight stays in PyNN's unit (see build_synapse); the backend sets this factor
+        weight_scale_parameter = code.WEIGHT_SCALE
 
         def _get_minimum_delay(self):
             return nest.resolution

@@ -1,4 +1,9 @@
-"""Jinja templates of the generated code, one set per target."""
+"""Jinja templates of the generated code, one set per target.
+
+Their names start with the target's: ``neuron*`` (the NMODL files of a NESTML neuron and
+synapse), ``brian2*`` (a neuron's equations, a synapse event's code), ``nest*`` (the
+``nest-config`` script NESTML's NEST build asks for).
+"""
 
 from pathlib import Path
 
