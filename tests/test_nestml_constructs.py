@@ -143,6 +143,19 @@ def test_a_port_the_model_never_reads_takes_any_weight_and_changes_nothing():
     assert len(spikes(nest["clock"])) == 8  # every steps(1 / 40 Hz) = 250 steps
 
 
+def test_a_local_with_a_state_variables_name_shadows_it_in_its_block_only():
+    results = run("shadowing_local_neuron", [("current", {"current_pa": 500.0})])
+    assert_agree(results)
+    nest = results["nest"]["current"]
+    # the state V_prev stays at 0 mV, so the condition is V_m >= -55 mV alone: it fires (had
+    # the local been the state, V_prev would be below -55 mV there and it would never fire)
+    assert len(spikes(nest)) > 3
+    v = voltage(nest)
+    # the update reads the local: the first step's rise is 1.1 times the membrane's own
+    rise = 500.0 / 250.0 * DT * (1 - DT / 20.0)  # mV, to second order in dt / tau_m
+    assert v[1] - v[0] == pytest.approx(1.1 * rise, rel=1e-3)
+
+
 def test_integrate_odes_of_a_variable_integrates_its_derivative_state():
     results = run("derivative_input_neuron", [
         ("inputs", {"current_pa": 200.0, "spikes_in": {"spikes": INPUTS}, "weight": 0.005}),

@@ -264,10 +264,30 @@ class _Builder:
         self.model = analysis.model
         # what timestep() means: in a synapse, the interval an update advances over
         self.timestep_name = legal_name("__h") if analysis.is_synapse else TIME_STEP
+        self.model_names = {s.get_symbol_name() for s in (
+            *self.model.get_parameter_symbols(), *self.model.get_state_symbols(),
+            *self.model.get_internal_symbols())}
         self.printer = _python_printer(self)
 
     def fail(self, node, message):
         return fail_at(self.analysis.path, node, message)
+
+    def name_of(self, variable):
+        """The printed name of the NESTML ``variable`` (an AST variable) where it stands.
+
+        A local declared with the name of a state variable, parameter or internal shadows it
+        in its block only, as in the C++ NESTML generates for NEST: the model's variable keeps
+        its value, and what is declared at model level reads it (e.g. an ``onCondition``). Such
+        a local gets a name of its own.
+        """
+        from pynestml.symbols.variable_symbol import BlockType
+        name = variable.get_complete_name()
+        scope = variable.get_scope()
+        symbol = scope.resolve_to_symbol(name, _variable_kind()) if scope is not None else None
+        if (symbol is not None and symbol.get_block_type() == BlockType.LOCAL
+                and name in self.model_names):
+            return f"nml_local_{legal_name(name)}"
+        return legal_name(name)
 
     def expr(self, node):
         return self.printer.print(node)
@@ -413,8 +433,7 @@ class _Builder:
             value = self.expr(declaration.get_expression()) if declaration.has_expression() else "0"
             if _primitive_type(declaration.get_data_type().get_type_symbol()) == "integer":
                 value = f"{TRUNCATE}({value})"
-            return [Local(legal_name(v.get_complete_name()), value)
-                    for v in declaration.get_variables()]
+            return [Local(self.name_of(v), value) for v in declaration.get_variables()]
         if small.is_function_call():
             return self._call(small.get_function_call())
         raise self.fail(small, "a return statement outside a function")
@@ -438,7 +457,7 @@ class _Builder:
         if assignment.is_compound_integer_quotient:
             raise self.fail(assignment, "integer division assignment (//=) is not supported")
         variable = assignment.get_variable()
-        target = legal_name(variable.get_complete_name())
+        target = self.name_of(variable)
         value = self.expr(assignment.get_expression())
         symbol = variable.get_scope().resolve_to_symbol(variable.get_complete_name(),
                                                         _variable_kind())
@@ -792,7 +811,7 @@ def _python_printer(builder):
             return super().print_variable(variable)
 
         def _print(self, variable, symbol, with_origin=True):
-            return legal_name(variable.get_complete_name())
+            return builder.name_of(variable)
 
     class Functions(PythonFunctionCallPrinter):
         def print_function_call(self, call):
