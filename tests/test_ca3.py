@@ -299,20 +299,32 @@ def test_the_small_protocol_trains_and_replays(small_runs, backend):
     assert float(position.max()) == pytest.approx(40.0, abs=0.5)
 
 
+#: End of the second training block of the small protocol (ms): lead-in and two laps.
+SMALL_TWO_BLOCKS = 500 + 2 * 4000 / 3
+
+
 @pytest.mark.slow
 def test_the_backends_learn_the_same_weights_in_the_small_protocol(small_runs):
-    """Same inputs, same cells, the rule completed to the same read times: the trained weights
-    of every plastic pathway agree between the backends."""
-    trained = {}
+    """Same inputs, same cells, the rule completed to the same read times: every spike and
+    every plastic weight the same on the backends through the first two blocks. The weights
+    read there agree to round-off (~1e-12), which the next block starts from; a recurrent
+    circuit may amplify that into a spike one step apart and diverge from there (measured: in
+    the third block, 430 ms in), so the last read-out is compared as a statistic."""
+    data = {}
     for backend in SMALL_BACKENDS:
         folder, result = small_runs(backend)
         assert result.returncode == 0, result.stderr[-3000:]
-        trained[backend] = run_data(folder / f"ca3_{backend}_seed4.nix")[1]
-    reference = trained["nest"]
-    for backend, weights in trained.items():
+        data[backend] = run_data(folder / f"ca3_{backend}_seed4.nix")
+    _, reference, reference_spikes = data["nest"]
+    for backend, (_, weights, spikes) in data.items():
+        for key, train in reference_spikes.items():
+            early = train[train < SMALL_TWO_BLOCKS]
+            other = spikes[key][spikes[key] < SMALL_TWO_BLOCKS]
+            np.testing.assert_allclose(other, early, atol=1e-6, err_msg=f"{backend} {key}")
         for pathway, w in reference.items():
-            np.testing.assert_allclose(weights[pathway], w, rtol=1e-6, atol=1e-12,
+            np.testing.assert_allclose(weights[pathway][:3], w[:3], rtol=1e-9, atol=1e-15,
                                        err_msg=f"{backend} {pathway}")
+            assert np.median(weights[pathway][3]) == pytest.approx(np.median(w[3]), rel=0.05)
 
 
 @pytest.mark.slow
