@@ -44,10 +44,10 @@ import numpy as np
 from trisim import backends, output
 from trisim.backends import BACKENDS
 from trisim.config import SEED_RANGE
-from trisim.runners import batch
 from trisim.errors import (ConfigError, NotPortableError, NotPortableImportError, ScriptError,
                            TrisimError)
 from trisim.experiment import Run, run_name
+from trisim.runners import batch
 
 DEFAULT_SEED = 1
 _SEED_LIMIT = 2 ** 31 - 1  # the seeds derived for a script's generators are below this
