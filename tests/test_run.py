@@ -108,3 +108,37 @@ def test_a_run_with_callbacks_ends_at_its_duration(backend):
     assert result.returncode == 0, result.stderr[-2000:]
     reached, calls, last = result.stdout.split()[-3:]
     assert abs(float(reached) - 2000.0) < 0.05 and int(calls) == 21 and float(last) == 2000.0
+
+
+PIECES_TO_THE_END = textwrap.dedent("""
+    import sys
+    from trisim import backends
+    sim = backends.load(sys.argv[1])
+    sim.setup(timestep=0.01, min_delay=0.01)
+    cell = sim.Population(1, sim.IF_cond_exp(i_offset=1.0))
+    cell.record("v")
+    steps = [10]
+
+    def growing_pieces(t):  # as interruption points grow on a fast run, up to 20 ms
+        steps[0] = min(4 * steps[0], 2000)
+        return (round(t / 0.01) + steps[0]) * 0.01
+
+    reached = sim.run(2000.0, [growing_pieces] if sys.argv[2] == "pieces" else None)
+    v = cell.get_data().segments[0].analogsignals[0]
+    print(reached, len(v), float(v[-1, 0]))
+""")
+
+
+@pytest.mark.parametrize("backend", ["neuron", "nest"])
+def test_a_run_in_pieces_takes_every_step_of_a_run_in_one_piece(backend):
+    # NEURON's time at dt 0.01 drifts above the grid (1999.990000020445 after these pieces),
+    # and its psolve, which takes int((tstop - t) / dt) steps, then took none towards 2000 ms:
+    # trisim's loop spun until a piece's length overflowed
+    runs = [subprocess.run([sys.executable, "-c", PIECES_TO_THE_END, backend, mode],
+                           capture_output=True, text=True, timeout=300)
+            for mode in ("one piece", "pieces")]
+    for result in runs:
+        assert result.returncode == 0, result.stderr[-2000:]
+    one, pieces = (result.stdout.split()[-3:] for result in runs)
+    assert abs(float(pieces[0]) - 2000.0) < 0.005
+    assert pieces[1:] == one[1:]

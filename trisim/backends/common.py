@@ -22,7 +22,7 @@ from pyNN.connectors import FromListConnector
 from pyNN.standardmodels import StandardSynapseType
 
 from .. import parallel
-from ..errors import BackendError, NotPortableError
+from ..errors import BackendError, NotPortableError, SimulationError
 from . import SIMULATORS, surface, traits, with_mpi
 
 
@@ -307,16 +307,27 @@ class Backend(types.ModuleType):
         """
         self.prepare_run()
         if not callbacks:
-            return self.pynn.run_until(time_point)
+            self.advance_to(time_point)
+            return self.pynn.get_current_time()
         step = self.pynn.get_time_step()
-        pending = [(callback(self.pynn.get_current_time()), callback) for callback in callbacks]
-        while self.pynn.get_current_time() + step / 2 < time_point:
+        now = self.pynn.get_current_time()
+        pending = [(callback(now), callback) for callback in callbacks]
+        while now + step / 2 < time_point:
             pending.sort(key=lambda event: event[0])
             when = pending[0][0]  # callbacks due within one step of each other run together
             due = [callback for at, callback in pending if at - when < step]
             pending = [(at, callback) for at, callback in pending if at - when >= step]
-            self.pynn.run_until(min(when, time_point))
-            pending += [(callback(self.pynn.get_current_time()), callback) for callback in due]
+            before, now = now, self.advance_to(min(when, time_point))
+            if now <= before:  # a simulator that stops short would make this loop spin
+                raise SimulationError(f"{self.name} did not advance from {now!r} ms towards "
+                                      f"{min(when, time_point)!r} ms")
+            pending += [(callback(now), callback) for callback in due]
+        return now
+
+    def advance_to(self, time_point):
+        """Advance to ``time_point`` (ms) with PyNN's ``run_until``; returns the time reached
+        (a hook for simulators whose own stepping needs help)."""
+        self.pynn.run_until(time_point)
         return self.pynn.get_current_time()
 
     def prepare_run(self):
