@@ -44,6 +44,11 @@ def check_run(model, cfg, backend_name, out_dir):
     size), an output directory that can be written."""
     resources.check_memory(model, cfg, backends.simulator(backend_name))
     resources.check_threads(cfg)
+    backends.check_device(backend_name, cfg.simulation.device)
+    if cfg.simulation.device != "runtime" and model.simulate is not None:
+        raise ConfigError(f"device: {cfg.simulation.device} builds the network and runs it "
+                          f"once, in one piece; model {model.name!r} runs itself in phases, "
+                          "which needs device: runtime")
     output.check_output_directory(out_dir)
 
 
@@ -72,7 +77,8 @@ def simulate(model, backend, cfg, progress=None, context=None):
     started, started_cpu = time.perf_counter(), time.process_time()
     with _failure_named(label, "setting up the simulator"):
         backend.setup(timestep=simulation.dt, min_delay=simulation.dt,
-                      rng_seed=simulation.seed, threads=simulation.threads, resettable=False)
+                      rng_seed=simulation.seed, threads=simulation.threads, resettable=False,
+                      device=simulation.device)
     if backend.num_processes() > 1:
         progress = None  # every rank must advance in the same steps; one bar would be wrong
     backend.model_directory = model.directory  # relative .nestml paths are the model's

@@ -119,6 +119,13 @@ CASES = [
     ("truth-value-as-number", lambda d: [*RUN, "--config", config_file(
         "parameters:\n  p_e: true\n")(d)], "bad.yaml: p_e: true is not a number"),
     ("negative-threads", [*RUN, "--set", "threads=0"], "threads: 0 is outside [1, inf)"),
+    ("unknown-device", [*RUN, "--set", "device=gpu"],
+     "device: 'gpu' is not one of 'runtime' or 'cpp_standalone'"),
+    ("device-of-another-backend", [*RUN, "--set", "device=cpp_standalone"],
+     "device: 'cpp_standalone' is not available on backend 'nest'"),
+    ("standalone-for-a-model-in-phases",
+     ["run", "ca3", "--backend", "brian2", "--set", "device=cpp_standalone"],
+     "model 'ca3' runs itself in phases, which needs device: runtime"),
     # relations between values
     ("duration-below-one-step", [*RUN, "--duration", "0.05"],
      "duration: 0.05 ms is not a whole number of time steps (dt = 0.1 ms); e.g. 0.1 ms"),

@@ -19,7 +19,7 @@ positive). Every number must be finite.
 import math
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import quantities as pq
 import yaml
@@ -140,6 +140,9 @@ class Simulation(Strict):
                                                               "to the published"})
     record_traces: int = Field(3, ge=0, description="cells per population with v and g recorded")
     threads: int = Field(1, ge=1, description="threads per process (NEST only)")
+    device: Literal["runtime", "cpp_standalone"] = Field("runtime", description=(
+        "how Brian2 runs the network: runtime (its compiled code objects, called from "
+        "Python) or cpp_standalone (one C++ program, built and run in one piece; Brian2 only)"))
 
 
 def unit_of(model_class, name):
@@ -208,6 +211,9 @@ def _describe(error, source, sections, key=None):
     shown = repr(shown) if isinstance(shown, str) else shown
     if kind == "finite_number":
         return ConfigError(f"{prefix}{location}: {shown} is not a finite number")
+    if kind == "literal_error":  # one of named choices
+        return ConfigError(f"{prefix}{location}: {shown} is not one of "
+                           f"{first['ctx']['expected']}")
     if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
         section = next(s for s in sections if first["loc"][0] in s.model_fields)
         field_info = section.model_fields[first["loc"][0]]

@@ -12,7 +12,7 @@ state and are slow to import.
 import importlib
 from dataclasses import dataclass
 
-from ..errors import unknown_name
+from ..errors import ConfigError, unknown_name
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,9 @@ class Simulator:
     mpi: bool = False
     #: several threads per process
     threads: bool = False
+    #: the ways it can run a network (``simulation.device``): ``runtime`` is the simulator
+    #: driven from Python; Brian2 can also build it into a standalone C++ program
+    devices: tuple = ("runtime",)
     #: bytes of memory a run needs, a lower estimate: fixed cost of a run (interpreter,
     #: simulator, PyNN), per cell and per connection, for :mod:`trisim.resources` (peak
     #: resident memory of ``trisim run coba_stp`` at scales 0.25, 0.5 and 1, 100 ms, no traces)
@@ -52,6 +55,7 @@ SIMULATORS = {simulator.name: simulator for simulator in (
               mpi=True,  # ParallelContext
               bytes_per_run=200e6, bytes_per_cell=20e3, bytes_per_connection=100),
     Simulator("brian2", "Brian2", "trisim.backends.brian2:Brian2Backend", "trisim.codegen.brian2",
+              devices=("runtime", "cpp_standalone"),
               bytes_per_run=300e6, bytes_per_cell=5e3, bytes_per_connection=60),
 )}
 
@@ -66,6 +70,16 @@ def simulator(name):
         return SIMULATORS[name]
     except KeyError:
         raise unknown_name("backend", name, SIMULATORS) from None
+
+
+def check_device(name, device):
+    """Refuse ``device`` (``simulation.device``) if the simulator called ``name`` has no such
+    way to run a network: a :class:`~trisim.errors.ConfigError` naming both."""
+    devices = simulator(name).devices
+    if device not in devices:
+        raise ConfigError(f"device: {device!r} is not available on backend {name!r} "
+                          f"(it has {', '.join(map(repr, devices))}); cpp_standalone is "
+                          "Brian2's C++ standalone device")
 
 
 def with_mpi():

@@ -2,6 +2,7 @@
 
 import logging
 import os
+import shutil
 import sys
 
 
@@ -23,6 +24,7 @@ import numpy as np  # noqa: E402
 import pyNN.brian2  # noqa: E402
 import pyNN.brian2.recording  # noqa: E402
 from brian2.codegen.runtime.cython_rt import extension_manager  # noqa: E402
+from brian2.devices.device import RuntimeDevice, all_devices  # noqa: E402
 from brian2.codegen.runtime.cython_rt.extension_manager import (  # noqa: E402
     cython_extension_manager)
 from pyNN.brian2 import simulator  # noqa: E402
@@ -60,18 +62,26 @@ class _InterpreterByItsFile:
 extension_manager.sys = _InterpreterByItsFile()
 
 
+def standalone():
+    """Whether Brian2 builds the network into a standalone program (its C++ standalone
+    device), where values the network holds are known only after the run."""
+    return not isinstance(brian2.get_device(), RuntimeDevice)
+
+
 class Projection(pyNN.brian2.Projection):
     __doc__ = pyNN.brian2.Projection.__doc__
 
     def __init__(self, presynaptic_neurons, postsynaptic_neurons, connector, synapse_type=None,
                  *args, **kwargs):
         _check_names(synapse_type, postsynaptic_neurons)
+        self._delivered = None  # delays as delivered (ms), where set by _connect_index_arrays
         super().__init__(presynaptic_neurons, postsynaptic_neurons, connector, synapse_type,
                          *args, **kwargs)
-        self._advance_delays()
+        if self._delivered is None:
+            self._advance_delays()
         if traits.of_synapse(self.synapse_type).nestml_synapse:
             for synapses, advance in self._groups():
-                self.synapse_type.connected(synapses, advance)
+                self.synapse_type.connected(synapses, advance, self._delivered)
 
     def _groups(self):
         """(Brian2 Synapses, delivery advance in ms) for each pair of pre- and postsynaptic
@@ -107,7 +117,7 @@ class Projection(pyNN.brian2.Projection):
                 and isinstance(self.post, pyNN.brian2.Population)):
             return NotImplemented  # IndexConnector falls back to PyNN's per-target path
         synapses = self._brian2_synapses[0][0]
-        first = len(synapses)
+        first = 0 if standalone() else len(synapses)  # (standalone: connected once, here)
         # Synapses in presynaptic order: a spike then touches one contiguous block of every
         # synaptic array instead of entries scattered over all of them (trisim's index arrays
         # come grouped by target). At seed 002's size this makes the spike propagation code
@@ -131,7 +141,10 @@ class Projection(pyNN.brian2.Projection):
             if name == "delay":  # round to the nearest step, as pyNN.brian2 does
                 step = simulator.state.dt * brian2.ms
                 value = np.round(value / step) * step
-            getattr(synapses, name)[first:] = value
+                if standalone():  # values cannot be read back before the run: set as delivered
+                    value = value - self._groups()[0][1] * brian2.ms
+                    self._delivered = value / brian2.ms
+            getattr(synapses, name)[first or None:] = value
 
     def _stored_once(self, names):
         """Those of ``names`` (Brian2's names) that the Synapses store once, not per
@@ -165,10 +178,17 @@ class Projection(pyNN.brian2.Projection):
         for name in self._stored_once(list(parameters.keys())):
             value = self._one_value(parameters.pop(name), f"{name} was")
             for synapses in self._all_synapses():
-                if len(synapses):  # Brian2 sets nothing before the first connection
+                # Brian2 sets nothing before the first connection (standalone: connected)
+                if standalone() or len(synapses):
                     setattr(synapses, name, value)
 
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, **parameters):
+        if standalone():
+            raise BackendError(
+                f"on Brian2's cpp_standalone device, projection {self.label!r} must be made "
+                "with sim.IndexConnector or sim.OneToOneConnector between whole Populations: "
+                "pyNN.brian2 makes other connections target by target, which needs synapse "
+                "indices that a standalone program knows only after its run")
         once = {name: parameters.pop(name) for name in self._stored_once(list(parameters))}
         super()._convergent_connect(presynaptic_indices, postsynaptic_index, **parameters)
         self._set_stored_once(once)
@@ -286,18 +306,39 @@ def _no_store(*args, **kwargs):
     pass
 
 
+STANDALONE = "cpp_standalone"
+
+
 class Brian2Backend(common.Backend):
+    """pyNN.brian2 with trisim's projections and recorders, on Brian2's runtime device
+    (compiled code objects called from Python, the default) or its C++ standalone device
+    (``setup(device="cpp_standalone")``: the whole network built into one C++ program).
+
+    The standalone program is compiled and run by the one ``run`` it allows (any callbacks
+    are told the time once, at the end), and the recorded data are read from its results
+    afterwards. It cannot run what pyNN.brian2 does from Python during a run (current
+    sources), nor reset, nor connect other than in one call per projection; those are
+    refused with a :class:`~trisim.errors.BackendError`.
+    """
+
     name = "brian2"
     steps_from_python = True  # Brian2's runtime loop; each run() call costs ~0.1-1 s to start
     Projection = Projection
     Population = Population
+    device = "runtime"
 
     def prepare_run(self):
         state = simulator.state
-        if not state.running and not self.resettable:
+        if state.current_sources and self.device == STANDALONE:
+            raise BackendError(
+                "on Brian2's cpp_standalone device current sources cannot run: pyNN.brian2 "
+                "updates them from Python at every step, which a standalone program cannot "
+                "call; use the runtime device (device: runtime)")
+        if not state.running and (not self.resettable or self.device == STANDALONE):
             # pyNN.brian2 stores a copy of the whole network's state before its first run, for
             # reset(): every synaptic variable of every synapse (~0.5 s and ~100 MB at seed
-            # 002's size), which a run set up with resettable=False never needs.
+            # 002's size), which a run set up with resettable=False never needs (and which
+            # Brian2's standalone device cannot make).
             state.network.store = _no_store
         # pyNN.brian2 calls a Python function at every time step to update current sources,
         # needed only while there are any
@@ -305,6 +346,41 @@ class Brian2Backend(common.Backend):
             if (isinstance(operation, brian2.NetworkOperation)
                     and operation.function is update_currents):
                 operation.active = bool(state.current_sources)
+
+    def run_until(self, time_point, callbacks=None):
+        if self.device != STANDALONE:
+            return super().run_until(time_point, callbacks)
+        device = brian2.get_device()
+        if device.has_been_run:
+            raise BackendError("on Brian2's cpp_standalone device a network runs once, in "
+                               "one piece; use the runtime device (device: runtime) to run "
+                               "it in several")
+        self.prepare_run()
+        self.pynn.run_until(time_point)
+        # Brian2 writes, compiles and runs the program in a directory of its own (a new
+        # temporary one: no two runs share it), removed by release()
+        device.build(directory=None, compile=True, run=True, with_output=False)
+        now = self.pynn.get_current_time()
+        for callback in callbacks or ():
+            callback(now)
+        return now
+
+    def reset(self, annotations=None):
+        if self.device == STANDALONE:
+            raise BackendError("on Brian2's cpp_standalone device a network runs once: "
+                               "reset() needs the runtime device (device: runtime)")
+        super().reset(annotations)
+
+    def release(self):
+        super().release()
+        if self.device == STANDALONE:
+            device = all_devices[STANDALONE]
+            if device.project_dir:
+                shutil.rmtree(device.project_dir, ignore_errors=True)
+            # the device holds the network's objects, and Brian2 gives a new object a name
+            # that no living one has: kept, the next network's code would differ by its
+            # names and miss every compiled module in Brian2's cache
+            device.reinit()
 
     def setup(self, timestep=common.DEFAULT_TIMESTEP, min_delay=common.DEFAULT_MIN_DELAY,
               **extra_params):
@@ -321,6 +397,12 @@ class Brian2Backend(common.Backend):
         # Compiled code is cached (~/.cython/brian_extensions). C++ standalone would run
         # seed 002 in 0.3 s instead of ~2 s, but recompiles ~8 s per run: not for runs this short.
         brian2.prefs.codegen.target = "cython"
+        if self.device == STANDALONE:
+            # a fresh program for each network (the device keeps the last one's state)
+            all_devices[STANDALONE].reinit()
+            brian2.set_device(STANDALONE, build_on_run=False)
+        elif standalone():
+            brian2.set_device("runtime")
         # Brian2 turns Ctrl-C during a run into "stop after this step": run() would return
         # early as if done, and a truncated run be saved as a whole one. Ctrl-C interrupts.
         brian2.prefs.core.stop_on_keyboard_interrupt = False

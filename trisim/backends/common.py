@@ -23,7 +23,7 @@ from pyNN.standardmodels import StandardSynapseType
 
 from .. import parallel
 from ..errors import BackendError, NotPortableError, SimulationError
-from . import SIMULATORS, surface, traits, with_mpi
+from . import SIMULATORS, check_device, surface, traits, with_mpi
 
 
 def progress_callback(duration, progress):
@@ -252,7 +252,8 @@ class Backend(types.ModuleType):
         Extra parameters every trisim backend takes: ``rng_seed`` seeds the simulator's own
         random numbers (spike sources, NESTML synapses; without it each simulator keeps
         PyNN's default); ``threads`` is the number of threads per process (more than one on
-        NEST only); ``resettable=False`` promises that ``reset()`` will not be called, which
+        NEST only); ``device`` how the simulator runs the network (``"runtime"``, or on
+        Brian2 ``"cpp_standalone"``: see the Brian2 backend); ``resettable=False`` promises that ``reset()`` will not be called, which
         spares Brian2 a copy of the whole network's state before the first run. Others go
         to the simulator's PyNN module (``spike_precision``, ``t_flush``, ``use_cvode``...).
 
@@ -272,6 +273,8 @@ class Backend(types.ModuleType):
                                f"(threads={threads}); use MPI processes instead")
         rng_seed = extra_params.pop("rng_seed", None)
         self.resettable = extra_params.pop("resettable", True)
+        self.device = extra_params.pop("device", "runtime")
+        check_device(self.name, self.device)
         extra_params.update(self.setup_options(rng_seed, threads))
         rank = self.pynn.setup(timestep, min_delay, **extra_params)
         if self.num_processes() != size:

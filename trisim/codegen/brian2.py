@@ -39,46 +39,61 @@ def _quantity(scale, si_powers):
 
 
 def _functions():
-    """Brian2 functions the step code uses that Brian2 lacks, for numpy and Cython."""
+    """Brian2 functions the step code uses that Brian2 lacks, for numpy, Cython and C++."""
     from brian2 import Function
     from brian2.core.functions import DEFAULT_FUNCTIONS  # noqa: F401  (registers targets)
 
-    def make(name, python, arguments, body, arg_types, header=""):
+    def make(name, python, arguments, body, arg_types, header="", cpp=None):
         """``body`` returns the value of C function ``name(arguments)``; inline and
         noexcept, so that the C compiler can fold it into the step's loop (a plain cdef
-        function is a call, with an exception check, per use: most of the step's time)."""
+        function is a call, with an exception check, per use: most of the step's time).
+        ``cpp`` is the same function in C++ (``arguments`` and the expression it returns),
+        for Brian2's C++ standalone device."""
         function = Function(python, arg_units=[1] * len(arg_types), return_unit=1,
                             arg_types=arg_types, return_type="float", stateless=True)
         cython = (f"{header}cdef inline double {name}({arguments}) noexcept nogil:\n"
                   f"    return {body}")
         function.implementations.add_implementation("cython", cython, name=name)
+        cpp_arguments, cpp_body = cpp
+        function.implementations.add_implementation(
+            "cpp", f"static inline double {name}({cpp_arguments}) {{ return {cpp_body}; }}",
+            name=name)
         return function
 
     return {
         "nml_where": make("nml_where", lambda c, a, b: np.where(c, a, b),
                           "bint c, double a, double b", "a if c else b",
-                          ["boolean", "any", "any"]),
+                          ["boolean", "any", "any"],
+                          cpp=("bool c, double a, double b", "c ? a : b")),
         "nml_min": make("nml_min", np.minimum, "double a, double b", "a if a < b else b",
-                        ["any", "any"]),
+                        ["any", "any"], cpp=("double a, double b", "a < b ? a : b")),
         "nml_max": make("nml_max", np.maximum, "double a, double b", "a if a > b else b",
-                        ["any", "any"]),
+                        ["any", "any"], cpp=("double a, double b", "a > b ? a : b")),
         "nml_div": make("nml_div", lambda a, b: np.true_divide(a, b), "double a, double b",
                         "a / b", ["any", "any"],
-                        header="cimport cython\n@cython.cdivision(True)\n"),
+                        header="cimport cython\n@cython.cdivision(True)\n",
+                        cpp=("double a, double b", "a / b")),
         "nml_expm1": make("nml_expm1", np.expm1, "double x", "expm1(x)", ["float"],
-                          header="from libc.math cimport expm1\n"),
+                          header="from libc.math cimport expm1\n",
+                          cpp=("double x", "expm1(x)")),
         prog.TERNARY: make(prog.TERNARY, lambda c, a, b: np.where(c, a, b),
                            "double c, double a, double b", "a if c != 0 else b",
-                           ["any", "any", "any"]),
+                           ["any", "any", "any"],
+                           cpp=("double c, double a, double b", "c != 0 ? a : b")),
         prog.TRUNCATE: make(prog.TRUNCATE, np.trunc, "double x", "trunc(x)", ["any"],
-                            header="from libc.math cimport trunc\n"),
+                            header="from libc.math cimport trunc\n",
+                            cpp=("double x", "trunc(x)")),
         prog.REMAINDER: make(prog.REMAINDER, np.fmod, "double a, double b", "fmod(a, b)",
-                             ["any", "any"], header="from libc.math cimport fmod\n"),
+                             ["any", "any"], header="from libc.math cimport fmod\n",
+                             cpp=("double a, double b", "fmod(a, b)")),
         prog.STEPS: make(prog.STEPS, _steps, "double t, double step",
                          "floor((floor(t * 1000 + 0.5) + floor(step * 1000 + 0.5) - 1) "
                          "/ floor(step * 1000 + 0.5))", ["any", "any"],
                          header="from libc.math cimport floor\ncimport cython\n"
-                                "@cython.cdivision(True)\n"),
+                                "@cython.cdivision(True)\n",
+                         cpp=("double t, double step",
+                              "floor((floor(t * 1000 + 0.5) + floor(step * 1000 + 0.5) - 1) "
+                              "/ floor(step * 1000 + 0.5))")),
     }
 
 
@@ -231,18 +246,19 @@ class NestmlSynapse(synapsetype.NestmlSynapseType, StandardSynapseType):
         # weights stay numbers in PyNN's unit (uS, nA or mV); a spike adds them in SI
         self._weight_scale = float(weight_units / brian2.get_unit(weight_units.dim))
 
-    def connected(self, synapses, delay_advance):
+    def connected(self, synapses, delay_advance, delays=None):
         """Finish ``synapses`` (one Brian2 Synapses object) after all were connected.
 
         ``delay_advance`` (ms) is how much earlier than its delay the receptor takes a
-        spike (see trisim.backends.brian2.Projection).
+        spike (see trisim.backends.brian2.Projection); ``delays`` as for
+        :meth:`delays_set`.
         """
         import brian2
         from pyNN.brian2.simulator import state
         if synapses.namespace is None:
             synapses.namespace = {}
         synapses.namespace.update(_functions())
-        self.delays_set(synapses, delay_advance)  # (the last event time starts at 0)
+        self.delays_set(synapses, delay_advance, delays)  # (the last event time starts at 0)
         for name, value in self.generated["initial"].items():
             setattr(synapses, name, value)
         if self.generated["on_post"] is not None:
@@ -260,14 +276,19 @@ class NestmlSynapse(synapsetype.NestmlSynapseType, StandardSynapseType):
             state.network.add(modulation)
             self.modulations.append(modulation)
 
-    def delays_set(self, synapses, delay_advance):
+    def delays_set(self, synapses, delay_advance, delays=None):
         """Derive from the delays of ``synapses`` (as delivered) the synapse's own copy
         of them and the delay of its postsynaptic events: at creation, and again when
-        Projection.set changes the delays."""
+        Projection.set changes the delays. ``delays`` (ms, one or one per connection) are
+        those delays when the caller knows them: Brian2's standalone device cannot read
+        them back before its run."""
         import brian2
-        delay = synapses.delay[:] / brian2.ms  # D, as delivered
+        if delays is None:
+            delay = synapses.delay[:] / brian2.ms  # D, as delivered
+        else:
+            delay = np.asarray(delays, dtype=float)
         if synapses.variables[code.SYNAPSE_DELAY].scalar:  # all equal (the Projection checks)
-            delay = delay[0]
+            delay = np.ravel(delay)[0]
         setattr(synapses, code.SYNAPSE_DELAY, delay)
         if self.generated["on_post"] is not None:
             # a postsynaptic spike is an event after the full delay d = D + advance,
