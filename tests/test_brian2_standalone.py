@@ -1,6 +1,8 @@
-"""Brian2's C++ standalone device (``simulation.device: cpp_standalone``) against its runtime
-device: the same network gives the same spikes and signals, and what a standalone program
-cannot do is refused with one line."""
+"""Brian2's C++ standalone device gives the runtime device's results, or refuses in one line.
+
+``simulation.device: cpp_standalone`` builds the network into one C++ program: the same
+network gives the same spikes and signals as on the runtime device, and what a standalone
+program cannot do is refused with one line."""
 
 import numpy as np
 import pytest
