@@ -142,6 +142,9 @@ def simulate_cells(path, backend_name, drives, settings=(), duration=500.0, dt=0
     with _model_errors(path, backend_name):
         cells = sim.Population(len(drives), celltype(**parameters), label="cell")
     cells.record(["spikes", record])
+    # cells given the same train on the same port with the same weight share one source and
+    # one projection (a Brian2 projection compiles code of its own)
+    inputs = {}
     for index, drive in enumerate(drives):
         for port, times in (drive.get("spikes_in") or {}).items():
             if port not in celltype.receptor_types:
@@ -150,11 +153,12 @@ def simulate_cells(path, backend_name, drives, settings=(), duration=500.0, dt=0
             weight = drive.get("weight")
             if isinstance(weight, dict):  # by port name, or by the port's PyNN weight unit
                 weight = weight.get(port, weight.get(celltype.port_weight_units[port]))
-            source = sim.Population(1, sim.SpikeSourceArray(spike_times=times))
-            synapse = sim.StaticSynapse(weight=weight or celltype.port_unit_weight[port],
-                                        delay=INPUT_DELAY)
-            sim.Projection(source, cells, sim.IndexConnector([0], [index]), synapse,
-                           receptor_type=port)
+            key = (port, tuple(times), weight or celltype.port_unit_weight[port])
+            inputs.setdefault(key, []).append(index)
+    for (port, times, weight), targets in inputs.items():
+        source = sim.Population(1, sim.SpikeSourceArray(spike_times=list(times)))
+        sim.Projection(source, cells, sim.IndexConnector([0] * len(targets), targets),
+                       sim.StaticSynapse(weight=weight, delay=INPUT_DELAY), receptor_type=port)
     cpu, wall = _cpu_seconds(), time.perf_counter()
     with _model_errors(path, backend_name):
         sim.run(duration)
