@@ -156,6 +156,15 @@ def test_a_local_with_a_state_variables_name_shadows_it_in_its_block_only():
     assert v[1] - v[0] == pytest.approx(1.1 * rise, rel=1e-3)
 
 
+def test_spikes_in_consecutive_steps_are_each_an_event():
+    results = run("doublet_neuron", [("current", {"current_pa": 500.0})])
+    assert_agree(results)
+    times = spikes(results["nest"]["current"])
+    # doublets: each first spike followed by a second one time step later
+    assert len(times) >= 4 and len(times) % 2 == 0
+    np.testing.assert_allclose(times[1::2] - times[::2], DT, atol=1e-9)
+
+
 def test_integrate_odes_of_a_variable_integrates_its_derivative_state():
     results = run("derivative_input_neuron", [
         ("inputs", {"current_pa": 200.0, "spikes_in": {"spikes": INPUTS}, "weight": 0.005}),

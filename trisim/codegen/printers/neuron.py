@@ -49,7 +49,7 @@ def _number(value):
     return repr(float(value))
 
 
-def _statements(statements, indent, emit=lambda weight: "spike_out = 1"):
+def _statements(statements, indent, emit=lambda weight: "spike_out = 1 - spike_out"):
     pad = " " * indent
     lines = []
     for statement in statements:
