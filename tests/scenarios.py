@@ -195,7 +195,38 @@ def one_to_one(backend_name):
     return {"made": made, "pairs": pairs}
 
 
-SCENARIOS = {"one_to_one": one_to_one, "stp_efficacies": stp_efficacies, "bounded_inhibitory": bounded_inhibitory_synapse, "current_source": current_source,
+def recurrent_delays(backend_name, mode="as built"):
+    """A recurrent network on NEURON whose cells' connections share one delay, but for cell
+    0's; the delay of each cell's spike-recording NetCon after the run, and the spikes.
+    ``mode`` "per NetCon" leaves the recording NetCons as PyNN makes them (one queued event
+    per connection)."""
+    from trisim.backends import neuron as trisim_neuron
+    if mode == "per NetCon":
+        trisim_neuron._deliver_by_source = lambda projections: None
+    sim = backends.load(backend_name)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
+    cells = sim.Population(40, sim.IF_cond_exp(i_offset=0.8, tau_refrac=2.0))
+    cells.initialize(v=sim.RandomDistribution("uniform", (-65.0, -50.0),
+                                              rng=sim.NumpyRNG(seed=3)))
+    cells.record("spikes")
+    rng = sim.NumpyRNG(seed=4)
+    for receptor, weight, sources in (("excitatory", 0.002, cells[1:30]),
+                                      ("inhibitory", 0.01, cells[30:])):
+        sim.Projection(sources, cells, sim.FixedProbabilityConnector(0.3, rng=rng),
+                       sim.StaticSynapse(weight=weight, delay=1.5), receptor_type=receptor)
+    sim.Projection(cells[0:1], cells, sim.AllToAllConnector(),  # cell 0: two delays
+                   sim.StaticSynapse(
+                       weight=sim.RandomDistribution("uniform", (0.001, 0.002), rng=rng),
+                       delay=sim.RandomDistribution("uniform", (0.5, 3.0), rng=rng)))
+    sim.run(300.0)
+    trains = cells.get_data().segments[0].spiketrains
+    recording = [cell._cell.rec.delay for cell in cells.all_cells]
+    sim.end()
+    return {"spikes": [[round(float(t), 6) for t in train] for train in trains],
+            "recording_delays": recording}
+
+
+SCENARIOS = {"recurrent_delays": recurrent_delays, "one_to_one": one_to_one, "stp_efficacies": stp_efficacies, "bounded_inhibitory": bounded_inhibitory_synapse, "current_source": current_source,
              "spike_source_trains": spike_source_trains,
              "spike_arrival": spike_arrival, "array_connect": array_connect,
              "array_connect_mpi": lambda backend: array_connect(backend, per_target=False)}

@@ -107,6 +107,18 @@ def test_a_bounded_native_nest_synapse_connects_onto_an_inhibitory_receptor():
     assert weights["after"] == pytest.approx([(0.004 - 0.001 * 0.5) * 1e-3])
 
 
+def test_neuron_delivers_a_spike_to_its_connections_at_once_where_they_share_a_delay():
+    # NEURON takes one event per spike, not one per connection, only when every NetCon of
+    # the source has the same delay, and PyNN's spike-recording NetCon (1 ms) broke that
+    built, per_netcon = (run_scenario("recurrent_delays", "neuron", mode)
+                         for mode in ("as built", "per NetCon"))
+    delays = np.array(built["recording_delays"])
+    assert delays[0] == 1.0  # cell 0's connections have many delays: left as PyNN made it
+    np.testing.assert_allclose(delays[1:], 1.5, atol=1e-6)
+    assert np.all(np.array(per_netcon["recording_delays"]) == 1.0)
+    assert sum(map(len, built["spikes"])) > 100 and built["spikes"] == per_netcon["spikes"]
+
+
 def test_unknown_backend_lists_the_valid_ones():
     with pytest.raises(UnknownNameError, match="unknown backend 'nset'; valid: brian2, nest, neuron"):
         backends.load("nset")
