@@ -80,3 +80,15 @@ def test_overrides_are_validated_like_the_file(tmp_path):
                               ("scale=-1", r"^scale: -1 is outside \(0, inf\)")):
         with pytest.raises(ConfigError, match=message):
             config.load(path, coba_stp.Parameters, [override])
+
+
+def test_a_key_given_twice_takes_the_last_value_and_the_first_is_checked(tmp_path):
+    path = write(tmp_path, "parameters:\n  w_i: 1.0 nS\n")
+    # device has no constraints besides its type, seed has bounds
+    cfg = config.load(path, coba_stp.Parameters, ["device=cpp_standalone", "device=runtime",
+                                                  "seed=3", "seed=4"])
+    assert (cfg.simulation.device, cfg.simulation.seed) == ("runtime", 4)
+    for overrides, message in ((["device=gpu", "device=runtime"], "^device: 'gpu'"),
+                               (["seed=0", "seed=4"], "^seed: 0")):
+        with pytest.raises(ConfigError, match=message):
+            config.load(path, coba_stp.Parameters, overrides)

@@ -324,8 +324,8 @@ def load(path, parameters_class, overrides=()):
 def _check_value(cls, key, value):
     """Validate ``value`` as field ``key`` of ``cls`` on its own (no relations)."""
     info = cls.model_fields[key]
-    adapter = TypeAdapter(Annotated[(info.annotation, *info.metadata)],
-                          config=ConfigDict(allow_inf_nan=False))
+    annotation = Annotated[(info.annotation, *info.metadata)] if info.metadata else info.annotation
+    adapter = TypeAdapter(annotation, config=ConfigDict(allow_inf_nan=False))
     try:
         adapter.validate_python(value)
     except ValidationError as exc:
