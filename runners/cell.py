@@ -70,7 +70,7 @@ def recorded_variable(celltype, record=None):
 def simulate(path, backend_name, settings=(), current_pa=None, spikes_in=None, weight=None,
              duration=500.0, dt=0.1, record=None):
     """Run one cell; return ``{"spike_times_ms": [...], "v_ms": {"t": [...], "V": [...]},
-    "recorded": NAME}``.
+    "recorded": NAME, "duration_ms": DURATION}``.
 
     ``weight`` is in PyNN units (uS, nA or mV per the port); by default one unit of the
     port's NESTML weight unit (e.g. 1 nS). ``record``: the state variable returned as V
@@ -169,7 +169,7 @@ def simulate_cells(path, backend_name, drives, settings=(), duration=500.0, dt=0
     times = [round(float(t), 6) for t in trace.times.rescale("ms").magnitude]
     return {"cells": [{"spike_times_ms": [round(float(t), 6) for t in train.magnitude],
                        "v_ms": {"t": times, "V": [float(v) for v in trace.magnitude[:, index]]},
-                       "recorded": record}
+                       "recorded": record, "duration_ms": duration}
                       for index, train in enumerate(segment.spiketrains)],
             "costs": costs}
 

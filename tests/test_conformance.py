@@ -7,6 +7,7 @@ full dt sweep is ``trisim conformance`` (see README).
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -163,3 +164,17 @@ def test_a_library_run_stopped_part_way_keeps_the_models_it_finished(tmp_path, m
     assert list(written["verdicts"]) == ["first_neuron"]
     assert {v["verdict"] for v in written["verdicts"]["first_neuron"].values()} == {"agrees"}
     assert "| first_neuron |" in (tmp_path / "out" / "conformance.md").read_text()
+
+
+def test_a_spike_in_the_last_time_step_is_counted_apart():
+    # doublet_neuron fires at 27.9 and 28.0 ms under 500 pA: a run of 28 ms ends on a spike
+    # that NEST records and NEURON and Brian2 do not deliver
+    path = Path(__file__).with_name("nestml") / "doublet_neuron.nestml"
+    results = {b: conformance.run_cells(path, b, DT, [("x", {"current_pa": 500.0})], 28.0)["x"]
+               for b in conformance.BACKENDS}
+    assert results["nest"]["spike_times_ms"][-1] == pytest.approx(28.0)
+    for backend in ("neuron", "brian2"):
+        row = conformance.compare(results["nest"], results[backend])
+        assert row["same_count"] and row["spikes"] == 3, (backend, row)
+        assert row["max_spike_dt_ms"] <= 1e-9, (backend, row)
+        assert row["spikes_at_end"][0] == 1, (backend, row)
