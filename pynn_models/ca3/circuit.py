@@ -109,15 +109,17 @@ class Parameters(Strict):
     factor_sd_LEC_PYR: float = Field(0.0, ge=0)
     gain_PYR_PYR: float = Field(1.0, ge=0)
     gain_PVBC_PYR: float = Field(1.0, ge=0)
-    gain_MF_PYR: float = Field(2.5, ge=0)
+    gain_MF_PYR: float = Field(3.0, ge=0)
     gain_MEC_PYR: float = Field(1.0, ge=0)
-    gain_LEC_PYR: float = Field(1.0, ge=0)
-    gain_background_PYR: float = Field(1.0, ge=0)
-    gain_PYR_PVBC: float = Field(0.3, ge=0)
+    gain_LEC_PYR: float = Field(1.5, ge=0)
+    gain_background_PYR: float = Field(0.3, ge=0)
+    gain_background_PYR_offline: float = Field(1.0, ge=0, description="the background's "
+                                               "gain in the offline phase")
+    gain_PYR_PVBC: float = Field(0.6, ge=0)
     gain_PVBC_PVBC: float = Field(1.0, ge=0)
-    gain_MF_PVBC: float = Field(1.0, ge=0)
+    gain_MF_PVBC: float = Field(0.3, ge=0)
     gain_MEC_PVBC: float = Field(1.0, ge=0)
-    gain_LEC_PVBC: float = Field(1.0, ge=0)
+    gain_LEC_PVBC: float = Field(3.0, ge=0)
     delay: Delay = 1.0
     # plasticity: switch, potentiation per pairing (published value), window, cap (x w0)
     plastic_PYR_PYR: bool = True
@@ -144,7 +146,7 @@ class Parameters(Strict):
     k_cap_MEC_PYR: float = Field(12.0, ge=1)
     k_cap_LEC_PYR: float = Field(20.0, ge=1)
     k_cap_PYR_PVBC: float = Field(20.0, ge=1)
-    learning_gain: float = Field(0.01, ge=0, description="point cells: every pathway's "
+    learning_gain: float = Field(0.04, ge=0, description="point cells: every pathway's "
                                  "potentiation per pairing times this")
     # NMDA short-term plasticity
     nmda_U: float = Field(0.3, gt=0, le=1)
@@ -189,7 +191,15 @@ def scaled(p, scale):
 
 
 def weight(p, pathway):
-    """Initial weight (uS) of a pathway on the point cells."""
+    """Initial weight (uS) of a pathway on the point cells.
+
+    The background has a gain of its own offline: its published synapses are spread over
+    six dendritic layers, whose summed drive on the soma of the published cells does not
+    scale with the input rate as one point-cell conductance does (3 Hz in training, 1.33 Hz
+    offline), so each phase's gain is calibrated against that phase's published activity.
+    """
+    if pathway == "background_PYR" and p.phase == "offline":
+        return p.w_background_PYR * p.gain_background_PYR_offline
     return getattr(p, f"w_{pathway}") * getattr(p, f"gain_{pathway}")
 
 
