@@ -215,6 +215,21 @@ def test_the_backends_fire_alike_in_the_read_out_scenario(readouts):
         np.testing.assert_allclose(other, spikes[0], atol=0.1 + 1e-9)
 
 
+def test_the_background_has_its_own_gain_offline():
+    p = circuit.Parameters(gain_background_PYR=0.3, gain_background_PYR_offline=1.0)
+    offline = p.model_copy(update={"phase": "offline"})
+    assert circuit.weight(p, "background_PYR") == pytest.approx(0.3 * p.w_background_PYR)
+    assert circuit.weight(offline, "background_PYR") == pytest.approx(p.w_background_PYR)
+    assert circuit.weight(offline, "MF_PYR") == circuit.weight(p, "MF_PYR")
+    # the protocol's offline stage is built with the offline phase
+    training, offline_stage = protocol.stages(p.model_copy(update={"phase": "protocol"}),
+                                              config.Simulation(duration="1000 ms"))
+    assert circuit.weight(offline_stage[1], "background_PYR") == pytest.approx(
+        p.w_background_PYR)
+    assert circuit.weight(training[1], "background_PYR") == pytest.approx(
+        0.3 * p.w_background_PYR)
+
+
 def test_config_loads_and_defaults_are_the_published_values():
     from trisim import model
     cfg = model.load("ca3").config()

@@ -194,7 +194,7 @@ def weight(p, pathway):
     """Initial weight (uS) of a pathway on the point cells.
 
     The background has a gain of its own offline: its published synapses are spread over
-    six dendritic layers, whose summed drive on the soma of the published cells does not
+    six dendritic layers, whose summed drive on the soma of the published cells need not
     scale with the input rate as one point-cell conductance does (3 Hz in training, 1.33 Hz
     offline), so each phase's gain is calibrated against that phase's published activity.
     """
