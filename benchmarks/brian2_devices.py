@@ -10,11 +10,11 @@ and program are its children, counted in the process's CPU time, not there).
 Cases:
 
 - ``first``: the first start of a NESTML model (Wang-Buzsaki: a NESTML cell and synapse, 100
-  cells, 100 ms), Brian2's compiled-code cache empty for each runtime start (a new cache
-  directory through a ``brian_preferences`` file in the run's working directory). trisim's
-  NESTML cache is warm (one untimed start of each device first): this is Brian2's part.
-- ``cached``: the same model with Brian2's cache warm (the runtime device's usual start; the
-  standalone device compiles its program at every start).
+  cells, 100 ms) with every cache empty: trisim's (NESTML code generation, and the standalone
+  program's directory) through a new ``TRISIM_CACHE``, and Brian2's compiled Cython modules
+  through a ``brian_preferences`` file in the run's working directory.
+- ``cached``: the same model again with warm caches (Brian2's modules, and the standalone
+  program's directory, where make recompiles only what changed).
 - ``long``: longer runs, warm caches: Wang-Buzsaki as published (500 ms at dt 0.01 ms: 50000
   steps) and seed 002 full size (4000 cells, 1.28 million synapses, 1 s).
 
@@ -41,18 +41,20 @@ CASES = {
 
 
 def start(model, arguments, device, directory, cold=False):
-    """One ``trisim run`` in a fresh process in ``directory``; with ``cold``, Brian2's
-    compiled-code cache is a new empty directory."""
+    """One ``trisim run`` in a fresh process in ``directory``; with ``cold``, trisim's and
+    Brian2's caches are new empty directories."""
+    env = environment()
     if cold:
-        cache = Path(tempfile.mkdtemp(prefix="cython-", dir=directory))
+        cache = Path(tempfile.mkdtemp(prefix="cache-", dir=directory))
+        env["TRISIM_CACHE"] = str(cache)
         (Path(directory) / "brian_preferences").write_text(
-            f"codegen.runtime.cython.cache_dir = {str(cache)!r}\n")
+            f"codegen.runtime.cython.cache_dir = {str(cache / 'cython')!r}\n")
     else:
         (Path(directory) / "brian_preferences").unlink(missing_ok=True)
     out = Path(directory) / "out"
     measured = measure([tool("trisim"), "run", model, "--backend", "brian2", *arguments,
                         "--set", f"device={device}", "--out", out], cwd=directory,
-                       env=environment())
+                       env=env)
     summary = json.loads(next(out.glob("*.summary.json")).read_text())
     return {"process_cpu_s": measured["cpu_s"], "process_wall_s": measured["wall_s"],
             "peak_memory_mb": measured["peak_memory_mb"], "load": measured["load"],
@@ -79,7 +81,7 @@ def main():
                 for _ in range(args.repeat):
                     for device in DEVICES:
                         runs[device].append(start(model, arguments, device, root,
-                                                  cold=case == "first" and device == "runtime"))
+                                                  cold=case == "first"))
                 name = f"{case}-{model}" + ("-short" if arguments else "")
                 result = {device: medians(runs[device]) for device in DEVICES}
                 result["standalone_over_runtime"] = ratios(

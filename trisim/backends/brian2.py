@@ -1,8 +1,9 @@
 """Brian2 through pyNN.brian2, with connections made in one call per projection."""
 
+import fcntl
+import itertools
 import logging
 import os
-import shutil
 import sys
 
 
@@ -31,6 +32,7 @@ from pyNN.brian2 import simulator  # noqa: E402
 from pyNN.brian2.standardmodels.electrodes import update_currents  # noqa: E402
 from pyNN.parameters import LazyArray, ParameterSpace  # noqa: E402
 
+from ..codegen import cache  # noqa: E402
 from ..errors import BackendError  # noqa: E402
 from . import common, traits  # noqa: E402
 
@@ -41,6 +43,26 @@ from . import common, traits  # noqa: E402
 # connect, those frames held seed 002's first Projection and so the whole network after
 # release() (110 MB). Looked up here, they hold only this import.
 cython_extension_manager.so_ext
+
+
+def _project_directory():
+    """A directory for a standalone program that no other process is using, and the open
+    lock file that reserves it until closed.
+
+    The directories are kept (in trisim's cache, per Brian2 version): Brian2 rewrites only
+    the source files whose text changed and make recompiles only those, so a network that
+    was built there before, or one with the same code objects, compiles little. Concurrent
+    runs each take a directory of their own."""
+    base = cache.root().parent / "brian2_standalone" / brian2.__version__
+    base.mkdir(parents=True, exist_ok=True)
+    for slot in itertools.count():
+        lock = open(base / f"{slot}.lock", "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            continue
+        return base / str(slot), lock
 
 
 class _InterpreterByItsFile:
@@ -326,6 +348,7 @@ class Brian2Backend(common.Backend):
     Projection = Projection
     Population = Population
     device = "runtime"
+    _project_lock = None  # the lock file holding this run's standalone project directory
 
     def prepare_run(self):
         state = simulator.state
@@ -357,9 +380,8 @@ class Brian2Backend(common.Backend):
                                "it in several")
         self.prepare_run()
         self.pynn.run_until(time_point)
-        # Brian2 writes, compiles and runs the program in a directory of its own (a new
-        # temporary one: no two runs share it), removed by release()
-        device.build(directory=None, compile=True, run=True, with_output=False)
+        directory, self._project_lock = _project_directory()
+        device.build(directory=str(directory), compile=True, run=True, with_output=False)
         now = self.pynn.get_current_time()
         for callback in callbacks or ():
             callback(now)
@@ -375,8 +397,9 @@ class Brian2Backend(common.Backend):
         super().release()
         if self.device == STANDALONE:
             device = all_devices[STANDALONE]
-            if device.project_dir:
-                shutil.rmtree(device.project_dir, ignore_errors=True)
+            if self._project_lock is not None:  # its results were read: others may use it
+                self._project_lock.close()
+                self._project_lock = None
             # the device holds the network's objects, and Brian2 gives a new object a name
             # that no living one has: kept, the next network's code would differ by its
             # names and miss every compiled module in Brian2's cache
@@ -394,13 +417,17 @@ class Brian2Backend(common.Backend):
     def setup_options(self, rng_seed, threads):
         # Runtime mode with Cython, named: the default target "auto" first compiles a test
         # module to see whether Cython works (0.5 s of every run); Cython is a dependency.
-        # Compiled code is cached (~/.cython/brian_extensions). C++ standalone would run
-        # seed 002 in 0.3 s instead of ~2 s, but recompiles ~8 s per run: not for runs this short.
+        # Compiled code is cached (~/.cython/brian_extensions). C++ standalone is the option
+        # (setup(device="cpp_standalone"); docs/performance.md compares the two).
         brian2.prefs.codegen.target = "cython"
         if self.device == STANDALONE:
             # a fresh program for each network (the device keeps the last one's state)
             all_devices[STANDALONE].reinit()
             brian2.set_device(STANDALONE, build_on_run=False)
+            # make's compilers, one per CPU this process may use (Brian2's default, -j
+            # alone, starts one per source file at once)
+            brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [
+                f"-j{len(os.sched_getaffinity(0))}"]
         elif standalone():
             brian2.set_device("runtime")
         # Brian2 turns Ctrl-C during a run into "stop after this step": run() would return
