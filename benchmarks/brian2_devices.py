@@ -51,11 +51,11 @@ def start(model, arguments, device, directory, cold=False):
             f"codegen.runtime.cython.cache_dir = {str(cache / 'cython')!r}\n")
     else:
         (Path(directory) / "brian_preferences").unlink(missing_ok=True)
-    out = Path(directory) / "out"
+    out = Path(tempfile.mkdtemp(prefix="out-", dir=directory))
     measured = measure([tool("trisim"), "run", model, "--backend", "brian2", *arguments,
                         "--set", f"device={device}", "--out", out], cwd=directory,
                        env=env)
-    summary = json.loads(next(out.glob("*.summary.json")).read_text())
+    summary = json.loads(next(out.glob(f"{model}_*.summary.json")).read_text())
     return {"process_cpu_s": measured["cpu_s"], "process_wall_s": measured["wall_s"],
             "peak_memory_mb": measured["peak_memory_mb"], "load": measured["load"],
             "wall_build_s": summary["wall_build_s"], "wall_run_s": summary["wall_run_s"],

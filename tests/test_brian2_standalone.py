@@ -51,6 +51,10 @@ def test_what_a_standalone_program_cannot_do_is_refused():
     cells = sim.Population(2, sim.IF_cond_exp())
     with pytest.raises(BackendError, match="IndexConnector or sim.OneToOneConnector"):
         sim.Projection(cells, cells, sim.AllToAllConnector(), sim.StaticSynapse(weight=0.01))
+    projection = sim.Projection(cells, cells, sim.IndexConnector([0], [1]),
+                                sim.StaticSynapse(weight=0.01, delay=1.0))
+    with pytest.raises(BackendError, match="get their values when it is created"):
+        projection.set(delay=2.0)
     sim.DCSource(amplitude=0.5).inject_into(cells)
     with pytest.raises(BackendError, match="current sources cannot run"):
         sim.run(10.0)

@@ -215,6 +215,14 @@ class Projection(pyNN.brian2.Projection):
         super()._convergent_connect(presynaptic_indices, postsynaptic_index, **parameters)
         self._set_stored_once(once)
 
+    def set(self, **attributes):
+        if standalone():
+            raise BackendError(
+                f"on Brian2's cpp_standalone device the connections of projection "
+                f"{self.label!r} get their values when it is created: Projection.set reads "
+                "them back, which a standalone program can only after its run")
+        return super().set(**attributes)
+
     def _set_attributes(self, parameter_space):
         delays = "delay" in parameter_space.keys()
         nestml = traits.of_synapse(self.synapse_type).nestml_synapse
