@@ -45,23 +45,44 @@ from . import common, traits  # noqa: E402
 cython_extension_manager.so_ext
 
 
-def _project_directory():
-    """A directory for a standalone program that no other process is using, and the open
-    lock file that reserves it until closed.
+#: standalone project directories kept (each one network's program, ~10-40 MB), unless more
+#: runs than this go on at once
+KEPT_PROJECTS = 4
+
+
+def _project_directory(network):
+    """A directory for the standalone program of ``network`` (a Brian2 Network) that no other
+    process is using, and the open lock file that reserves it until closed.
 
     The directories are kept (in trisim's cache, per Brian2 version): Brian2 rewrites only
-    the source files whose text changed and make recompiles only those, so a network that
-    was built there before, or one with the same code objects, compiles little. Concurrent
-    runs each take a directory of their own."""
+    the source files whose text changed and make recompiles only those, so a network built
+    there before compiles nothing. Each remembers the objects of the network last built in
+    it, and a run takes a free one that built the same objects if there is one (else a new
+    one, or the least recently used), so that runs alternating between models recompile
+    neither."""
     base = cache.root().parent / "brian2_standalone" / brian2.__version__
     base.mkdir(parents=True, exist_ok=True)
-    for slot in itertools.count():
+    objects = "\n".join(sorted(f"{type(o).__name__} {o.name}" for o in network.objects))
+
+    def built(slot):  # (whether it built the same objects, when it was last used)
+        path = base / f"{slot}.network"
+        if not path.exists():
+            return False, 0.0
+        return path.read_text() == objects, path.stat().st_mtime
+    known = sorted(int(path.stem) for path in base.glob("*.lock") if path.stem.isdigit())
+    new = max(known, default=-1) + 1
+    order = ([slot for slot in known if built(slot)[0]]  # the same network
+             + list(range(new, max(new, KEPT_PROJECTS)))  # a new one, up to KEPT_PROJECTS
+             + sorted((slot for slot in known if not built(slot)[0]),  # least recently used
+                      key=lambda slot: built(slot)[1]))
+    for slot in itertools.chain(order, itertools.count(max(new, KEPT_PROJECTS))):
         lock = open(base / f"{slot}.lock", "w")
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             lock.close()
             continue
+        (base / f"{slot}.network").write_text(objects)
         return base / str(slot), lock
 
 
@@ -388,7 +409,7 @@ class Brian2Backend(common.Backend):
                                "it in several")
         self.prepare_run()
         self.pynn.run_until(time_point)
-        directory, self._project_lock = _project_directory()
+        directory, self._project_lock = _project_directory(simulator.state.network)
         device.build(directory=str(directory), compile=True, run=True, with_output=False)
         now = self.pynn.get_current_time()
         for callback in callbacks or ():
