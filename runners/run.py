@@ -43,12 +43,14 @@ def check_run(model, cfg, backend_name, out_dir):
     creating anything: a known backend, memory for the network (if the model states its
     size), an output directory that can be written."""
     resources.check_memory(model, cfg, backends.simulator(backend_name))
-    resources.check_threads(cfg)
-    backends.check_device(backend_name, cfg.simulation.device)
-    if cfg.simulation.device != "runtime" and model.simulate is not None:
-        raise ConfigError(f"device: {cfg.simulation.device} builds the network and runs it "
-                          f"once, in one piece; model {model.name!r} runs itself in phases, "
-                          "which needs device: runtime")
+    simulation = getattr(cfg, "simulation", None)  # a PyNN script's run has no config
+    if simulation is not None:
+        resources.check_threads(simulation)
+        backends.check_device(backend_name, simulation.device)
+        if simulation.device != "runtime" and model.simulate is not None:
+            raise ConfigError(f"device: {simulation.device} builds the network and runs it "
+                              f"once, in one piece; model {model.name!r} runs itself in "
+                              "phases, which needs device: runtime")
     output.check_output_directory(out_dir)
 
 

@@ -46,6 +46,9 @@ def test_interruption_points_are_whole_steps_and_grow_with_a_fast_run():
 
 BRIAN2_CTRL_C = textwrap.dedent("""
     import os, signal
+    # Python's own Ctrl-C, also when started with SIGINT ignored (as a shell's background job
+    # is): Brian2 wraps the handler it finds on import and would call SIG_IGN
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import brian2
     from trisim import backends
     from trisim.errors import SimulationError

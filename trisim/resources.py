@@ -109,18 +109,16 @@ def _virtual_size():
         return 0
 
 
-def check_threads(cfg):
-    """Refuse more threads per process than the CPUs this process may use: more cannot run
-    faster, and NEST, which starts them all, crashes with thousands.
+def check_threads(simulation):
+    """Refuse more threads per process than the CPUs this process may use (``simulation``: a
+    config's :class:`~trisim.config.Simulation`): more cannot run faster, and NEST, which
+    starts them all, crashes with thousands.
 
     Raises
     ------
     ConfigError
         Naming the value and the CPUs available.
     """
-    simulation = getattr(cfg, "simulation", None)  # a PyNN script's run has no config
-    if simulation is None:
-        return
     threads = simulation.threads
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     if cpus and threads > cpus:
