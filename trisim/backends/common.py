@@ -310,8 +310,7 @@ class Backend(types.ModuleType):
         """
         self.prepare_run()
         if not callbacks:
-            self.advance_to(time_point)
-            return self.pynn.get_current_time()
+            return self.advance_to(time_point)
         step = self.pynn.get_time_step()
         now = self.pynn.get_current_time()
         pending = [(callback(now), callback) for callback in callbacks]

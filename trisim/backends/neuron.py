@@ -445,16 +445,17 @@ def _deliver_by_source(projections):
     NEURON delivers a spike to the NetCons of its source as one event when all of them (more
     than two) have the same delay, and otherwise queues one event per NetCon. Every PyNN cell
     carries a NetCon for recording its spikes, with NEURON's default delay of 1 ms, which
-    alone breaks that rule in most networks (seed 002 at full size: a fifth of NEURON's run
-    CPU). The recording NetCon has no target, so its delay changes nothing else; NEURON checks
-    the rule itself at initialisation, so a NetCon with another delay only costs the saving.
+    alone breaks that rule in most networks (seed 002 at full size: delivery per NetCon took
+    about 19% of a profile's samples, one event per source 12%). The recording NetCon has no
+    target, so its delay changes nothing else; NEURON checks the rule itself at
+    initialisation, so a NetCon with another delay only costs the saving.
     """
-    pairs = [projection.outgoing_delays() for projection in projections]
-    gids = np.concatenate([np.zeros(0, dtype=np.int64)] + [g for g, _ in pairs])
-    delays = np.concatenate([np.zeros(0)] + [d for _, d in pairs])
+    if not projections:
+        return
+    gids, delays = map(np.concatenate, zip(*(p.outgoing_delays() for p in projections)))
     if not gids.size:
         return
-    order = np.argsort(gids, kind="stable")
+    order = np.argsort(gids)  # reduceat below takes each source's delays as one run
     gids, delays = gids[order], delays[order]
     sources, starts = np.unique(gids, return_index=True)
     lowest = np.minimum.reduceat(delays, starts)
