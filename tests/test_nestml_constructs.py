@@ -223,3 +223,14 @@ def test_t_in_synapse_events_is_the_postsynaptic_spike_time_and_the_previous_eve
     for backend, result in results.items():
         assert result["state"]["last_post"] == pytest.approx([post[-1]]), backend
         assert result["state"]["previous"] == pytest.approx([460.0]), backend
+
+
+def test_a_division_of_two_integers_truncates_unless_the_divisor_is_a_number():
+    results = run("integer_division_neuron", [("free", {})], duration=20.0)
+    assert_agree(results)
+    # n / period is 0 until n reaches period (7 steps); n / 4 keeps its fraction
+    times = spikes(results["nest"]["free"])
+    assert len(times) >= 20
+    np.testing.assert_allclose(np.diff(times), 7 * DT, atol=1e-9)
+    quarter = voltage(results["nest"]["free"])
+    assert np.any(np.abs(quarter - np.round(quarter)) > 0.2)

@@ -823,6 +823,17 @@ def evaluate(variables, dt=0.1):
     return known
 
 
+def _integer_division(node):
+    """Whether NESTML's C++ divides the two sides of division ``node`` as integers: both
+    are integers and the divisor is not a number literal (printed as a double)."""
+    from pynestml.meta_model.ast_simple_expression import ASTSimpleExpression
+    rhs = node.get_rhs()
+    if isinstance(rhs, ASTSimpleExpression) and rhs.is_numeric_literal():
+        return False
+    return all(_primitive_type(getattr(side, "type", None)) == "integer"
+               for side in (node.get_lhs(), rhs))
+
+
 def _primitive_type(type_symbol):
     from pynestml.symbols.boolean_type_symbol import BooleanTypeSymbol
     from pynestml.symbols.integer_type_symbol import IntegerTypeSymbol
@@ -835,8 +846,9 @@ def _python_printer(builder):
     """NESTML's Python expression printer, printing our names and expanding inlines/functions.
 
     Beyond NESTML's printer: a conditional expression becomes ``nml_ternary(c, a, b)``; ``%``
-    is C's remainder, as in the C++ NESTML generates for NEST (where every division is a
-    floating-point one, and a value assigned to an integer is truncated); ``steps(t)`` is
+    is C's remainder, as in the C++ NESTML generates for NEST (where a division of two
+    integers truncates unless the divisor is a number, and a value assigned to an integer is
+    truncated); ``steps(t)`` is
     NEST's count of steps; user functions are expanded in place (:class:`_Inliner`).
     """
     from pynestml.codegeneration.printers.constant_printer import ConstantPrinter
@@ -909,11 +921,14 @@ def _python_printer(builder):
                     f"{self.print(node.get_if_true())}, {self.print(node.if_not)})")
 
         def print_arithmetic_operator(self, node):
-            # a division is a floating-point one, also of integers (NESTML's C++ divides by
-            # a double); assigning to an integer truncates (see _assignment)
+            # a division of two integers truncates, as in NESTML's C++, unless the divisor is
+            # a number (which NESTML's C++ divides by as a double); assigning to an integer
+            # truncates too (see _assignment)
             operator = node.get_binary_operator()
             if operator.is_modulo_op:
                 return f"{REMAINDER}({self.print(node.get_lhs())}, {self.print(node.get_rhs())})"
+            if operator.is_div_op and _integer_division(node):
+                return f"{TRUNCATE}({super().print_arithmetic_operator(node)})"
             return super().print_arithmetic_operator(node)
 
         def print_bit_operator(self, node):
