@@ -534,11 +534,13 @@ class _Builder:
         substeps instead of being integrated with them (NEST's GSL integrates them, to its
         tolerance), which saves four right-hand sides per variable and substep; empty where
         any of them cannot, so that coupled kernel states move together."""
+        if not restored:  # nothing integrated numerically (always so in a synapse)
+            return []
         step = legal_name("__h")
         internals = {v.name: v for v in self.internals}
         updates = {legal_name(k): self.expr(self.ns["update_expressions"][k]) for k in kernels}
         updates = {k: e for k, e in updates.items() if k in restored}
-        if not updates or set(updates) != set(restored):
+        if set(updates) != set(restored):
             return []
         names = set()
         for expression in updates.values():
