@@ -12,13 +12,13 @@ its drives of a model in one process per backend and time step, started as
 
 import json
 import math
-import resource
 import sys
 import time
 from contextlib import contextmanager
 
 from trisim import backends, config
 from trisim.errors import ConfigError, NestmlError
+from trisim.runners.process import cpu_seconds
 
 INPUT_DELAY = 1.0  # ms, from each input spike to its arrival at the cell
 VOLTAGE = "V_m"  # recorded by default, if the model has it
@@ -104,13 +104,6 @@ def _model_errors(path, backend_name):
                           f"({type(cause).__name__}: {message[:300]})") from exc
 
 
-def _cpu_seconds():
-    """CPU time of this process and its finished children (compilers), in seconds."""
-    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
-                                                         resource.RUSAGE_CHILDREN))
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
-
 def simulate_cells(path, backend_name, drives, settings=(), duration=500.0, dt=0.1, record=None):
     """Run one cell per drive (``{"current_pa", "spikes_in", "weight"}``, each optional) in
     one population; return ``{"cells": [result per drive, as simulate()], "costs": {...}}``.
@@ -125,10 +118,10 @@ def simulate_cells(path, backend_name, drives, settings=(), duration=500.0, dt=0
     from trisim.codegen import cache
     sim = backends.load(backend_name)
     sim.setup(timestep=dt, min_delay=dt, rng_seed=1)
-    cpu, wall = _cpu_seconds(), time.perf_counter()
+    cpu, wall = cpu_seconds(), time.perf_counter()
     with _model_errors(path, backend_name):
         celltype = sim.nestml_cell_type(path)
-    costs = {"type_cpu_s": _cpu_seconds() - cpu, "type_wall_s": time.perf_counter() - wall,
+    costs = {"type_cpu_s": cpu_seconds() - cpu, "type_wall_s": time.perf_counter() - wall,
              "built": bool(cache.built_here)}
     parameters = _parameters(celltype, settings)
     currents = [d.get("current_pa") for d in drives]
@@ -159,10 +152,10 @@ def simulate_cells(path, backend_name, drives, settings=(), duration=500.0, dt=0
         source = sim.Population(1, sim.SpikeSourceArray(spike_times=list(times)))
         sim.Projection(source, cells, sim.IndexConnector([0] * len(targets), targets),
                        sim.StaticSynapse(weight=weight, delay=INPUT_DELAY), receptor_type=port)
-    cpu, wall = _cpu_seconds(), time.perf_counter()
+    cpu, wall = cpu_seconds(), time.perf_counter()
     with _model_errors(path, backend_name):
         sim.run(duration)
-    costs.update(run_cpu_s=_cpu_seconds() - cpu, run_wall_s=time.perf_counter() - wall)
+    costs.update(run_cpu_s=cpu_seconds() - cpu, run_wall_s=time.perf_counter() - wall)
     segment = cells.get_data().segments[0]
     trace = segment.filter(name=record)[0]
     sim.end()

@@ -359,9 +359,9 @@ def compare_statistics(reference, other):
 
 
 def synapse_suite(models, dts, progress=None):
-    """Run every synapse x dt on every backend under the probe; return the comparison rows
-    and the failures (as :func:`suite` does)."""
-    rows, failures = [], []
+    """Run every synapse x dt on every backend under the probe; return
+    ``{"rows", "failures", "costs"}`` as :func:`suite` does."""
+    rows, failures, costs = [], [], []
     for path in models:
         model = Path(path).stem
         for dt in dts:
@@ -393,7 +393,9 @@ def synapse_suite(models, dts, progress=None):
                              "compared": compared, **row})
                 if progress:
                     progress(rows[-1])
-    return rows, failures
+            costs += [{"model": model, "dt_ms": dt, "backend": backend, **result["costs"]}
+                      for backend, result in results.items()]
+    return {"rows": rows, "failures": failures, "costs": costs}
 
 
 def _table(header, lines):
@@ -599,8 +601,9 @@ def synapse_verdict_markdown(verdicts_by_model, dts):
 
 
 def cost_markdown(costs):
-    """CPU seconds per model and backend to make the cell type and run it (one process, all
-    stimuli), first (when it built the model) and from the cache."""
+    """CPU seconds per model and backend to make the cell type (a synapse: the synapse type
+    and its probe cell's type) and run it (one process, all stimuli or the probe), first
+    (when it built the model) and from the cache."""
     lines = []
     for model, backend in sorted({(c["model"], c["backend"]) for c in costs}):
         mine = [c for c in costs if (c["model"], c["backend"]) == (model, backend)]
@@ -627,31 +630,29 @@ def run(models, dts, out_dir, progress=None, library=False):
     """
     paths = resolve(models, library)
     out_dir = output.writable_directory(out_dir)
-    neurons = {"rows": [], "failures": [], "costs": []}
-    synapse_rows, synapse_failures = [], []
+    results = {kind: {"rows": [], "failures": [], "costs": []} for kind in ("neuron", "synapse")}
     written = None
     for path in paths:
-        if is_synapse(path):
-            rows, failures = synapse_suite([path], dts, progress=progress)
-            synapse_rows += rows
-            synapse_failures += failures
-        else:
-            result = suite([path], dts, progress=progress, library=library)
-            failures = result["failures"]
-            for part, values in result.items():
-                neurons[part] += values
+        kind = "synapse" if is_synapse(path) else "neuron"
+        result = (synapse_suite([path], dts, progress=progress) if kind == "synapse" else
+                  suite([path], dts, progress=progress, library=library))
+        for part, values in result.items():
+            results[kind][part] += values
+        failures = result["failures"]
         if not library and failures:
             raise NestmlError(f"{failures[0]['model']} on {failures[0]['backend']}: "
                               f"{failures[0]['error']}")
-        written = _write(out_dir, dts, library, neurons, synapse_rows, synapse_failures)
-    return written or _write(out_dir, dts, library, neurons, synapse_rows, synapse_failures)
+        written = _write(out_dir, dts, library, **results)
+    return written or _write(out_dir, dts, library, **results)
 
 
-def _write(out_dir, dts, library, neurons, synapse_rows, synapse_failures):
-    """The three files of :func:`run` for the models run so far."""
-    rows = neurons["rows"]
-    judged = verdicts(rows, neurons["failures"], dts)
-    judged_synapses = synapse_verdicts(synapse_rows, synapse_failures, dts)
+def _write(out_dir, dts, library, neuron, synapse):
+    """The three files of :func:`run` for the models run so far (``neuron``, ``synapse``:
+    the collected results of :func:`suite` and :func:`synapse_suite`)."""
+    rows, synapse_rows = neuron["rows"], synapse["rows"]
+    judged = verdicts(rows, neuron["failures"], dts)
+    judged_synapses = synapse_verdicts(synapse_rows, synapse["failures"], dts)
+    costs = neuron["costs"] + synapse["costs"]
     sections = []
     if judged:
         sections.append(verdict_markdown(judged, dts))
@@ -661,14 +662,14 @@ def _write(out_dir, dts, library, neurons, synapse_rows, synapse_failures):
         sections.append(markdown(rows))
     if synapse_rows:
         sections.append(synapse_markdown(synapse_rows))
-    if neurons["costs"]:
-        sections.append(cost_markdown(neurons["costs"]))
+    if costs:
+        sections.append(cost_markdown(costs))
     return [output.write_json({"reference": REFERENCE, "duration_ms": DURATION, "dts_ms": dts,
                                "library": library, "verdicts": judged, "rows": rows,
-                               "failures": neurons["failures"], "costs": neurons["costs"],
+                               "failures": neuron["failures"], "costs": costs,
                                "synapse_verdicts": judged_synapses,
                                "synapse_rows": synapse_rows,
-                               "synapse_failures": synapse_failures},
+                               "synapse_failures": synapse["failures"]},
                               out_dir / "conformance.json"),
             output.write_atomically(out_dir / "conformance.md",
                                     lambda tmp: Path(tmp).write_text("\n".join(sections))),

@@ -10,6 +10,7 @@ Runs that finished are kept: their files are complete, and the next call reuses 
 """
 
 import contextlib
+import resource
 import signal
 import subprocess
 import tempfile
@@ -215,6 +216,14 @@ def handling_interrupts():
     finally:
         for name, handler in previous.items():
             signal.signal(name, handler)
+
+
+def cpu_seconds():
+    """CPU time (user + system) of this process and its finished children (compilers), in
+    seconds: what a child process reports as the cost of one of its phases."""
+    own, children = (resource.getrusage(who) for who in (resource.RUSAGE_SELF,
+                                                         resource.RUSAGE_CHILDREN))
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def print_result_as_json(compute):

@@ -19,10 +19,12 @@ Every parameter keeps the model's default: the pattern is the model's own behavi
 """
 
 import sys
+import time
 
 import numpy as np
 
 from trisim import backends, nestml
+from trisim.runners.process import cpu_seconds
 
 PROBE_CELL = "synapse_probe_neuron"
 # presynaptic spikes (bursts, pairs, long pauses), postsynaptic spikes (before and after
@@ -40,14 +42,23 @@ def probe(path, backend_name, dt=0.1, seed=SEED):
     """The probe's result for the synapse in ``path``: ``{"weights": [[per connection] per
     presynaptic spike], "transmitted": [[per presynaptic spike] per connection],
     "post": [postsynaptic spike times], "random": bool, "state": {state variable: [per
-    connection] at the end}}``; weights and transmitted values in PyNN's units (nA: the
-    probe cell takes currents), state variables read through ``Projection.get``."""
+    connection] at the end}, "costs": {...}}``; weights and transmitted values in PyNN's
+    units (nA: the probe cell takes currents), state variables read through
+    ``Projection.get``. ``costs`` gives the CPU and wall seconds of making the synapse type
+    and its probe cell type (``type_*``, including any code generation and compilation) and of
+    the run (``run_*``), and whether any model was built in this process (``built``), as
+    :func:`trisim.runners.cell.simulate_cells` does."""
+    from trisim.codegen import cache
     sim = backends.load(backend_name)
     dt = float(dt)
     sim.setup(timestep=dt, min_delay=dt, rng_seed=int(seed))
+    cpu, wall = cpu_seconds(), time.perf_counter()
     synapse = sim.nestml_synapse_type(path)
     program = synapse.program
     target = sim.nestml_cell_type(nestml.path(PROBE_CELL), synapses=[path])
+    costs = {"type_cpu_s": cpu_seconds() - cpu, "type_wall_s": time.perf_counter() - wall,
+             "built": bool(cache.built_here)}
+    cpu, wall = cpu_seconds(), time.perf_counter()
     n = N_RANDOM if program.uses_random else 1
     pre = sim.Population(n, sim.SpikeSourceArray(spike_times=PRE))
     cells = sim.Population(n, target())
@@ -66,6 +77,7 @@ def probe(path, backend_name, dt=0.1, seed=SEED):
         sim.run_until(t + DELAY + dt)
         weights.append(np.diagonal(projection.get("weight", format="array")).tolist())
     sim.run_until(PRE[-1] + DELAY + 5.0)
+    costs.update(run_cpu_s=cpu_seconds() - cpu, run_wall_s=time.perf_counter() - wall)
     # NEST applies postsynaptic spikes at the next presynaptic one: state read at the end
     # includes those before the last presynaptic spike only
     names = [v.name for v in program.state if v.name != program.weight]
@@ -85,7 +97,8 @@ def probe(path, backend_name, dt=0.1, seed=SEED):
             # NEST's volume transmitter advances a modulated synapse between events too, so
             # its weight read between events is for a later model time than elsewhere; what
             # each spike transmits is the weight at that spike on every backend
-            "weights_between_events": not program.mod_ports}
+            "weights_between_events": not program.mod_ports,
+            "costs": costs}
 
 
 def _plastic(program):

@@ -133,8 +133,13 @@ def test_synapse_rows_agree_across_backends(tmp_path):
     """The weight trajectory of a plastic synapse on NEURON and Brian2 equals NEST's."""
     path = nestml.path("stdp_pair_synapse")
     assert conformance.resolve(["stdp_pair_synapse"]) == [path]
-    rows, failures = conformance.synapse_suite([path], [DT])
-    assert failures == []
+    result = conformance.synapse_suite([path], [DT])
+    rows, costs = result["rows"], result["costs"]
+    assert result["failures"] == []
+    # what making the synapse type (with its probe cell) and the probe's run cost, per backend
+    assert [c["backend"] for c in costs] == list(conformance.BACKENDS)
+    assert all(c["type_cpu_s"] > 0 and c["run_cpu_s"] > 0 for c in costs), costs
+    assert conformance.cost_markdown(costs).count("| stdp_pair_synapse |") == 3
     assert [r["backend"] for r in rows] == ["neuron", "brian2"]
     for row in rows:
         assert row["same_events"] and row["events"] >= 9, row  # the drive makes it fire
