@@ -201,6 +201,27 @@ def test_random_synapse_is_compared_by_statistics():
         assert row["agrees"], (backend, row)
 
 
+def test_a_boolean_synapse_state_is_read_with_not_and_in_conditions():
+    """A postsynaptic spike arms the synapse; a presynaptic spike potentiates if armed,
+    depresses if not, and disarms it."""
+    path = MODELS / "boolean_state_synapse.nestml"
+    results = {b: conformance.run_synapse(path, b, DT) for b in conformance.BACKENDS}
+    arrivals = [t + synapse_probe.DELAY for t in results["nest"]["post"]]
+    expected, w, previous = [], 1.0, -1.0
+    for t in synapse_probe.PRE:
+        armed = previous < 0 or any(previous < a <= t for a in arrivals)
+        w += 0.5 if armed else -0.125
+        expected.append(w)
+        previous = t
+    assert 0 < sum(np.diff(expected) > 0) < len(expected) - 1  # both branches taken
+    for backend, result in results.items():
+        np.testing.assert_allclose(np.ravel(result["weights"]), expected, atol=1e-9,
+                                   err_msg=backend)
+        np.testing.assert_allclose(np.ravel(result["transmitted"]), expected, atol=1e-9,
+                                   err_msg=backend)
+        assert result["state"]["armed"] == [0.0], backend  # the last event was presynaptic
+
+
 def test_t_in_synapse_events_is_the_postsynaptic_spike_time_and_the_previous_event():
     """onReceive(post_spikes) reads t = t_post, not its arrival t_post + d; the update block
     reads the time of the previous event."""

@@ -181,15 +181,21 @@ SYNAPSE_DELAY = "nml_delay"  # the presynaptic pathway's delay in ms (shared if 
 class _SynapsePrinter(_Printer):
     """Prints a synapse event: variables are numbers, and a spike adds to the receptor."""
 
-    def __init__(self):
+    def __init__(self, booleans=()):
         self.units, self.namespace_units, self.lines, self.flags = {}, {}, [], 0
-        self.booleans, self.constants = set(), {}
+        self.booleans, self.constants = set(booleans), {}
 
     def expression(self, text):
         text = text.replace("%", "%%")  # PyNN %-formats the code with the receptor's names
-        return _IDENTIFIER.sub(lambda m: f"({self.constants[m.group()]})"
-                               if m.group() in self.constants
-                               else _FUNCTIONS.get(m.group(), m.group()), text)
+
+        def number(match):
+            name = match.group()
+            if name in self.constants:
+                return f"({self.constants[name]})"
+            if name in self.booleans:  # stored as 0/1, as in cells
+                return f"({name} != 0)"
+            return _FUNCTIONS.get(name, name)
+        return _IDENTIFIER.sub(number, text)
 
     def statements(self, statements, mask=None):
         for statement in statements:
@@ -248,8 +254,11 @@ def synapse_code(synapse):
                                     ["weight"] + variables)
         return _IDENTIFIER.sub(lambda m: native.get(m.group(), m.group()), code)
 
+    booleans = {v.name for v in synapse.parameters + synapse.state + synapse.internals
+                if v.type == "boolean"}
+
     def event(statements, time=f"t / ms - {SYNAPSE_DELAY}"):
-        printer = _SynapsePrinter()
+        printer = _SynapsePrinter(booleans)
         internals = {v.name: printer.expression(v.expression) for v in synapse.internals}
         printer.statements(statements)
         return render("brian2_synapse_event.jinja2", event_time=syn.EVENT_TIME, time=time,
@@ -283,9 +292,14 @@ def _native_synapse_name(name):
     return f"{name}_syn" if name.endswith(("_pre", "_post")) else name
 
 
+_BOOLEAN_LITERALS = {"True": "1.0", "False": "0.0"}  # synapse variables are numbers
+
+
 def _initial_value(expression, brian2_names):
     """A number as a number (for an expression, Brian2 generates and loads code), else the
     expression in Brian2's names."""
+    expression = _IDENTIFIER.sub(lambda m: _BOOLEAN_LITERALS.get(m.group(), m.group()),
+                                 expression)
     try:
         return float(expression)
     except ValueError:
