@@ -7,6 +7,8 @@ process, and reports
   config), importing the simulator and PyNN's backend, drawing input spike trains (``trisim.inputs.step_spike_times``), creating the input
   sources (``connect_trains``), the rest of building the network, the run itself, collecting
   the recordings into a Neo Block, freeing the network, summary statistics, writing the files;
+  what the process spent outside these (``untimed rest``) and after ``trisim``'s main
+  function returned (``interpreter exit``: freeing what is left);
 - with ``--perf`` (Linux ``perf``), a sampling profile of the whole process: the share of CPU
   time per shared object (the simulator's library, Python, numpy...) and the functions that
   take the most, so that the time inside the simulator can be told from trisim's.
@@ -64,13 +66,12 @@ for function, label in ((backends.load, "import the simulator"),
                         (summary.summarize_populations, "summary statistics"),
                         (output.write_block, "write NIX"), (output.write_json, "write JSON")):
     wrap_everywhere(function, label)
-from trisim.backends import common
-common.Backend.release = timed(common.Backend.release, "free the network")
 if hasattr(model.module, "summarize"):
     model.module.summarize = timed(model.module.summarize, "model statistics")
 simulate = run.simulate
-def simulate_timed(*args, **kwargs):
-    block, times = simulate(*args, **kwargs)
+def simulate_timed(model, backend, *args, **kwargs):
+    backend.release = timed(backend.release, "free the network")  # the backend's own release
+    block, times = simulate(model, backend, *args, **kwargs)
     phases["build (all)"] = times["cpu_build_s"]
     phases["run"] = times["cpu_run_s"]
     return block, times
@@ -129,6 +130,11 @@ def main():
         dsos, functions = perf_report(data, 0.5) if args.perf else ([], [])
     build_parts = ("draw input trains", "create input sources")
     phases["build (rest)"] = phases["build (all)"] - sum(phases.get(k, 0) for k in build_parts)
+    totals = ("build (all)", "process (all)")
+    phases["untimed rest"] = phases["process (all)"] - sum(
+        seconds for label, seconds in phases.items() if label not in totals)
+    if not args.perf:  # perf's own time would count here
+        phases["interpreter exit"] = measured["cpu_s"] - phases["process (all)"]
     print(f"trisim run {args.model} {' '.join(map(str, run_arguments))}")
     print(f"whole process: {measured['cpu_s']:.1f} s CPU, {measured['wall_s']:.1f} s wall, "
           f"{measured['peak_memory_mb']:.0f} MB; others' load {measured['load']:.2f}")
