@@ -41,10 +41,11 @@ a postsynaptic spike's potentiation at once or at the next presynaptic spike, so
 tries those conventions and reports the one that fits and its relative error (summed
 absolute difference over summed expected change): an implementation of the rule gives about
 0 under one of them; a wrong rule, factor or trace gives a large error under all. Results:
-``benchmarks/results/plasticity_vs_native/<commit>.json``.
+``benchmarks/results/plasticity_vs_native/<commit>-<duration>s.json``, rewritten after every
+rule. ``--no-check`` leaves the checking runs out (they double a long benchmark's time).
 
 Usage: ``nice -n 10 python benchmarks/plasticity_vs_native.py [--backends ...]
-[--rules ...] [--scale 1] [--duration 10000] [--repeat 3]``
+[--rules ...] [--scale 1] [--duration 10000] [--repeat 3] [--no-check]``
 """
 
 import argparse
@@ -410,6 +411,8 @@ def main():
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--duration", type=float, default=10000.0, help="ms")
     parser.add_argument("--repeat", type=int, default=REPEAT)
+    parser.add_argument("--no-check", action="store_true",
+                        help="skip the untimed runs that check the final weights (long runs)")
     parser.add_argument("--one", nargs=6,
                         metavar=("BACKEND", "RULE", "SIDE", "SCALE", "MS", "NPZ"),
                         help=argparse.SUPPRESS)
@@ -434,7 +437,7 @@ def main():
         rows.append({"backend": backend, "rule": "static", "own": static})
         for rule in args.rules:
             checks = {side: run(backend, rule, side, args.scale, args.duration, check=True)
-                      for side in SIDES}
+                      for side in SIDES if not args.no_check}
             runs = {side: [] for side in SIDES}
             for _ in range(args.repeat):
                 for side in SIDES:
@@ -444,21 +447,29 @@ def main():
             row["ratio"] = ratios(row["nestml"], row["own"], keys)
             rows.append(row)
             for side in SIDES:
-                m, w = row[side], checks[side]["weights"]
+                m = row[side]
+                w = checks[side]["weights"] if checks else None
                 print(f"{backend:7s} {rule + ' ' + side:17s} | {m['cpu_run_s']:9.2f} "
                       f"{m['cpu_build_s']:6.2f} {m['process_cpu_s']:7.2f} "
-                      f"{m['peak_memory_mb']:5.0f} {m['mean_rate_hz']:7.3f} | "
-                      f"{w['relative_error']:.4f}, {w['mean_change']:.3g} / "
-                      f"{w['expected_mean_change']:.3g} ({w['convention']})", flush=True)
+                      f"{m['peak_memory_mb']:5.0f} {m['mean_rate_hz']:7.3f} | " +
+                      (f"{w['relative_error']:.4f}, {w['mean_change']:.3g} / "
+                       f"{w['expected_mean_change']:.3g} ({w['convention']})" if w else
+                       "not checked"), flush=True)
             print(f"{'':25s} NESTML / own: run {row['ratio']['cpu_run_s']:.2f}, build "
                   f"{row['ratio']['cpu_build_s']:.2f}, process CPU "
                   f"{row['ratio']['process_cpu_s']:.2f}, wall {row['ratio']['process_wall_s']:.2f},"
                   f" memory {row['ratio']['peak_memory_mb']:.2f}", flush=True)
-    path = write_results("plasticity_vs_native", {
+            save(args, rows)  # after every rule: a long run cut short keeps its rows
+    print(f"written {save(args, rows)}")
+
+
+def save(args, rows):
+    """Write the rows measured so far; returns the path."""
+    return write_results("plasticity_vs_native", {
         "scale": args.scale, "duration_ms": args.duration, "repeat": args.repeat,
-        "rule_parameters": RULE_PARAMETERS, "static_weights_uS": {"E": W_E, "I": W_I},
-        "rows": rows})
-    print(f"written {path}")
+        "weights_checked": not args.no_check, "rule_parameters": RULE_PARAMETERS,
+        "static_weights_uS": {"E": W_E, "I": W_I}, "rows": rows},
+        label=f"{args.duration / 1000:g}s")
 
 
 if __name__ == "__main__":
