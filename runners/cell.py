@@ -85,7 +85,7 @@ def simulate(path, backend_name, settings=(), current_pa=None, spikes_in=None, w
 
 
 @contextmanager
-def _model_errors(path, backend_name):
+def model_errors(path, backend_name):
     """Turn a simulator's failure to run the model (Brian2 not compiling its step, NEST
     stopping on a numerical instability, NEURON's hoc errors) into one NestmlError line
     naming the file."""
@@ -119,7 +119,7 @@ def simulate_cells(path, backend_name, drives, settings=(), duration=500.0, dt=0
     sim = backends.load(backend_name)
     sim.setup(timestep=dt, min_delay=dt, rng_seed=1)
     cpu, wall = cpu_seconds(), time.perf_counter()
-    with _model_errors(path, backend_name):
+    with model_errors(path, backend_name):
         celltype = sim.nestml_cell_type(path)
     costs = {"type_cpu_s": cpu_seconds() - cpu, "type_wall_s": time.perf_counter() - wall,
              "built": bool(cache.built_here)}
@@ -132,7 +132,7 @@ def simulate_cells(path, backend_name, drives, settings=(), duration=500.0, dt=0
         default = celltype.default_parameters["I_e"] * 1000.0
         parameters["I_e"] = [(default if c is None else c) / 1000.0 for c in currents]  # nA
     record = recorded_variable(celltype, record)
-    with _model_errors(path, backend_name):
+    with model_errors(path, backend_name):
         cells = sim.Population(len(drives), celltype(**parameters), label="cell")
     cells.record(["spikes", record])
     # cells given the same train on the same port with the same weight share one source and
@@ -153,7 +153,7 @@ def simulate_cells(path, backend_name, drives, settings=(), duration=500.0, dt=0
         sim.Projection(source, cells, sim.IndexConnector([0] * len(targets), targets),
                        sim.StaticSynapse(weight=weight, delay=INPUT_DELAY), receptor_type=port)
     cpu, wall = cpu_seconds(), time.perf_counter()
-    with _model_errors(path, backend_name):
+    with model_errors(path, backend_name):
         sim.run(duration)
     costs.update(run_cpu_s=cpu_seconds() - cpu, run_wall_s=time.perf_counter() - wall)
     segment = cells.get_data().segments[0]

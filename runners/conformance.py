@@ -24,7 +24,7 @@ import numpy as np
 
 from trisim import nestml, output
 from trisim.backends import BACKENDS
-from trisim.errors import NestmlError
+from trisim.errors import NestmlError, SimulationError
 from trisim.runners import synapse_probe
 from trisim.runners.process import run_command
 
@@ -247,7 +247,7 @@ def suite(models, dts, progress=None, library=False, duration=DURATION):
             for backend in BACKENDS:
                 try:
                     results[backend] = run_cells(path, backend, dt, named, duration)
-                except NestmlError as exc:
+                except (NestmlError, SimulationError) as exc:
                     failures.append({"model": model, "dt_ms": dt, "backend": backend,
                                      "error": _error_line(exc)})
                     if progress:
@@ -369,7 +369,7 @@ def synapse_suite(models, dts, progress=None):
             for backend in BACKENDS:
                 try:
                     results[backend] = run_synapse(path, backend, dt)
-                except NestmlError as exc:
+                except (NestmlError, SimulationError) as exc:
                     failures.append({"model": model, "dt_ms": dt, "backend": backend,
                                      "error": _error_line(exc)})
                     if progress:

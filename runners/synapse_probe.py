@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 from trisim import backends, nestml
+from trisim.runners.cell import model_errors
 from trisim.runners.process import cpu_seconds
 
 PROBE_CELL = "synapse_probe_neuron"
@@ -52,32 +53,34 @@ def probe(path, backend_name, dt=0.1, seed=SEED):
     sim = backends.load(backend_name)
     dt = float(dt)
     sim.setup(timestep=dt, min_delay=dt, rng_seed=int(seed))
-    cpu, wall = cpu_seconds(), time.perf_counter()
-    synapse = sim.nestml_synapse_type(path)
-    program = synapse.program
-    target = sim.nestml_cell_type(nestml.path(PROBE_CELL), synapses=[path])
-    costs = {"type_cpu_s": cpu_seconds() - cpu, "type_wall_s": time.perf_counter() - wall,
-             "built": bool(cache.built_here)}
-    cpu, wall = cpu_seconds(), time.perf_counter()
-    n = N_RANDOM if program.uses_random else 1
-    pre = sim.Population(n, sim.SpikeSourceArray(spike_times=PRE))
-    cells = sim.Population(n, target())
-    drive = sim.Population(1, sim.SpikeSourceArray(spike_times=[t - dt for t in POST]))
-    sim.Projection(drive, cells, sim.IndexConnector([0] * n, list(range(n))),
-                   sim.StaticSynapse(weight=1.0, delay=dt), receptor_type="drive")
-    modulators = {port: sim.Population(1, sim.SpikeSourceArray(spike_times=MODULATOR))
-                  for port in program.mod_ports}
-    connection = synapse(delay=DELAY, modulators=modulators) if modulators else synapse(
-        delay=DELAY)
-    projection = sim.Projection(pre, cells, sim.IndexConnector(list(range(n)), list(range(n))),
-                                connection, receptor_type="in_spikes")
-    cells.record(["spikes", "received"])
-    weights = []
-    for t in PRE:
-        sim.run_until(t + DELAY + dt)
-        weights.append(np.diagonal(projection.get("weight", format="array")).tolist())
-    sim.run_until(PRE[-1] + DELAY + 5.0)
-    costs.update(run_cpu_s=cpu_seconds() - cpu, run_wall_s=time.perf_counter() - wall)
+    with model_errors(path, backend_name):
+        cpu, wall = cpu_seconds(), time.perf_counter()
+        synapse = sim.nestml_synapse_type(path)
+        program = synapse.program
+        target = sim.nestml_cell_type(nestml.path(PROBE_CELL), synapses=[path])
+        costs = {"type_cpu_s": cpu_seconds() - cpu, "type_wall_s": time.perf_counter() - wall,
+                 "built": bool(cache.built_here)}
+        cpu, wall = cpu_seconds(), time.perf_counter()
+        n = N_RANDOM if program.uses_random else 1
+        pre = sim.Population(n, sim.SpikeSourceArray(spike_times=PRE))
+        cells = sim.Population(n, target())
+        drive = sim.Population(1, sim.SpikeSourceArray(spike_times=[t - dt for t in POST]))
+        sim.Projection(drive, cells, sim.IndexConnector([0] * n, list(range(n))),
+                       sim.StaticSynapse(weight=1.0, delay=dt), receptor_type="drive")
+        modulators = {port: sim.Population(1, sim.SpikeSourceArray(spike_times=MODULATOR))
+                      for port in program.mod_ports}
+        connection = synapse(delay=DELAY, modulators=modulators) if modulators else synapse(
+            delay=DELAY)
+        projection = sim.Projection(pre, cells, sim.IndexConnector(list(range(n)),
+                                                                   list(range(n))),
+                                    connection, receptor_type="in_spikes")
+        cells.record(["spikes", "received"])
+        weights = []
+        for t in PRE:
+            sim.run_until(t + DELAY + dt)
+            weights.append(np.diagonal(projection.get("weight", format="array")).tolist())
+        sim.run_until(PRE[-1] + DELAY + 5.0)
+        costs.update(run_cpu_s=cpu_seconds() - cpu, run_wall_s=time.perf_counter() - wall)
     # NEST applies postsynaptic spikes at the next presynaptic one: state read at the end
     # includes those before the last presynaptic spike only
     names = [v.name for v in program.state if v.name != program.weight]

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from trisim import nestml
+from trisim.errors import SimulationError
 from trisim.runners import conformance, synapse_probe
 
 DT = 0.1
@@ -147,6 +148,21 @@ def test_synapse_rows_agree_across_backends(tmp_path):
         assert row["max_rel_diff"] < 1e-9, row
     table = conformance.synapse_markdown(rows)
     assert table.count("| stdp_pair_synapse | 0.1 |") == 2 and "| NO |" not in table
+
+
+def test_a_synapse_whose_run_crashes_is_a_failure_row_and_the_run_goes_on(monkeypatch):
+    """A probe process that ends in a traceback (exit status 1) is reported as that model's
+    failure on that backend, as a refused one is; the library run goes on."""
+    def crashing(path, backend, dt):
+        if backend == "brian2":
+            raise SimulationError(f"{path} on brian2: the run failed (exit status 1): TypeError")
+        return {"weights": [[1.0]], "transmitted": [[1.0]], "post": [], "random": False,
+                "plastic": False, "costs": {}}
+    monkeypatch.setattr(conformance, "run_synapse", crashing)
+    result = conformance.synapse_suite([Path("a_synapse.nestml")], [DT])
+    (failure,) = result["failures"]
+    assert failure["backend"] == "brian2" and "(exit status 1): TypeError" in failure["error"]
+    assert [r["backend"] for r in result["rows"]] == ["neuron"]
 
 
 def test_a_library_run_stopped_part_way_keeps_the_models_it_finished(tmp_path, monkeypatch):
