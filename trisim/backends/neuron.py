@@ -499,15 +499,19 @@ def _deliver_by_source(projections):
     gids, delays = map(np.concatenate, zip(*(p.outgoing_delays() for p in projections)))
     if not gids.size:
         return
-    order = np.argsort(gids)  # reduceat below takes each source's delays as one run
-    gids, delays = gids[order], delays[order]
-    sources, starts = np.unique(gids, return_index=True)
-    lowest = np.minimum.reduceat(delays, starts)
-    uniform = lowest == np.maximum.reduceat(delays, starts)
-    local = {int(cell): cell for projection in projections
-             for population in (projection.pre, projection.post)
-             for cell in population.all_cells if cell.local}
-    for gid, delay in zip(sources[uniform].tolist(), lowest[uniform].tolist()):
+    # the lowest and highest delay per source, indexed by gid (PyNN numbers cells from 0 up):
+    # no sort of a million connections (it was 0.7 s CPU of seed 002's run)
+    lowest = np.full(gids.max() + 1, np.inf)
+    highest = np.full(gids.max() + 1, -np.inf)
+    np.minimum.at(lowest, gids, delays)
+    np.maximum.at(highest, gids, delays)
+    sources = np.flatnonzero(lowest == highest)
+    populations = {id(population): population for projection in projections
+                   for side in (projection.pre, projection.post)
+                   for population in common.populations_of(side)}
+    local = {int(cell): cell for population in populations.values()
+             for cell in population.all_cells[population._mask_local].tolist()}
+    for gid, delay in zip(sources.tolist(), lowest[sources].tolist()):
         recorder = local[gid]._cell.rec if gid in local else None  # None: PyNN's VecStim
         if recorder is not None:
             recorder.delay = delay
