@@ -163,6 +163,19 @@ def test_collected_block_holds_every_population_in_cell_order_once():
     assert segment.analogsignals[0].segment is segment
 
 
+def test_signals_are_collected_by_name_whatever_order_pyNN_gives_them_in():
+    # PyNN hands a population's signals over in the order of a set (Python's hash seed)
+    def signal(name):
+        return neo.AnalogSignal(np.zeros((5, 1)), units="mV", sampling_period=1 * pq.ms,
+                                name=name)
+    orders = [["v", "gsyn_exc", "gsyn_inh"], ["gsyn_inh", "v", "gsyn_exc"]]
+    blocks = [collect_block({"E": RecordedPopulation(1, 0, [1.0], [0], [signal(n) for n in order])},
+                            {"model": "m"}) for order in orders]
+    for block in blocks:
+        assert [s.name for s in block.segments[0].analogsignals] == [
+            "E.gsyn_exc", "E.gsyn_inh", "E.v"]
+
+
 
 class GatheredPopulation(RecordedPopulation):
     """A population split over two MPI processes (even cells on rank 0, odd on rank 1), whose

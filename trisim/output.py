@@ -100,9 +100,12 @@ def _cell_trains(spiketrains, population, gathered):
 
 def recorded_data(population, segment):
     """``(spike trains, signals)`` of ``population`` in one Neo Segment of its recorded data
-    (as PyNN's ``get_data`` gives it): a train per cell in cell order, signal channels by cell."""
+    (as PyNN's ``get_data`` gives it): a train per cell in cell order, signal channels by cell,
+    signals by name (PyNN gives them in the order of a set, which changes with Python's hash
+    seed, so two runs of one seed would write files that differ)."""
+    signals = sorted(segment.analogsignals, key=lambda signal: signal.name)
     return (_cell_trains(segment.spiketrains, population, parallel.world_size() > 1),
-            _signals_in_cell_order(list(segment.analogsignals)))
+            _signals_in_cell_order(signals))
 
 
 def collect_block(populations, annotations):
