@@ -226,7 +226,38 @@ def recurrent_delays(backend_name, mode="as built"):
             "recording_delays": recording}
 
 
-SCENARIOS = {"recurrent_delays": recurrent_delays, "one_to_one": one_to_one, "stp_efficacies": stp_efficacies, "bounded_inhibitory": bounded_inhibitory_synapse, "current_source": current_source,
+def cell_parameters(backend_name, mode):
+    """A recurrent network whose cells differ in tau_m and i_offset; the spikes and the names
+    of the parameters stored once per population. ``mode`` "at creation" gives the values
+    when creating the cells; "set later" creates them with one value each, connects and
+    records them, then sets the values (a whole population, and a view)."""
+    sim = backends.load(backend_name)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
+    tau_m, i_offset = np.linspace(15.0, 25.0, 40), np.r_[np.full(10, 0.9), np.full(30, 0.8)]
+    if mode == "at creation":
+        cells = sim.Population(40, sim.IF_cond_exp(tau_m=tau_m, i_offset=i_offset))
+    else:
+        cells = sim.Population(40, sim.IF_cond_exp(tau_m=20.0, i_offset=0.8))
+    once = sorted(name for name, variable in cells.brian2_group.variables.items()
+                  if variable.scalar and name in cells.celltype.get_native_names())
+    cells.initialize(v=sim.RandomDistribution("uniform", (-65.0, -50.0),
+                                              rng=sim.NumpyRNG(seed=3)))
+    cells.record("spikes")
+    projection = sim.Projection(cells, cells, sim.FixedProbabilityConnector(
+        0.3, rng=sim.NumpyRNG(seed=4)), sim.StaticSynapse(weight=0.002, delay=1.5))
+    if mode == "set later":
+        cells.set(tau_m=tau_m)
+        cells[:10].set(i_offset=0.9)
+    synapses = projection._brian2_synapses[0][0]
+    sim.run(300.0)
+    trains = cells.get_data().segments[0].spiketrains
+    sim.end()
+    return {"spikes": [[round(float(t), 6) for t in train] for train in trains],
+            "stored_once": once,
+            "synapses_read_per_cell": not synapses.variables["tau_m_post"].scalar}
+
+
+SCENARIOS = {"cell_parameters": cell_parameters, "recurrent_delays": recurrent_delays, "one_to_one": one_to_one, "stp_efficacies": stp_efficacies, "bounded_inhibitory": bounded_inhibitory_synapse, "current_source": current_source,
              "spike_source_trains": spike_source_trains,
              "spike_arrival": spike_arrival, "array_connect": array_connect,
              "array_connect_mpi": lambda backend: array_connect(backend, per_target=False)}

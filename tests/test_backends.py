@@ -119,6 +119,18 @@ def test_neuron_delivers_a_spike_to_its_connections_at_once_where_they_share_a_d
     assert sum(map(len, built["spikes"])) > 100 and built["spikes"] == per_netcon["spikes"]
 
 
+def test_brian2_cell_parameters_stored_once_become_per_cell_when_set_to_differ():
+    # Brian2 stores a parameter that is the same for every cell once; values set later that
+    # differ between cells must act exactly as if given at creation
+    at_creation, set_later = (run_scenario("cell_parameters", "brian2", mode)
+                              for mode in ("at creation", "set later"))
+    assert set(at_creation["stored_once"]) == {"c_m", "e_rev_e", "e_rev_i", "tau_syn_e",
+                                               "tau_syn_i", "v_rest"}
+    assert {"tau_m", "i_offset"} <= set(set_later["stored_once"])
+    assert set_later["synapses_read_per_cell"]
+    assert sum(map(len, at_creation["spikes"])) > 100
+    assert set_later["spikes"] == at_creation["spikes"]
+
 def test_unknown_backend_lists_the_valid_ones():
     with pytest.raises(UnknownNameError, match="unknown backend 'nset'; valid: brian2, nest, neuron"):
         backends.load("nset")

@@ -36,7 +36,9 @@ def test_standalone_gives_the_runtime_devices_spikes_and_signals(both_devices):
     assert len(runtime.analogsignals) == len(standalone.analogsignals) > 0
     for a, b in zip(runtime.analogsignals, standalone.analogsignals):
         assert a.name == b.name and a.shape == b.shape
-        np.testing.assert_allclose(b.magnitude, a.magnitude, rtol=1e-9, atol=1e-12)
+        # the devices compile the same expressions separately (Brian2's -ffast-math lets each
+        # compiler reorder them): rounding differs, by up to 1.4e-9 relative here near spikes
+        np.testing.assert_allclose(b.magnitude, a.magnitude, rtol=1e-8, atol=1e-12)
 
 
 def test_the_runtime_device_comes_back_after_a_standalone_run(both_devices):
