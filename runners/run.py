@@ -199,6 +199,7 @@ def run(model, backend_name, out_dir, config_path=None, overrides=(), seed=None,
     check_run(model, cfg, backend_name, out_dir)
     with quiet.importing_simulator():
         backend = backends.load(backend_name)
+    resources.freeze_imports()
     if model.simulate is not None:  # its checkpoints go beside the run's files
         out_dir = output.writable_directory(out_dir)
     progress = progress_bar(cfg.simulation.duration) if progress_bar else None

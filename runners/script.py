@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from trisim import backends, output
+from trisim import backends, output, resources
 from trisim.backends import BACKENDS
 from trisim.config import SEED_RANGE
 from trisim.errors import (ConfigError, NotPortableError, NotPortableImportError, ScriptError,
@@ -464,6 +464,7 @@ def simulate(script, backend_name, seed, arguments):
     """Run ``script`` on ``backend_name`` with run seed ``seed``; return the Block, the seed
     log and times."""
     sim = backends.load(backend_name, portable=True)
+    resources.freeze_imports()
     seeds = Seeds(seed, script)
     run = Session(script, arguments, sim, seeds)
     started, started_cpu = time.perf_counter(), time.process_time()
