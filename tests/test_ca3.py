@@ -230,6 +230,16 @@ def test_the_background_has_its_own_gain_offline():
         0.3 * p.w_background_PYR)
 
 
+def test_each_pathway_learns_with_its_own_gain():
+    p = circuit.Parameters(learning_gain_PYR_PYR=0.5, learning_gain_PVBC_PYR=0.02)
+    assert circuit.potentiation(p, "PYR_PYR") == pytest.approx(
+        p.A_PYR_PYR * p.gain_PYR_PYR * 0.5)
+    assert circuit.potentiation(p, "PVBC_PYR") == pytest.approx(
+        p.A_PVBC_PYR * p.gain_PVBC_PYR * 0.02)
+    assert circuit.potentiation(p, "LEC_PYR") == pytest.approx(
+        p.A_LEC_PYR * p.gain_LEC_PYR * p.learning_gain_LEC_PYR)
+
+
 def test_config_loads_and_defaults_are_the_published_values():
     from trisim import model
     cfg = model.load("ca3").config()

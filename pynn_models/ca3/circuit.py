@@ -11,10 +11,10 @@ initial weight); which pathways learn is a config switch per pathway.
 The published weights are those of dendritic synapses of multi-compartment cells; on a point
 cell the same conductance acts at the soma. Each pathway's weight (and its potentiation per
 pairing, so that learning keeps its size relative to the weight) is the published value times a
-point-cell gain ``gain_<pathway>``; every potentiation per pairing is also scaled by
-``learning_gain``: a point cell's every spike reaches every synapse, where a dendritic synapse
-of the published model saw its own local threshold crossings. The defaults are the calibration
-(``docs/models/ca3.md`` says against what, and what it measured).
+point-cell gain ``gain_<pathway>``; each pathway's potentiation per pairing is also scaled by
+its ``learning_gain_<pathway>``: the published potentiation counts pairings with the spikes a
+synapse's own dendritic location saw, which on a point cell are the soma's. The defaults are
+the calibration (``docs/models/ca3.md`` says against what, and what it measured).
 
 Phases: ``training`` (inputs of the virtual track, plastic synapses as configured) and
 ``offline`` (the offline inputs, every synapse static at the weights of a training checkpoint,
@@ -111,7 +111,7 @@ class Parameters(Strict):
     gain_PVBC_PYR: float = Field(1.0, ge=0)
     gain_MF_PYR: float = Field(3.0, ge=0)
     gain_MEC_PYR: float = Field(1.0, ge=0)
-    gain_LEC_PYR: float = Field(1.5, ge=0)
+    gain_LEC_PYR: float = Field(2.0, ge=0)
     gain_background_PYR: float = Field(0.3, ge=0)
     gain_background_PYR_offline: float = Field(1.0, ge=0, description="the background's "
                                                "gain in the offline phase")
@@ -146,8 +146,12 @@ class Parameters(Strict):
     k_cap_MEC_PYR: float = Field(12.0, ge=1)
     k_cap_LEC_PYR: float = Field(20.0, ge=1)
     k_cap_PYR_PVBC: float = Field(20.0, ge=1)
-    learning_gain: float = Field(0.04, ge=0, description="point cells: every pathway's "
-                                 "potentiation per pairing times this")
+    learning_gain_PYR_PYR: float = Field(0.4, ge=0)
+    learning_gain_PVBC_PYR: float = Field(0.04, ge=0)
+    learning_gain_MF_PYR: float = Field(0.04, ge=0)
+    learning_gain_MEC_PYR: float = Field(0.04, ge=0)
+    learning_gain_LEC_PYR: float = Field(0.4, ge=0)
+    learning_gain_PYR_PVBC: float = Field(0.04, ge=0)
     # NMDA short-term plasticity
     nmda_U: float = Field(0.3, gt=0, le=1)
     nmda_tau_D: quantity("ms") = 800.0
@@ -205,8 +209,10 @@ def weight(p, pathway):
 
 def potentiation(p, pathway):
     """Potentiation per pairing 0 ms apart (uS) of a plastic pathway on the point cells: the
-    published value, scaled with the pathway's weight (its gain) and by ``learning_gain``."""
-    return getattr(p, f"A_{pathway}") * getattr(p, f"gain_{pathway}") * p.learning_gain
+    published value, scaled with the pathway's weight (its gain) and by its
+    ``learning_gain_<pathway>``."""
+    return (getattr(p, f"A_{pathway}") * getattr(p, f"gain_{pathway}")
+            * getattr(p, f"learning_gain_{pathway}"))
 
 
 def initial_weights(p, pathway, connections, place, factors):
