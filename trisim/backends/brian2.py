@@ -495,7 +495,7 @@ class Population(_StoredOnce, pyNN.brian2.Population):
             once = {eq.varname for eq in equations.values() if eq.type == PARAMETER
                     and _one_value(parameters.get(eq.varname))}
             return model(n, _shared_parameters(equations, once),
-                         **{name: value[:1] if name in once else value
+                         **{name: np.ravel(value)[:1] if name in once else value
                             for name, value in parameters.items()})
 
         self.celltype.brian2_model = group  # for this call (pyNN.brian2 reads it there)
