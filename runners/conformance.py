@@ -33,6 +33,10 @@ REFERENCE = "nest"
 SHIPPED = ("iaf_psc_exp", "iaf_cond_exp", "iaf_cond_alpha", "aeif_cond_exp", "izhikevich",
            "hh_cond_exp_traub", "wb_cond_exp")
 DURATION = 500.0  # ms
+#: CPU seconds one probe process may use (a build, then every stimulus of one backend): a
+#: model whose state diverges can make NEST's adaptive solver take ever smaller steps and
+#: never finish, which would stop a library run there.
+PROCESS_CPU_LIMIT_S = 900.0
 # Drive (pA) and input weight (PyNN units per port: uS, nA or mV) putting each model in a
 # regime of tens of spikes per second, where inputs move spike times; models not listed
 # (trisim's own) get DEFAULT_STIMULUS.
@@ -144,7 +148,8 @@ def run_cells(path, backend, dt, named_drives, duration=DURATION, drive_factor=1
         json.dump(spec, spec_file)
         spec_file.flush()
         command = [sys.executable, "-m", "trisim.runners.cell", spec_file.name]
-        result = json.loads(run_command(command, f"{path} on {backend}", NestmlError).stdout)
+        result = json.loads(run_command(command, f"{path} on {backend}", NestmlError,
+                                        PROCESS_CPU_LIMIT_S).stdout)
     out = dict(zip([name for name, _ in named_drives], result["cells"]))
     out["costs"] = result["costs"]
     return out
@@ -292,7 +297,7 @@ def run_synapse(path, backend, dt):
     process; returns its result."""
     command = [sys.executable, "-m", "trisim.runners.synapse_probe", str(path), backend,
                str(dt)]
-    result = run_command(command, f"{path} on {backend}", NestmlError)
+    result = run_command(command, f"{path} on {backend}", NestmlError, PROCESS_CPU_LIMIT_S)
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 

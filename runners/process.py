@@ -33,19 +33,22 @@ _finished = []  # what, of each child of this process that succeeded, in order
 @dataclass(frozen=True)
 class Job:
     """One command to run in a child process; ``what`` names it in messages (e.g. ``nest seed
-    3``)."""
+    3``); ``cpu_limit_s``, if given, is the CPU time after which the system stops it."""
 
     what: str
     command: tuple
+    cpu_limit_s: float = None
 
-    def __init__(self, what, command):
+    def __init__(self, what, command, cpu_limit_s=None):
         object.__setattr__(self, "what", what)
         object.__setattr__(self, "command", tuple(str(part) for part in command))
+        object.__setattr__(self, "cpu_limit_s", cpu_limit_s)
 
 
-def run_command(command, what, error=BackendError):
+def run_command(command, what, error=BackendError, cpu_limit_s=None):
     """Run ``command`` in a child process and return its :class:`subprocess.CompletedProcess`
-    (stdout and stderr as text).
+    (stdout and stderr as text). With ``cpu_limit_s``, the child is stopped once it has used
+    that much CPU time (load does not change it, as a wall-clock limit would).
 
     Raises
     ------
@@ -55,11 +58,11 @@ def run_command(command, what, error=BackendError):
     SimulationError
         If it failed otherwise: naming ``what``, the exit status or the signal that ended it
         (a process the system killed for want of memory ends by SIGKILL with nothing on
-        stderr), and its last line on stderr.
+        stderr; one past its CPU limit, by SIGXCPU), and its last line on stderr.
     Interrupted
         If this process was interrupted (see :func:`handling_interrupts`).
     """
-    return run_jobs([Job(what, command)], error=error)[0]
+    return run_jobs([Job(what, command, cpu_limit_s)], error=error)[0]
 
 
 def run_jobs(jobs, parallel=1, on_finished=None, error=BackendError):
@@ -126,6 +129,9 @@ def _start(job):
         stdout.close(), stderr.close()
         raise SimulationError(f"{job.what}: cannot start {job.command[0]}: "
                               f"{exc.strerror or exc}") from None
+    if job.cpu_limit_s is not None:  # SIGXCPU at the limit; SIGKILL if that is ignored
+        limit = max(1, round(job.cpu_limit_s))
+        resource.prlimit(child.pid, resource.RLIMIT_CPU, (limit, limit + 1))
     child.scratch = (stdout, stderr)
     _live[child] = job.what
     return child
@@ -153,6 +159,8 @@ def _failure(job, result, error):
         name = signal.Signals(-result.returncode).name
         status = f"killed by {name}" + (", as when the system runs out of memory"
                                         if name == "SIGKILL" else "")
+        if name == "SIGXCPU":
+            status = f"stopped after its {job.cpu_limit_s:g} s of CPU time"
     else:
         status = f"exit status {result.returncode}"
     message = f"{job.what}: the run failed ({status}): {last}"

@@ -35,6 +35,14 @@ def test_a_killed_run_names_the_signal():
         run_command(python(script), "probe")
 
 
+def test_a_run_past_its_cpu_limit_is_stopped_and_says_so():
+    started = time.monotonic()
+    with pytest.raises(SimulationError, match=r"^probe: the run failed \(stopped after its 1 s "
+                                              r"of CPU time\)"):
+        run_command(python("while True: pass"), "probe", cpu_limit_s=1)
+    assert time.monotonic() - started < 60
+
+
 @pytest.mark.parametrize("error", [BackendError, NestmlError])
 def test_a_run_refusing_its_input_raises_the_error_asked_for(error):
     with pytest.raises(error, match=r"^probe: the run failed \(exit status 2\)"):
