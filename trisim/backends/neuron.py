@@ -497,6 +497,8 @@ def _deliver_by_source(projections):
     if not projections:
         return
     gids, delays = map(np.concatenate, zip(*(p.outgoing_delays() for p in projections)))
+    from_cells = gids >= 0  # NEURON gives -1 for a NetCon whose source has no gid
+    gids, delays = gids[from_cells], delays[from_cells]
     if not gids.size:
         return
     # the lowest and highest delay per source, indexed by gid (PyNN numbers cells from 0 up):
