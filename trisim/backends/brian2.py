@@ -430,7 +430,7 @@ def _store_per_cell(group, name):
                 others.indices[key] = index
 
 
-def _one_value(values):
+def _is_uniform(values):
     """Whether ``values`` (an array of cells' values, or None) holds one number."""
     values = np.asarray(values)
     return (np.issubdtype(values.dtype, np.number) and values.size > 0
@@ -448,7 +448,7 @@ class _StoredOnce:
             if name not in group.variables or not group.variables[name].scalar:
                 continue
             value = parameter_space[name].evaluate(simplify=False)
-            if _one_value(value) and (self.size == group.N
+            if _is_uniform(value) and (self.size == group.N
                                       or value[0] == getattr(group, name)[:]):
                 setattr(group, name, value[0])
                 parameter_space.pop(name)
@@ -493,7 +493,7 @@ class Population(_StoredOnce, pyNN.brian2.Population):
             if isinstance(equations, str):  # (a NESTML cell's)
                 equations = brian2.Equations(equations)
             once = {eq.varname for eq in equations.values() if eq.type == PARAMETER
-                    and _one_value(parameters.get(eq.varname))}
+                    and _is_uniform(parameters.get(eq.varname))}
             return model(n, _shared_parameters(equations, once),
                          **{name: np.ravel(value)[:1] if name in once else value
                             for name, value in parameters.items()})
