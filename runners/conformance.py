@@ -24,7 +24,7 @@ import numpy as np
 
 from trisim import nestml, output
 from trisim.backends import BACKENDS
-from trisim.errors import NestmlError, SimulationError
+from trisim.errors import Interrupted, NestmlError, SimulationError
 from trisim.runners import synapse_probe
 from trisim.runners.process import run_command
 
@@ -636,11 +636,15 @@ def run(models, dts, out_dir, progress=None, library=False):
     paths = resolve(models, library)
     out_dir = output.writable_directory(out_dir)
     results = {kind: {"rows": [], "failures": [], "costs": []} for kind in ("neuron", "synapse")}
-    written = None
+    written, finished = None, []
     for path in paths:
         kind = "synapse" if is_synapse(path) else "neuron"
-        result = (synapse_suite([path], dts, progress=progress) if kind == "synapse" else
-                  suite([path], dts, progress=progress, library=library))
+        try:
+            result = (synapse_suite([path], dts, progress=progress) if kind == "synapse" else
+                      suite([path], dts, progress=progress, library=library))
+        except KeyboardInterrupt as exc:  # the child's own count (0 of 1 runs) means nothing here
+            raise Interrupted(finished, len(paths), getattr(exc, "signal_name", "SIGINT"),
+                              unit="models", kept=f"in {out_dir}") from None
         for part, values in result.items():
             results[kind][part] += values
         failures = result["failures"]
@@ -648,6 +652,7 @@ def run(models, dts, out_dir, progress=None, library=False):
             raise NestmlError(f"{failures[0]['model']} on {failures[0]['backend']}: "
                               f"{failures[0]['error']}")
         written = _write(out_dir, dts, library, **results)
+        finished.append(Path(path).stem)
     return written or _write(out_dir, dts, library, **results)
 
 

@@ -179,8 +179,10 @@ def test_a_library_run_stopped_part_way_keeps_the_models_it_finished(tmp_path, m
                 "failures": [], "costs": []}
     monkeypatch.setattr(conformance, "suite", one_model)
     models = [str(tmp_path / f"{name}.nestml") for name in ("first_neuron", "second_neuron")]
-    with pytest.raises(KeyboardInterrupt):
+    with pytest.raises(KeyboardInterrupt) as stopped:
         conformance.run(models, [DT], tmp_path / "out", library=True)
+    assert str(stopped.value) == (f"interrupted; 1 of 2 models had finished and are in "
+                                  f"{tmp_path / 'out'}: first_neuron")
     written = json.loads((tmp_path / "out" / "conformance.json").read_text())
     assert list(written["verdicts"]) == ["first_neuron"]
     assert {v["verdict"] for v in written["verdicts"]["first_neuron"].values()} == {"agrees"}

@@ -57,14 +57,18 @@ class Interrupted(KeyboardInterrupt):
 
     A :class:`KeyboardInterrupt`, so that ``except Exception`` does not swallow it.
     ``finished`` names the runs that had completed (their results are kept and reused by the
-    next call), out of ``total``.
+    next call), out of ``total``. A command whose units of work are not runs, or whose results
+    are kept elsewhere, says so with ``unit`` and ``kept``.
     """
 
-    def __init__(self, finished=(), total=None, signal_name="SIGINT"):
+    def __init__(self, finished=(), total=None, signal_name="SIGINT", unit="runs",
+                 kept="kept for reuse"):
         super().__init__()
         self.finished = list(finished)
         self.total = total
         self.signal_name = signal_name
+        self.unit = unit
+        self.kept = kept
 
     @property
     def exit_status(self):
@@ -77,10 +81,10 @@ class Interrupted(KeyboardInterrupt):
             text += f" ({self.signal_name})"
         done = ", ".join(self.finished)
         if self.total:
-            text += f"; {len(self.finished)} of {self.total} runs had finished"
-            text += f" and are kept for reuse: {done}" if done else ""
+            text += f"; {len(self.finished)} of {self.total} {self.unit} had finished"
+            text += f" and are {self.kept}: {done}" if done else ""
         elif done:
-            text += f"; finished runs are kept for reuse: {done}"
+            text += f"; finished {self.unit} are {self.kept}: {done}"
         return text
 
 
