@@ -230,6 +230,23 @@ def _random_rows(model, dt, named, results, progress):
     return rows
 
 
+def _on_every_backend(run_on, model, dt, failures, progress):
+    """``{backend: run_on(backend)}`` for each backend that runs; each failure is appended to
+    ``failures`` as a row. When the reference fails, no other backend is tried."""
+    results = {}
+    for backend in BACKENDS:
+        try:
+            results[backend] = run_on(backend)
+        except (NestmlError, SimulationError) as exc:
+            failures.append({"model": model, "dt_ms": dt, "backend": backend,
+                             "error": _error_line(exc)})
+            if progress:
+                progress(failures[-1])
+            if backend == REFERENCE:
+                break
+    return results
+
+
 def suite(models, dts, progress=None, library=False, duration=DURATION):
     """Run every model x dt on every backend, all stimuli of a model (:func:`drives`) in one
     process per backend. Returns ``{"rows", "failures", "costs"}``: the comparison rows,
@@ -248,17 +265,9 @@ def suite(models, dts, progress=None, library=False, duration=DURATION):
             named = [(f"{name}#{k}", drive) for name, drive in named
                      for k in range(N_RANDOM_CELLS)]
         for dt in dts:
-            results = {}
-            for backend in BACKENDS:
-                try:
-                    results[backend] = run_cells(path, backend, dt, named, duration)
-                except (NestmlError, SimulationError) as exc:
-                    failures.append({"model": model, "dt_ms": dt, "backend": backend,
-                                     "error": _error_line(exc)})
-                    if progress:
-                        progress(failures[-1])
-                    if backend == REFERENCE:
-                        break
+            results = _on_every_backend(lambda backend: run_cells(path, backend, dt, named,
+                                                                  duration),
+                                        model, dt, failures, progress)
             if REFERENCE not in results:
                 break  # a model NEST cannot run: not at another dt either
             if uses_random(path):
@@ -370,17 +379,8 @@ def synapse_suite(models, dts, progress=None):
     for path in models:
         model = Path(path).stem
         for dt in dts:
-            results = {}
-            for backend in BACKENDS:
-                try:
-                    results[backend] = run_synapse(path, backend, dt)
-                except (NestmlError, SimulationError) as exc:
-                    failures.append({"model": model, "dt_ms": dt, "backend": backend,
-                                     "error": _error_line(exc)})
-                    if progress:
-                        progress(failures[-1])
-                    if backend == REFERENCE:
-                        break
+            results = _on_every_backend(lambda backend: run_synapse(path, backend, dt),
+                                        model, dt, failures, progress)
             if REFERENCE not in results:
                 break
             reference = results[REFERENCE]
