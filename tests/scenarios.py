@@ -156,6 +156,41 @@ def spike_source_trains(backend_name):
     return emitted
 
 
+def per_connection_values(backend_name):
+    """Connections made by the array hook with values that differ per connection (weights,
+    delays and a NESTML synapse's U drawn at random): per synapse type, the (source, target,
+    values) of every connection as read back, and as given, in the order given."""
+    from pyNN.random import NumpyRNG, RandomDistribution
+    sim = backends.load(backend_name)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
+    stp = sim.nestml_synapse_type(nestml.path("tsodyks_markram_synapse"))
+    rng = np.random.default_rng(3)
+    n_pre, n_post, n = 6, 5, 40
+    sources, targets = rng.integers(0, n_pre, n), np.sort(rng.integers(0, n_post, n))
+    pre = sim.Population(n_pre, sim.IF_cond_exp())
+    ranges = {"weight": (0.001, 0.004), "delay": (0.1, 2.0), "U": (0.1, 0.9)}
+
+    def values(names, seed):  # the same draws on every call with one seed
+        return {name: RandomDistribution("uniform", ranges[name], rng=NumpyRNG(seed + k))
+                for k, name in enumerate(names)}
+
+    synapses = {"static": (sim.StaticSynapse, ["weight", "delay"]),
+                "stp": (lambda **given: stp(**given, tau_rec=STP["tau_rec"],
+                                            tau_facil=STP["tau_facil"]),
+                        ["weight", "delay", "U"])}
+    result = {}
+    for seed, (name, (synapse, names)) in enumerate(synapses.items()):
+        projection = sim.Projection(pre, sim.Population(n_post, sim.IF_cond_exp()),
+                                    sim.IndexConnector(sources, targets),
+                                    synapse(**values(names, 10 * seed)))
+        given = [distribution.next(n) for distribution in values(names, 10 * seed).values()]
+        result[name] = {"read": [[float(x) for x in row]
+                                 for row in projection.get(names, format="list")],
+                        "given": np.column_stack([sources, targets, *given]).tolist()}
+    sim.end()
+    return result
+
+
 def bounded_inhibitory_synapse(backend_name):
     """NEST's own vogels_sprekeler_synapse (weight bounded by Wmax) onto a conductance-based
     cell's inhibitory receptor: the weight before and after a lone presynaptic spike (which
@@ -260,6 +295,7 @@ def cell_parameters(backend_name, mode):
 SCENARIOS = {"cell_parameters": cell_parameters, "recurrent_delays": recurrent_delays, "one_to_one": one_to_one, "stp_efficacies": stp_efficacies, "bounded_inhibitory": bounded_inhibitory_synapse, "current_source": current_source,
              "spike_source_trains": spike_source_trains,
              "spike_arrival": spike_arrival, "array_connect": array_connect,
+             "per_connection_values": per_connection_values,
              "array_connect_mpi": lambda backend: array_connect(backend, per_target=False)}
 
 if __name__ == "__main__":

@@ -119,6 +119,17 @@ def test_neuron_delivers_a_spike_to_its_connections_at_once_where_they_share_a_d
     assert sum(map(len, built["spikes"])) > 100 and built["spikes"] == per_netcon["spikes"]
 
 
+def test_neuron_array_connect_gives_each_connection_its_own_values():
+    # the NetCon loop writes values equal on every connection into its code and reads the
+    # others per connection
+    result = run_scenario("per_connection_values", "neuron")
+    for name, lists in result.items():
+        read, given = np.array(lists["read"]), np.array(lists["given"])
+        assert len(np.unique(given[:, 2])) == len(given), name  # the values do differ
+        np.testing.assert_array_equal(read[:, :2], given[:, :2], err_msg=name)
+        np.testing.assert_allclose(read[:, 2:], given[:, 2:], rtol=1e-12, err_msg=name)
+
+
 def test_brian2_cell_parameters_stored_once_become_per_cell_when_set_to_differ():
     # Brian2 stores a parameter that is the same for every cell once; values set later that
     # differ between cells must act exactly as if given at creation

@@ -8,7 +8,6 @@ point process, second NetCon and hoc ``setpointer`` per connection.
 """
 
 from copy import deepcopy
-from itertools import repeat
 
 from .. import parallel
 
@@ -34,6 +33,60 @@ from . import common, traits  # noqa: E402
 # whose first half it arrives), in one process as in many, and ``get("delay")`` hides it.
 _DELAY_MARGIN = 1e-9  # ms
 _CHUNK = 1 << 16  # connections per chunk of the NetCon loop
+
+
+def _connect_netcons(netcons, gids, targets, which, delay, values):
+    """Append to hoc List ``netcons`` one NetCon per connection, from the cell with gid
+    ``gids[i]`` to ``targets[which[i]]``, with ``delay`` and weight-vector ``values`` ({slot:
+    value}); a delay or value is one number for all connections or one per connection.
+
+    NEURON has no call that makes many NetCons. The loop runs in NEURON's own interpreter, as
+    a hoc procedure written for the values' layout, with the numbers equal on every connection
+    written into its text: it keeps each NetCon in a hoc List instead of a Python object (96
+    bytes each, 123 MB for seed 002's 1.28 million connections) and takes about half the CPU
+    time of the same loop in Python (a hoc loop reading every value from a Vector takes about
+    as long as Python).
+    """
+    h = simulator.h
+    columns = []  # Vectors read per connection: $o5.o(k).x[i]
+
+    def assign(target, value):
+        if np.ndim(value) == 0 and np.isfinite(value):
+            return f"{target} = {float(value)!r}"
+        columns.append(value)
+        return f"{target} = $o5.o({len(columns) - 1}).x[i]"
+
+    body = [assign(f"nc.weight[{slot}]", value) for slot, value in values.items()]
+    body.append(assign("nc.delay", delay))
+    procedure = _hoc_procedure("\n".join(
+        ["for i = 0, $o1.size() - 1 {",
+         "    nc = $o6.gid_connect($o1.x[i], $o2.o($o3.x[i]))",
+         *(f"    {line}" for line in body),
+         "    $o4.append(nc)",
+         "}"]))
+    objects = h.List()
+    for target in targets:
+        objects.append(target)
+    context = simulator.state.parallel_context
+    for start in range(0, gids.size, _CHUNK):  # Vectors of a chunk, not of every connection
+        chunk = slice(start, start + _CHUNK)
+        vectors = h.List()
+        for column in columns:
+            vectors.append(h.Vector(np.broadcast_to(column, gids.shape)[chunk]))
+        procedure(h.Vector(gids[chunk]), objects, h.Vector(which[chunk]), netcons, vectors,
+                  context)
+
+
+_hoc_procedures = {}  # body -> the hoc procedure of that body
+
+
+def _hoc_procedure(body):
+    """A hoc procedure running ``body`` (locals ``i`` and ``nc``), defined once per process."""
+    if body not in _hoc_procedures:
+        name = f"trisim_connect_{len(_hoc_procedures)}"
+        simulator.h(f"proc {name}() {{ local i  localobj nc\n{body}\n}}")
+        _hoc_procedures[body] = getattr(simulator.h, name)
+    return _hoc_procedures[body]
 
 
 # NESTML's step semantics (as NEST runs them) apply an input arriving at time t in the step that
@@ -91,7 +144,8 @@ class Projection(pyNN.neuron.Projection):
 
     def __init__(self, *args, **kwargs):
         # connections made as NetCon streams: index arrays per call, and their NetCons
-        self._stream_pre, self._stream_post, self._stream_netcons = [], [], []
+        self._stream_pre, self._stream_post = [], []
+        self._stream_netcons = simulator.h.List()
         self._stream_delays = []  # per call, the delays given to its NetCons (None: changed)
         # NESTML synapses: one relay process per (target, delay), and the NetCons that bring
         # the targets' own spikes to them
@@ -111,21 +165,18 @@ class Projection(pyNN.neuron.Projection):
             for i, j, nc in zip(pre, post, self._stream_netcons):
                 yield _StreamConnection(i, j, nc, fields)
 
-    def _receptors(self, targets):
-        """Per target, the point process that receives this projection (None: no stream path).
-
-        One look-up per target cell; the result is an object array indexed by ``targets``.
-        """
+    def _receptors(self, cells):
+        """The point processes of postsynaptic cells ``cells`` (indices) that receive this
+        projection, or None if there is no stream path."""
         if "." in self.receptor_type:
             return None
-        cells = np.unique(targets)
-        receptors = np.empty(self.post.size, dtype=object)
+        receptors = []
         for j in cells.tolist():
             cell = self.post.all_cells[j]._cell
             if hasattr(cell, "type"):  # multi-receptor mechanisms set weight[1] themselves
                 return None
-            receptors[j] = getattr(cell, self.receptor_type, None)
-            if receptors[j] is None:
+            receptors.append(getattr(cell, self.receptor_type, None))
+            if receptors[-1] is None:
                 return None
         return receptors
 
@@ -140,19 +191,16 @@ class Projection(pyNN.neuron.Projection):
     def _connect_streams(self, sources, targets, parameters):
         """Create one static NetCon per (local) connection; None if there is no stream path.
 
-        Static synapses go to any point-process receptor. NEURON has no call that makes many
-        NetCons, so this is one loop over connections with nothing in it but NEURON's own calls
-        (the loop a NEURON script would have).
+        Static synapses go to any point-process receptor.
         """
         if type(self.synapse_type) is not pyNN.neuron.StaticSynapse:
             return None
         local = self.post._mask_local[targets]
         sources, targets = sources[local], targets[local]
-        receptors = self._receptors(targets)
+        cells, which = np.unique(targets, return_inverse=True)
+        receptors = self._receptors(cells)
         if receptors is None:
             return None
-        objects = receptors[targets]
-        n = sources.size
 
         def values(name):  # one per local connection, or one for all
             value = np.asarray(parameters[name], dtype=float)
@@ -160,28 +208,14 @@ class Projection(pyNN.neuron.Projection):
 
         if common.uniform_celltype(self.post) is None:
             return None  # an Assembly of several cell types: one target at a time
-        weight = values("weight")
         delay = values("delay") + _DELAY_MARGIN - self._advance(0)  # one cell type
         gids = np.asarray(self.pre.all_cells, dtype=np.int64)[sources]
-        connect = simulator.state.parallel_context.gid_connect
-        append = self._stream_netcons.append
-        # in chunks, so that the Python lists the loop walks stay small next to the network
-        for first in range(0, n, _CHUNK):
-            chunk = slice(first, first + _CHUNK)
-
-            def items(value):
-                return value[chunk].tolist() if np.ndim(value) else repeat(value)
-
-            for gid, target, w, d in zip(gids[chunk].tolist(), objects[chunk].tolist(),
-                                         items(weight), items(delay)):
-                nc = connect(gid, target)
-                nc.weight[0] = w
-                nc.delay = d
-                append(nc)
+        _connect_netcons(self._stream_netcons, gids, receptors, which, delay,
+                         {0: values("weight")})
         self._stream_pre.append(sources.astype(np.int32))
-        self._stream_delays.append(np.broadcast_to(delay, (n,)))
+        self._stream_delays.append(np.broadcast_to(delay, (sources.size,)))
         self._stream_post.append(targets.astype(np.int32))
-        return n
+        return sources.size
 
     def _target_celltype(self, target):
         """The cell type of postsynaptic cell ``target`` (an index; an Assembly's differ)."""
@@ -262,9 +296,9 @@ class Projection(pyNN.neuron.Projection):
     def _connect_relays(self, sources, targets, parameters):
         """Connect a NESTML synapse: one NetCon per local connection into its target's relay.
 
-        The relays are made first, in the order of their first connection; the loop over
-        connections then holds NEURON's own calls only, in chunks, with values that are the
-        same for every connection set as one number (no list of a million equal floats).
+        The relays are made first, in the order of their first connection, then the NetCons
+        (:func:`_connect_netcons`), with values that are the same for every connection given
+        as one number (no list of a million equal floats).
         """
         local = self.post._mask_local[targets]
         sources, targets = sources[local], targets[local]
@@ -274,36 +308,21 @@ class Projection(pyNN.neuron.Projection):
             value = np.asarray(parameters[name], dtype=float)
             return value[local] if value.ndim else float(value)
 
-        delays = np.broadcast_to(column("delay"), (n,))
-        pairs, first, which = np.unique(np.column_stack([targets, delays]), axis=0,
-                                        return_index=True, return_inverse=True)
+        delay = column("delay")
+        pairs, first, which = np.unique(
+            np.column_stack([targets, np.broadcast_to(delay, (n,))]), axis=0,
+            return_index=True, return_inverse=True)
         relays = np.empty(len(pairs), dtype=object)
         for k in np.argsort(first, kind="stable").tolist():
             relays[k] = self._relay(int(pairs[k, 0]), float(pairs[k, 1]))
-        relays = relays[which.reshape(-1)]
-        given = delays - self._advances(targets) + _DELAY_MARGIN
-        fields = self.synapse_type.relay_fields
-        values = [(index, column(name)) for name, index in fields.items() if name in parameters]
-        constant = [(index, value) for index, value in values if not np.ndim(value)]
+        given = delay - self._advances(targets) + _DELAY_MARGIN
+        values = {index: column(name) for name, index in self.synapse_type.relay_fields.items()
+                  if name in parameters}
         gids = np.asarray(self.pre.all_cells, dtype=np.int64)[sources]
-        connect = simulator.state.parallel_context.gid_connect
-        append = self._stream_netcons.append
-        for start in range(0, n, _CHUNK):
-            chunk = slice(start, start + _CHUNK)
-            varying = [(index, value[chunk].tolist()) for index, value in values
-                       if np.ndim(value)]
-            for k, (gid, relay, delay) in enumerate(zip(
-                    gids[chunk].tolist(), relays[chunk].tolist(), given[chunk].tolist())):
-                nc = connect(gid, relay)
-                vector = nc.weight
-                for index, value in constant:
-                    vector[index] = value
-                for index, value in varying:
-                    vector[index] = value[k]
-                nc.delay = delay
-                append(nc)
+        _connect_netcons(self._stream_netcons, gids, relays.tolist(), which.reshape(-1), given,
+                         values)
         self._stream_pre.append(sources.astype(np.int32))
-        self._stream_delays.append(given)
+        self._stream_delays.append(np.broadcast_to(given, (n,)))
         self._stream_post.append(targets.astype(np.int32))
 
     def _connect_index_arrays(self, sources, targets, **parameters):
@@ -347,33 +366,36 @@ class Projection(pyNN.neuron.Projection):
                 nc.delay -= self._advance(target)
 
     def outgoing_delays(self):
-        """(gids, delays): the source gid and the delay of every NetCon this projection made
-        from a cell (its connections, and its relays' postsynaptic and third-factor NetCons)."""
-        gids, delays = [], []
+        """(gids, delays) in pieces: the source gid and the delay of every NetCon this
+        projection made from a cell (its connections, and its relays' postsynaptic and
+        third-factor NetCons), one piece per connect call (no copy of every connection)."""
         if self._stream_netcons:
             ids = np.asarray(self.pre.all_cells, dtype=np.int64)
-            gids.append(ids[np.concatenate(self._stream_pre)])
-            delays.append(np.concatenate(self._stream_delays) if self._stream_delays is not None
-                          else np.array([nc.delay for nc in self._stream_netcons]))
+            if self._stream_delays is not None:
+                yield from ((ids[pre], delays)
+                            for pre, delays in zip(self._stream_pre, self._stream_delays))
+            else:
+                yield (ids[np.concatenate(self._stream_pre)],
+                       np.array([nc.delay for nc in self._stream_netcons]))
         others = [*self._relay_post_netcons,
                   *(c.nc for group in self._connections.values()
                     for sources in group.values() for c in sources)]
-        gids.append(np.array([nc.srcgid() for nc in others], dtype=np.int64))
-        delays.append(np.array([nc.delay for nc in others], dtype=float))
-        return np.concatenate(gids), np.concatenate(delays)
+        yield (np.array([nc.srcgid() for nc in others], dtype=np.int64),
+               np.array([nc.delay for nc in others], dtype=float))
 
     def free_netcons(self):
         """Free this projection's NetCons in the order they were made.
 
         NEURON finds a freed NetCon in its source's list (and its target's) by a scan from
-        the front: freed in creation order, each is found first; freed as Python frees a list,
-        last first, each after a scan of all of its source's others (seed 002's 1.28 million
-        NetCons: 1.7 s CPU, about as long as making them; in creation order a seventh).
+        the front: freed in creation order, each is found first; freed last first, as Python
+        frees a list, each after a scan of all of its source's others (seed 002's 1.28 million
+        NetCons: 1.7 s CPU, about as long as making them; in creation order a seventh). A hoc
+        List frees its items in order.
         """
-        for netcons in (self._stream_netcons, self._relay_post_netcons):
-            for k in range(len(netcons)):
-                netcons[k] = None
-            netcons.clear()
+        self._stream_netcons.remove_all()
+        for k in range(len(self._relay_post_netcons)):
+            self._relay_post_netcons[k] = None
+        self._relay_post_netcons.clear()
 
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, **parameters):
         if self._is_nestml_synapse():
@@ -450,6 +472,7 @@ class NeuronBackend(common.Backend):
     def setup(self, timestep=common.DEFAULT_TIMESTEP, min_delay=common.DEFAULT_MIN_DELAY,
               **extra_params):
         rng_seed = extra_params.get("rng_seed")
+        _free_projections()  # the previous network's
         rank = super().setup(timestep, min_delay, **extra_params)
         simulator.state.trisim_projections = 0
         if rng_seed is not None:
@@ -475,11 +498,18 @@ class NeuronBackend(common.Backend):
                                 if isinstance(p, Projection)])
 
     def release(self):
-        for projection in pynn_projections._projections:
-            if isinstance(projection, Projection):
-                projection.free_netcons()
-        pynn_projections._projections.clear()  # pyNN.neuron keeps every Projection alive
+        _free_projections()
         super().release()
+
+
+def _free_projections():
+    """Free the NetCons of every projection made since ``setup`` and let the projections go:
+    pyNN.neuron keeps each Projection alive in a list of its module, which its ``setup`` does
+    not empty (a network built after a second ``setup`` would find the first's there)."""
+    for projection in pynn_projections._projections:
+        if isinstance(projection, Projection):
+            projection.free_netcons()
+    pynn_projections._projections.clear()
 
 
 def _deliver_by_source(projections):
@@ -494,19 +524,16 @@ def _deliver_by_source(projections):
     target, so its delay changes nothing else; NEURON checks the rule itself at
     initialisation, so a NetCon with another delay only costs the saving.
     """
-    if not projections:
-        return
-    gids, delays = map(np.concatenate, zip(*(p.outgoing_delays() for p in projections)))
-    from_cells = gids >= 0  # NEURON gives -1 for a NetCon whose source has no gid
-    gids, delays = gids[from_cells], delays[from_cells]
-    if not gids.size:
-        return
-    # the lowest and highest delay per source, indexed by gid (PyNN numbers cells from 0 up):
-    # no sort of a million connections (it was 0.7 s CPU of seed 002's run)
-    lowest = np.full(gids.max() + 1, np.inf)
-    highest = np.full(gids.max() + 1, -np.inf)
-    np.minimum.at(lowest, gids, delays)
-    np.maximum.at(highest, gids, delays)
+    # the lowest and highest delay per source, indexed by gid (PyNN numbers cells from 0 up),
+    # piece by piece: no sort (it was 0.7 s CPU of seed 002's run) and no copy of a million
+    # connections (it was the run's peak memory)
+    lowest = np.full(simulator.state.gid_counter, np.inf)
+    highest = np.full(simulator.state.gid_counter, -np.inf)
+    for projection in projections:
+        for gids, delays in projection.outgoing_delays():
+            from_cells = gids >= 0  # NEURON gives -1 for a NetCon whose source has no gid
+            np.minimum.at(lowest, gids[from_cells], delays[from_cells])
+            np.maximum.at(highest, gids[from_cells], delays[from_cells])
     sources = np.flatnonzero(lowest == highest)
     populations = {id(population): population for projection in projections
                    for side in (projection.pre, projection.post)
