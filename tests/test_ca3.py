@@ -131,6 +131,24 @@ def test_completing_a_state_applies_the_events_after_it_in_order():
     assert plasticity.replay(*one[:5], 1.0, 2.0, 10.0, 1.6, until=25.0)[0] == 1.6
 
 
+def test_the_rule_pairs_each_spike_with_the_nearest_spike_of_the_other_side_only():
+    """The published rule (STDPE2.mod): symmetric, potentiation only, each spike paired with
+    the latest spike of the other side (not all of them), the sum capped at Wmax."""
+    def weight(pre, post, Wmax=100.0):  # A 1, tau 10 ms, delay 1 ms: post events at t + 1
+        return plasticity.replay(np.array([0]), np.array([0]), [pre], [post], 1.0, 0.0, 1.0,
+                                 10.0, Wmax, until=1000.0)[0]
+    # a post event 5 ms after a pre spike counts as much as a pre spike 5 ms after a post event
+    assert weight([10.0], [14.0]) == pytest.approx(np.exp(-0.5))
+    assert weight([20.0], [14.0]) == pytest.approx(np.exp(-0.5))
+    # of two earlier pre spikes only the later counts (all-to-all would add exp(-1.5))
+    assert weight([0.0, 10.0], [14.0]) == pytest.approx(np.exp(-0.5))
+    # and of two earlier post events only the later
+    assert weight([30.0], [14.0, 24.0]) == pytest.approx(np.exp(-0.5))
+    # every pairing adds: pre 10, post 15, pre 20, post 25, pre 30 give four of exp(-0.5)
+    assert weight([10.0, 20.0, 30.0], [14.0, 24.0]) == pytest.approx(4 * np.exp(-0.5))
+    assert weight([10.0, 20.0, 30.0], [14.0, 24.0], Wmax=1.2) == 1.2
+
+
 def test_trained_weights_survive_the_file_per_connection_and_read_out(tmp_path):
     """Weights at every read-out, multapses each their own, are read back from the run's file
     as they were saved."""
