@@ -35,8 +35,10 @@ SHIPPED = ("iaf_psc_exp", "iaf_cond_exp", "iaf_cond_alpha", "aeif_cond_exp", "iz
 DURATION = 500.0  # ms
 #: CPU seconds one probe process may use (a build, then every stimulus of one backend): a
 #: model whose state diverges can make NEST's adaptive solver take ever smaller steps and
-#: never finish, which would stop a library run there.
-PROCESS_CPU_LIMIT_S = 900.0
+#: never finish, which would stop a library run there. The costliest process of the library
+#: used about 100 s (a first NEST build of 98 s; Brian2's first run of a Hodgkin-Huxley
+#: type compiling its code, 50 s).
+PROCESS_CPU_LIMIT_S = 300.0
 # Drive (pA) and input weight (PyNN units per port: uS, nA or mV) putting each model in a
 # regime of tens of spikes per second, where inputs move spike times; models not listed
 # (trisim's own) get DEFAULT_STIMULUS.
@@ -198,7 +200,7 @@ def _error_line(exc):
     """The innermost message of a failed run (run_command names the run, the runner the
     file; the table names both already)."""
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text.split(": error: ", 1)[-1].split(".nestml: ", 1)[-1]
+    return re.sub(r"^.*?\.nestml(?: on \w+)?: ", "", text.split(": error: ", 1)[-1], count=1)
 
 
 N_RANDOM_CELLS = 20  # cells per stimulus of a model that draws random numbers
@@ -230,11 +232,11 @@ def _random_rows(model, dt, named, results, progress):
     return rows
 
 
-def _on_every_backend(run_on, model, dt, failures, progress):
-    """``{backend: run_on(backend)}`` for each backend that runs; each failure is appended to
-    ``failures`` as a row. When the reference fails, no other backend is tried."""
+def _on_every_backend(run_on, model, dt, failures, progress, backends=BACKENDS):
+    """``{backend: run_on(backend)}`` for each of ``backends`` that runs; each failure is
+    appended to ``failures`` as a row. When the reference fails, no other backend is tried."""
     results = {}
-    for backend in BACKENDS:
+    for backend in backends:
         try:
             results[backend] = run_on(backend)
         except (NestmlError, SimulationError) as exc:
@@ -247,6 +249,43 @@ def _on_every_backend(run_on, model, dt, failures, progress):
     return results
 
 
+def _reference_cells(path, dt, named, duration, model, failures, progress):
+    """The reference's results for the drives of ``named``, run in one process. When that run
+    fails (the run, not the model: a crash, or a solver that stalls until
+    :data:`PROCESS_CPU_LIMIT_S`), each stimulus runs in a process of its own, so that a drive
+    NEST cannot finish leaves the others compared; each such stimulus gives a failure row that
+    names it. Raises the first failure when no stimulus runs."""
+    try:
+        return run_cells(path, REFERENCE, dt, named, duration)
+    except SimulationError as exc:
+        groups = {}
+        for name, drive in named:  # a random model's cells of one stimulus stay together
+            groups.setdefault(name.split("#")[0], []).append((name, drive))
+        if len(groups) == 1:
+            raise
+        first = exc
+    results = {}
+    for stimulus, group in groups.items():
+        try:
+            one = run_cells(path, REFERENCE, dt, group, duration)
+        except SimulationError as exc:
+            failures.append({"model": model, "dt_ms": dt, "backend": REFERENCE,
+                             "stimulus": stimulus, "error": _error_line(exc)})
+            if progress:
+                progress(failures[-1])
+            continue
+        costs = one.pop("costs")
+        if "costs" in results:  # the first process's build; every process's run
+            for key in ("run_cpu_s", "run_wall_s"):
+                results["costs"][key] += costs[key]
+        else:
+            results["costs"] = costs
+        results.update(one)
+    if "costs" not in results:
+        raise first
+    return results
+
+
 def suite(models, dts, progress=None, library=False, duration=DURATION):
     """Run every model x dt on every backend, all stimuli of a model (:func:`drives`) in one
     process per backend. Returns ``{"rows", "failures", "costs"}``: the comparison rows,
@@ -255,7 +294,9 @@ def suite(models, dts, progress=None, library=False, duration=DURATION):
     :func:`trisim.runners.cell.simulate_cells`).
 
     A model the reference cannot build or run gives one failure row (``"error"``) and is not
-    run elsewhere; a failure on another backend gives that backend's failure row.
+    run elsewhere; a stimulus the reference cannot run gives a failure row naming it
+    (``"stimulus"``) and is not run elsewhere; a failure on another backend gives that
+    backend's failure row.
     """
     rows, failures, costs = [], [], []
     for path in models:
@@ -265,19 +306,23 @@ def suite(models, dts, progress=None, library=False, duration=DURATION):
             named = [(f"{name}#{k}", drive) for name, drive in named
                      for k in range(N_RANDOM_CELLS)]
         for dt in dts:
-            results = _on_every_backend(lambda backend: run_cells(path, backend, dt, named,
-                                                                  duration),
-                                        model, dt, failures, progress)
+            results = _on_every_backend(
+                lambda _: _reference_cells(path, dt, named, duration, model, failures, progress),
+                model, dt, failures, progress, backends=[REFERENCE])
             if REFERENCE not in results:
                 break  # a model NEST cannot run: not at another dt either
+            ran = [(name, drive) for name, drive in named if name in results[REFERENCE]]
+            results.update(_on_every_backend(
+                lambda backend: run_cells(path, backend, dt, ran, duration),
+                model, dt, failures, progress, backends=BACKENDS[1:]))
             if uses_random(path):
-                rows += _random_rows(model, dt, named, results, progress)
+                rows += _random_rows(model, dt, ran, results, progress)
                 costs += [{"model": model, "dt_ms": dt, "backend": backend, **result["costs"]}
                           for backend, result in results.items()]
                 continue
-            perturbed = (run_cells(path, REFERENCE, dt, named, duration, 1.0 + PERTURBATION)
-                         if any(d.get("current_pa") for _, d in named) else None)
-            for stimulus, _ in named:
+            perturbed = (run_cells(path, REFERENCE, dt, ran, duration, 1.0 + PERTURBATION)
+                         if any(d.get("current_pa") for _, d in ran) else None)
+            for stimulus, _ in ran:
                 reference = results[REFERENCE][stimulus]
                 spread = compare(reference, perturbed[stimulus]) if perturbed else None
                 for backend, result in results.items():
@@ -495,7 +540,9 @@ def plot(rows, path, synapse_rows=()):
 def row_line(row):
     """One line about a finished row, as ``trisim conformance`` prints it while it works."""
     if "error" in row:
-        return f"{row['model']} dt={row['dt_ms']} {row['backend']}: FAILS: {row['error']}"
+        stimulus = f" {row['stimulus']}" if "stimulus" in row else ""
+        return (f"{row['model']} dt={row['dt_ms']}{stimulus} {row['backend']}: "
+                f"FAILS: {row['error']}")
     if "same_count" in row:  # a neuron
         return (f"{row['model']} dt={row['dt_ms']} {row['stimulus']} {row['backend']}: "
                 f"{'equal' if row['same_count'] else 'DIFFERENT'} spike counts, "
@@ -516,8 +563,12 @@ def verdicts(rows, failures, dts, tolerance=LIBRARY_TOLERANCE):
     ``tolerance`` ms), differs only as far as NEST's own spread, differs, or fails (with the
     first line of its error); with the worst spike-time difference at each time step."""
     finest = min(dts)
-    out = {}
+    out, not_compared = {}, {}
     for failure in failures:
+        if "stimulus" in failure:  # a stimulus the reference could not run
+            not_compared.setdefault(failure["model"], {}).setdefault(
+                failure["stimulus"], f"dt {failure['dt_ms']:g} ms: {failure['error']}")
+            continue
         out.setdefault(failure["model"], {})[failure["backend"]] = {
             "verdict": "fails", "error": failure["error"]}
     for model, backend in sorted({(r["model"], r["backend"]) for r in rows}):
@@ -537,7 +588,8 @@ def verdicts(rows, failures, dts, tolerance=LIBRARY_TOLERANCE):
                                            "max_spike_dt_ms") for dt in dts},
             "rms_v_mv": _worst(last, "rms_v_mv"),
             "spikes": {r["stimulus"]: r["spikes"] for r in last},
-            "recorded": last[0]["recorded"] if last else None}
+            "recorded": last[0]["recorded"] if last else None,
+            "not_compared": not_compared.get(model, {})}
     return out
 
 
@@ -564,7 +616,9 @@ def verdict_markdown(verdicts_by_model, dts):
     for model, by_backend in verdicts_by_model.items():
         cells = _verdict_cells(by_backend, lambda v: (
             f"{v['verdict']}; " + " / ".join(f"{v['max_spike_dt_ms'][dt]:.2g}" for dt in dts)
-            + f" ms; RMS {v['rms_v_mv']:.2g}"))
+            + f" ms; RMS {v['rms_v_mv']:.2g}"
+            + "".join(f"; not compared under {stimulus} ({REFERENCE}: {error})"
+                      for stimulus, error in v.get("not_compared", {}).items())))
         spikes = next((v["spikes"] for v in by_backend.values() if "spikes" in v), {})
         lines.append([model.removesuffix("_neuron"), " / ".join(map(str, spikes.values())),
                       *cells])

@@ -165,6 +165,45 @@ def test_a_synapse_whose_run_crashes_is_a_failure_row_and_the_run_goes_on(monkey
     assert [r["backend"] for r in result["rows"]] == ["neuron"]
 
 
+def test_a_stimulus_the_reference_cannot_run_is_named_and_the_others_are_compared(
+        tmp_path, monkeypatch):
+    """A drive under which NEST's solver stalls (stopped by the CPU limit) must not cost the
+    model its other drives: they run one per process, and the table names the one left out."""
+    path = tmp_path / "stalling_neuron.nestml"
+    path.write_text("model stalling_neuron:\n    parameters:\n        I_e pA = 0 pA\n"
+                    "    input:\n        spikes_in <- spike\n")
+    calls = []
+
+    def fake_run_cells(path, backend, dt, named, duration=500.0, drive_factor=1.0):
+        names = [name for name, _ in named]
+        calls.append((backend, names))
+        if backend == "nest" and any("spikes" in name for name in names):
+            raise SimulationError(f"{path} on nest: the run failed (stopped after its "
+                                  f"300 s of CPU time): no message")
+        cell = {"spike_times_ms": [10.0, 20.0], "v_ms": {"t": [0.0, 1.0], "V": [-70.0, -69.0]},
+                "recorded": "V_m", "duration_ms": duration}
+        costs = {"type_cpu_s": 1.0, "type_wall_s": 1.0, "built": False, "run_cpu_s": 0.5,
+                 "run_wall_s": 0.5}
+        return {**{name: cell for name in names}, "costs": costs}
+    monkeypatch.setattr(conformance, "run_cells", fake_run_cells)
+    result = conformance.suite([path], [DT], library=True)
+    currents = ["500 pA", "1500 pA"]
+    assert calls[:4] == [("nest", [*currents, "500 pA + spikes"]), ("nest", ["500 pA"]),
+                         ("nest", ["1500 pA"]), ("nest", ["500 pA + spikes"])]
+    assert ("neuron", currents) in calls and ("brian2", currents) in calls
+    assert sorted((r["stimulus"], r["backend"]) for r in result["rows"]) == sorted(
+        (s, b) for s in currents for b in ("neuron", "brian2"))
+    (failure,) = result["failures"]
+    assert failure["stimulus"] == "500 pA + spikes" and failure["backend"] == "nest"
+    judged = conformance.verdicts(result["rows"], result["failures"], [DT])
+    assert judged["stalling_neuron"]["neuron"]["verdict"] == "agrees"
+    table = conformance.verdict_markdown(judged, [DT])
+    assert "agrees; 0 ms; RMS 0; not compared under 500 pA + spikes (nest: dt 0.1 ms: " \
+           "the run failed (stopped after its 300 s of CPU time): no message)" in table
+    nest_costs = [c for c in result["costs"] if c["backend"] == "nest"]
+    assert [c["run_cpu_s"] for c in nest_costs] == [1.0]  # two processes that ran
+
+
 def test_a_library_run_stopped_part_way_keeps_the_models_it_finished(tmp_path, monkeypatch):
     """The files are written after each model: stopping the hours-long library run keeps the
     table of what it finished."""
