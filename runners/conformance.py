@@ -18,6 +18,7 @@ import json
 import re
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from trisim import nestml, output
 from trisim.backends import BACKENDS
 from trisim.errors import Interrupted, NestmlError, SimulationError
 from trisim.runners import synapse_probe
+from trisim.runners.batch import checked_jobs
 from trisim.runners.process import run_command
 
 REFERENCE = "nest"
@@ -679,35 +681,56 @@ def cost_markdown(costs):
                    "cached: type + run CPU s"], lines)
 
 
-def run(models, dts, out_dir, progress=None, library=False):
+def run(models, dts, out_dir, progress=None, library=False, jobs=1):
     """Run the suite and write ``conformance.json``, ``conformance.md`` and ``conformance.png``.
 
     ``library``: NESTML's shipped neurons and synapses (all of them unless ``models`` names
     some), under the library's stimuli; a model that fails is reported, not fatal. The files
     are written again after each model, so a run stopped part-way (the library takes hours)
-    keeps the models it finished.
+    keeps the models it finished. ``jobs`` models run at a time (their simulations are child
+    processes, so threads suffice to wait for them); the files list the models in order.
     """
     paths = resolve(models, library)
+    jobs = checked_jobs(jobs)
     out_dir = output.writable_directory(out_dir)
+    done = {}  # path -> its suite's result, as models finish
+
+    def one_model(path):
+        return (synapse_suite([path], dts, progress=progress) if is_synapse(path) else
+                suite([path], dts, progress=progress, library=library))
+
+    written = None
+    pool = ThreadPoolExecutor(max_workers=jobs)
+    try:
+        futures = {pool.submit(one_model, path): path for path in paths}
+        for future in as_completed(futures):
+            result = future.result()
+            failures = result["failures"]
+            if not library and failures:
+                raise NestmlError(f"{failures[0]['model']} on {failures[0]['backend']}: "
+                                  f"{failures[0]['error']}")
+            done[futures[future]] = result
+            written = _write(out_dir, dts, library, **_collected(paths, done))
+    except KeyboardInterrupt as exc:  # a child's own count (0 of 1 runs) means nothing here
+        pool.shutdown(cancel_futures=True)
+        raise Interrupted([Path(p).stem for p in paths if p in done], len(paths),
+                          getattr(exc, "signal_name", "SIGINT"), unit="models",
+                          kept=f"in {out_dir}") from None
+    finally:
+        pool.shutdown(cancel_futures=True)
+    return written or _write(out_dir, dts, library, **_collected(paths, done))
+
+
+def _collected(paths, done):
+    """The results of the finished models of ``paths`` (``done``: path -> result), in the
+    order of ``paths``, gathered by kind: ``{"neuron": {...}, "synapse": {...}}``."""
     results = {kind: {"rows": [], "failures": [], "costs": []} for kind in ("neuron", "synapse")}
-    written, finished = None, []
     for path in paths:
-        kind = "synapse" if is_synapse(path) else "neuron"
-        try:
-            result = (synapse_suite([path], dts, progress=progress) if kind == "synapse" else
-                      suite([path], dts, progress=progress, library=library))
-        except KeyboardInterrupt as exc:  # the child's own count (0 of 1 runs) means nothing here
-            raise Interrupted(finished, len(paths), getattr(exc, "signal_name", "SIGINT"),
-                              unit="models", kept=f"in {out_dir}") from None
-        for part, values in result.items():
-            results[kind][part] += values
-        failures = result["failures"]
-        if not library and failures:
-            raise NestmlError(f"{failures[0]['model']} on {failures[0]['backend']}: "
-                              f"{failures[0]['error']}")
-        written = _write(out_dir, dts, library, **results)
-        finished.append(Path(path).stem)
-    return written or _write(out_dir, dts, library, **results)
+        if path in done:
+            kind = "synapse" if is_synapse(path) else "neuron"
+            for part, values in done[path].items():
+                results[kind][part] += values
+    return results
 
 
 def _write(out_dir, dts, library, neuron, synapse):

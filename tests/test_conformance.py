@@ -228,6 +228,32 @@ def test_a_library_run_stopped_part_way_keeps_the_models_it_finished(tmp_path, m
     assert "| first_neuron |" in (tmp_path / "out" / "conformance.md").read_text()
 
 
+def test_models_run_side_by_side_with_jobs_and_the_table_keeps_their_order(tmp_path,
+                                                                          monkeypatch):
+    """--jobs 2 keeps two models' simulations going at once (the library run's wall time on
+    two cores); the files list models in the order given, whichever finished first."""
+    import threading
+    import time
+    both_running = threading.Barrier(2, timeout=30)
+
+    def one_model(paths, dts, progress=None, library=False):
+        (path,) = paths
+        both_running.wait()  # BrokenBarrierError unless the other model runs meanwhile
+        if path.stem == "first_neuron":
+            time.sleep(0.5)  # finishes second
+        row = {"model": path.stem, "dt_ms": dts[0], "stimulus": "500 pA", "recorded": "V_m",
+               "spikes": 3, "spikes_other": 3, "same_count": True, "max_spike_dt_ms": 0.0,
+               "rms_v_mv": 0.0, "own_spread_ms": 0.0, "own_spread_same_count": True}
+        return {"rows": [dict(row, backend=b) for b in conformance.BACKENDS[1:]],
+                "failures": [], "costs": []}
+    monkeypatch.setattr(conformance, "suite", one_model)
+    models = [str(tmp_path / f"{name}.nestml") for name in ("first_neuron", "second_neuron")]
+    conformance.run(models, [DT], tmp_path / "out", library=True, jobs=2)
+    written = json.loads((tmp_path / "out" / "conformance.json").read_text())
+    assert list(written["verdicts"]) == ["first_neuron", "second_neuron"]
+    assert [r["model"] for r in written["rows"]] == ["first_neuron"] * 2 + ["second_neuron"] * 2
+
+
 def test_a_spike_in_the_last_time_step_is_counted_apart():
     # doublet_neuron fires at 27.9 and 28.0 ms under 500 pA: a run of 28 ms ends on a spike
     # that NEST records and NEURON and Brian2 do not deliver

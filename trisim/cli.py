@@ -310,6 +310,7 @@ def conformance_arguments(parser):
                         help="NESTML's own shipped neurons and synapses (all, or the MODELs "
                         "named), under 500 and 1500 pA and inputs; a model that fails is "
                         "reported in the table")
+    jobs_option(parser, 1, "models at a time (each runs its simulations in child processes)")
     out_option(parser, "out/conformance")
 
 
@@ -324,7 +325,7 @@ def command_conformance(args):
     print_lines(conformance.run(args.models, dts, args.out,
                                 progress=lambda row: print(conformance.row_line(row),
                                                            file=sys.stderr),
-                                library=args.library))
+                                library=args.library, jobs=args.jobs))
 
 
 def new_arguments(parser):
