@@ -1,18 +1,23 @@
 """Each class of NESTML construct that NESTML's library uses, in a small model of its own.
 
 Each model (tests/nestml/) runs on NEST, NEURON and Brian2 and agrees; each test also checks
-that the construct does what NESTML says.
+that the construct does what NESTML says. Constructs the step NEURON and Brian2 run cannot
+hold are refused in one line naming the model's file and line.
 
 NESTML's shipped library is the benchmark (``trisim conformance --library``); these models
 keep every construct the library uses in the default suite.
 """
 
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from trisim.codegen import celltype, frontend, program
+from trisim.errors import NestmlError
 from trisim.runners import conformance, synapse_probe
 
 MODELS = Path(__file__).with_name("nestml")
@@ -255,3 +260,43 @@ def test_a_division_of_two_integers_truncates_unless_the_divisor_is_a_number():
     np.testing.assert_allclose(np.diff(times), 7 * DT, atol=1e-9)
     quarter = voltage(results["nest"]["free"])
     assert np.any(np.abs(quarter - np.round(quarter)) > 0.2)
+
+
+def test_variables_named_as_the_targets_own_names_keep_their_meaning():
+    # i counts spikes, dt is the refractory time: on NEURON and Brian2 these names become
+    # nml_i and nml_dt, which must not be trisim's own (a loop counter, the time step)
+    results = run("reserved_names_neuron", [("driven", {"current_pa": 1500.0})],
+                  duration=100.0)
+    assert_agree(results)
+    for backend, result in results.items():
+        times, v = spikes(result["driven"]), voltage(result["driven"])
+        # each spike weakens the drive (6 mV/ms at 1500 pA) by 0.5 mV/ms per spike so far:
+        # below 4 mV/ms the upstroke has a stable point, and the cell fires 4 times
+        assert len(times) == 4, backend
+        for spike in times:  # V is held at reset for dt = 3 ms, not for one time step
+            k = int(round(spike / DT))
+            assert np.all(v[k:k + 31] == -70.0) and v[k + 31] > -70.0, (backend, spike)
+
+
+@pytest.mark.parametrize("model, line, construct", [
+    ("vector_state_neuron", 5, "vector variable 'g [2]'"),
+    ("vector_port_neuron", 22, "vector input port 'spikes[2]'"),
+    ("delay_equation_neuron", 4, "'x(t - lag)': delay differential equations"),
+    ("string_neuron", 7, "string variable 'mode'"),
+])
+def test_constructs_the_step_cannot_hold_are_refused_with_their_line(model, line, construct):
+    # NEST's target runs these; the step NEURON and Brian2 run would run them silently wrong
+    # (a vector as one number, a delayed value as the current one, text)
+    with pytest.raises(NestmlError, match=rf"{model}.nestml:{line}: {re.escape(construct)}"):
+        program.build(frontend.analyse(MODELS / f"{model}.nestml"))
+
+
+@pytest.mark.parametrize("backend", conformance.BACKENDS)
+def test_a_refused_construct_is_one_line_and_exit_2_on_every_backend(backend):
+    path = MODELS / "vector_port_neuron.nestml"
+    result = subprocess.run([sys.executable, "-m", "trisim.cli", "cell", str(path),
+                             "--backend", backend], capture_output=True, text=True)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        f"trisim cell: error: {path}:22: vector input port 'spikes[2]': vectors are not "
+        "supported on NEURON and Brian2"]

@@ -28,9 +28,12 @@ RESERVED = {"v", "t", "dt", "i", "area", "celsius", "diam", "L", "N", "xi", "las
             "not_refractory", "e", "pi", "inf", "exp", "rand", "randn", "int", "float", "i_inj"}
 # Helpers the printed expressions call, which every target defines (and _evaluate too):
 # a conditional expression (all three arguments are evaluated), C's truncating integer
-# conversion and remainder, and NEST's steps(t) (t in ms) at the time step nml_dt.
+# conversion and remainder, and NEST's steps(t) (t in ms) at the time step TIME_STEP.
 TERNARY, TRUNCATE, REMAINDER, STEPS = "nml_ternary", "nml_trunc", "nml_fmod", "nml_steps"
-TIME_STEP = "nml_dt"  # the simulation time step in ms, supplied by each target
+# The simulation time step in ms, supplied by each target. trisim's own names start with
+# "nml_" but are never "nml_" + a RESERVED name, which is what a model's variable so named
+# becomes (a parameter dt is nml_dt, a state i is nml_i).
+TIME_STEP = "nml_resolution"
 # random numbers, printed as calls each target supplies: uniform on [0, 1), standard normal
 UNIFORM, NORMAL = "nml_uniform()", "nml_normal()"
 SUBSTEP = "nml_hsub"  # the RK4 substep in ms: TIME_STEP / SUBSTEPS
@@ -271,9 +274,38 @@ class _Builder:
             *self.model.get_parameter_symbols(), *self.model.get_state_symbols(),
             *self.model.get_internal_symbols())}
         self.printer = _python_printer(self)
+        self._refuse_unsupported()
 
     def fail(self, node, message):
         return fail_at(self.analysis.path, node, message)
+
+    def _refuse_unsupported(self):
+        """Refuse, at the first declaration that uses one, what NEST's target runs but the
+        step NEURON and Brian2 run has no place for: vectors (a variable or port with a size),
+        strings, and delay differential equations (``x(t - d)`` reads a past value of x).
+        Left to the printers, each would run silently wrong: as one scalar, as text, or
+        without its delay."""
+        from pynestml.symbols.string_type_symbol import StringTypeSymbol
+        model = self.model
+        for symbol in (*model.get_parameter_symbols(), *model.get_state_symbols(),
+                       *model.get_internal_symbols()):
+            name, node = symbol.get_symbol_name(), symbol.get_referenced_object()
+            if symbol.has_vector_parameter():
+                raise self.fail(node, f"vector variable '{name} [{symbol.get_vector_parameter()}]'"
+                                ": vectors are not supported on NEURON and Brian2")
+            if isinstance(symbol.get_type_symbol(), StringTypeSymbol):
+                raise self.fail(node, f"string variable {name!r}: strings are not supported on "
+                                "NEURON and Brian2")
+            if symbol.has_delay_parameter():
+                raise self.fail(node, f"'{name}(t - {symbol.get_delay_parameter()})': delay "
+                                "differential equations are not supported on NEURON and "
+                                "Brian2")
+        for block in model.get_input_blocks():
+            for port in block.get_input_ports():
+                if port.has_size_parameter():
+                    raise self.fail(port, f"vector input port '{port.get_name()}"
+                                    f"[{self.expr(port.get_size_parameter())}]': vectors are "
+                                    "not supported on NEURON and Brian2")
 
     def name_of(self, variable):
         """The printed name of the NESTML ``variable`` (an AST variable) where it stands.
@@ -438,6 +470,12 @@ class _Builder:
             return [self._assignment(small.get_assignment())]
         if small.is_declaration():
             declaration = small.get_declaration()
+            if declaration.has_size_parameter():
+                raise self.fail(declaration, "a vector local: vectors are not supported on "
+                                "NEURON and Brian2")
+            if _primitive_type(declaration.get_data_type().get_type_symbol()) == "string":
+                raise self.fail(declaration, "a string local: strings are not supported on "
+                                "NEURON and Brian2")
             value = self.expr(declaration.get_expression()) if declaration.has_expression() else "0"
             if _primitive_type(declaration.get_data_type().get_type_symbol()) == "integer":
                 value = f"{TRUNCATE}({value})"
@@ -839,8 +877,11 @@ def _integer_division(node):
 def _primitive_type(type_symbol):
     from pynestml.symbols.boolean_type_symbol import BooleanTypeSymbol
     from pynestml.symbols.integer_type_symbol import IntegerTypeSymbol
+    from pynestml.symbols.string_type_symbol import StringTypeSymbol
     if isinstance(type_symbol, BooleanTypeSymbol):
         return "boolean"
+    if isinstance(type_symbol, StringTypeSymbol):
+        return "string"
     return "integer" if isinstance(type_symbol, IntegerTypeSymbol) else "real"
 
 

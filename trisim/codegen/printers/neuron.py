@@ -22,6 +22,7 @@ _TOKENS = {"**": "^", "and": "&&", "or": "||", "not": "!", "True": "1", "False":
            "clip": "nml_clip", "expm1": "nml_expm1", "ln": "log"}
 # a connection's arguments in a synapse's NET_RECEIVE, after its variables
 SYNAPSE_KIND = "nml_kind"  # 0: a connection's NetCon, 1: the postsynaptic cell's spikes
+SUBSTEP_COUNTER = "nml_substep"  # not "nml_i": a model's variable i is printed so
 
 
 def nmodl(expression):
@@ -63,7 +64,7 @@ def _statements(statements, indent, emit=lambda weight: "spike_out = 1 - spike_o
         elif isinstance(statement, prog.Emit):
             lines.append(pad + emit(statement.weight and nmodl(statement.weight)))
         elif isinstance(statement, prog.Substeps):
-            lines.append(f"{pad}FROM nml_i = 1 TO {prog.SUBSTEPS} {{")
+            lines.append(f"{pad}FROM {SUBSTEP_COUNTER} = 1 TO {prog.SUBSTEPS} {{")
             lines += _statements(statement.body, indent + 4, emit)
             lines.append(f"{pad}}}")
         elif isinstance(statement, prog.If):
@@ -88,7 +89,8 @@ def cell_sources(program, mechanism):
     context = dict(program=program, mechanism=mechanism, number=_number, nmodl=nmodl,
                    assigned=assigned,
                    range_variables=[prog.SUBSTEPS] + [v.name for v in program.parameters] + assigned[:-1],
-                   locals=prog.locals_of(step) + ["nml_i"], substeps=prog.SUBSTEPS,
+                   locals=prog.locals_of(step) + [SUBSTEP_COUNTER], substeps=prog.SUBSTEPS,
+                   time_step=prog.TIME_STEP,
                    body="\n".join(_statements(step, 4)))
     files = {f"{mechanism}.mod": render("neuron.mod.jinja2", **context),
              f"{mechanism}_port.mod": render("neuron_port.mod.jinja2", mechanism=mechanism)}
@@ -126,6 +128,7 @@ def synapse_source(synapse, mechanism):
     return render(
         "neuron_synapse.mod.jinja2", synapse=synapse, mechanism=mechanism,
         arguments=arguments, loop_arguments=[looped[a] for a in arguments],
+        time_step=prog.TIME_STEP,
         loop_kind=looped[SYNAPSE_KIND], locals=[n for n in dict.fromkeys(names)
                                                   if n not in arguments],
         initial=[(v.name, nmodl(v.expression)) for v in synapse.state
