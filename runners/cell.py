@@ -57,11 +57,14 @@ def _parameters(celltype, settings):
 
 
 def recorded_variable(celltype, record=None):
-    """The state variable to record: ``record``, else V_m, else the model's first one."""
+    """The state variable to record: ``record``, else V_m, else the model's first one; None
+    for a model without state variables (a parrot), whose spikes alone are recorded."""
     state = list(celltype.default_initial_values)
     if record is None:
-        record = VOLTAGE if VOLTAGE in state else (state[0] if state else None)
-    if record is None or record not in state:
+        if not state:
+            return None
+        record = VOLTAGE if VOLTAGE in state else state[0]
+    if record not in state:
         raise NestmlError(f"{celltype.nestml_source}: no state variable {record!r} to record; "
                           f"state variables: {', '.join(state) or 'none'}")
     return record
@@ -134,7 +137,7 @@ def simulate_cells(path, backend_name, drives, settings=(), duration=500.0, dt=0
     record = recorded_variable(celltype, record)
     with model_errors(path, backend_name):
         cells = sim.Population(len(drives), celltype(**parameters), label="cell")
-    cells.record(["spikes", record])
+    cells.record(["spikes"] + [record] * (record is not None))
     # cells given the same train on the same port with the same weight share one source and
     # one projection (a Brian2 projection compiles code of its own)
     inputs = {}
@@ -157,11 +160,15 @@ def simulate_cells(path, backend_name, drives, settings=(), duration=500.0, dt=0
         sim.run(duration)
     costs.update(run_cpu_s=cpu_seconds() - cpu, run_wall_s=time.perf_counter() - wall)
     segment = cells.get_data().segments[0]
-    trace = segment.filter(name=record)[0]
+    trace = segment.filter(name=record)[0] if record is not None else None
     sim.end()
-    times = [round(float(t), 6) for t in trace.times.rescale("ms").magnitude]
+    if trace is None:  # a model without state variables: its spikes alone
+        times, columns = [], [[] for _ in drives]
+    else:
+        times = [round(float(t), 6) for t in trace.times.rescale("ms").magnitude]
+        columns = [[float(v) for v in trace.magnitude[:, index]] for index in range(len(drives))]
     return {"cells": [{"spike_times_ms": [round(float(t), 6) for t in train.magnitude],
-                       "v_ms": {"t": times, "V": [float(v) for v in trace.magnitude[:, index]]},
+                       "v_ms": {"t": times, "V": columns[index]},
                        "recorded": record, "duration_ms": duration}
                       for index, train in enumerate(segment.spiketrains)],
             "costs": costs}

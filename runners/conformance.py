@@ -184,7 +184,8 @@ def compare(reference, other):
     va, vb = np.asarray(reference["v_ms"]["V"], float), np.asarray(other["v_ms"]["V"], float)
     m = min(va.size, vb.size)
     return {"spikes": int(a.size), "spikes_other": int(b.size), "same_count": bool(same_count),
-            "max_spike_dt_ms": max_dt, "rms_v_mv": float(np.sqrt(np.mean((va[:m] - vb[:m]) ** 2))),
+            "max_spike_dt_ms": max_dt,
+            "rms_v_mv": float(np.sqrt(np.mean((va[:m] - vb[:m]) ** 2))) if m else 0.0,
             "spikes_at_end": at_end}
 
 

@@ -300,3 +300,17 @@ def test_a_refused_construct_is_one_line_and_exit_2_on_every_backend(backend):
     assert result.stderr.strip().splitlines() == [
         f"trisim cell: error: {path}:22: vector input port 'spikes[2]': vectors are not "
         "supported on NEURON and Brian2"]
+
+
+def test_a_model_without_state_variables_records_its_spikes_alone():
+    results = run("relay_neuron", [("inputs", {"spikes_in": {"relayed": INPUTS,
+                                                            "dropped": [30.0, 90.0]}})])
+    assert_agree(results)
+    for backend, result in results.items():
+        cell = result["inputs"]
+        assert cell["recorded"] is None and cell["v_ms"]["V"] == [], backend
+        # each relayed spike is passed on in the step it arrives in (1 ms after its time)
+        times = spikes(cell)
+        assert len(times) == len(INPUTS), backend
+        assert np.all((times >= np.array(INPUTS) + 1.0 - 1e-9)
+                      & (times <= np.array(INPUTS) + 1.0 + DT + 1e-9)), (backend, times)
