@@ -261,35 +261,53 @@ def recurrent_delays(backend_name, mode="as built"):
             "recording_delays": recording}
 
 
-def cell_parameters(backend_name, mode):
-    """A recurrent network whose cells differ in tau_m and i_offset; the spikes and the names
-    of the parameters stored once per population. ``mode`` "at creation" gives the values
-    when creating the cells; "set later" creates them with one value each, connects and
-    records them, then sets the values (a whole population, and a view)."""
+def cell_parameters(backend_name, mode, kind="built-in"):
+    """A recurrent network whose cells differ in two parameters; the spikes, the names of the
+    parameters stored once per population and, for NESTML's iaf_cond_exp (``kind``
+    "nestml"), which internals are stored once. The built-in cell (PyNN's IF_cond_exp)
+    differs in tau_m and i_offset, the NESTML one in tau_syn_exc (its propagators are
+    internals computed from it) and I_e. ``mode`` "at creation" gives the values when
+    creating the cells; "set later" creates them with one value each, connects and records
+    them, then sets the values (a whole population, and a view)."""
+    from trisim.nestml import shipped_path
     sim = backends.load(backend_name)
     sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
-    tau_m, i_offset = np.linspace(15.0, 25.0, 40), np.r_[np.full(10, 0.9), np.full(30, 0.8)]
-    if mode == "at creation":
-        cells = sim.Population(40, sim.IF_cond_exp(tau_m=tau_m, i_offset=i_offset))
+    if kind == "nestml":
+        celltype = sim.nestml_cell_type(shipped_path("iaf_cond_exp"))
+        names, voltage, receptor = ("tau_syn_exc", "I_e"), "V_m", "exc_spikes"
+        first, second = np.linspace(1.0, 5.0, 40), np.r_[np.full(10, 900.0), np.full(30, 800.0)]
     else:
-        cells = sim.Population(40, sim.IF_cond_exp(tau_m=20.0, i_offset=0.8))
-    once = sorted(name for name, variable in cells.brian2_group.variables.items()
+        celltype = sim.IF_cond_exp
+        names, voltage, receptor = ("tau_m", "i_offset"), "v", "excitatory"
+        first, second = np.linspace(15.0, 25.0, 40), np.r_[np.full(10, 0.9), np.full(30, 0.8)]
+    if mode == "at creation":
+        cells = sim.Population(40, celltype(**dict(zip(names, (first, second)))))
+    else:
+        cells = sim.Population(40, celltype(**dict(zip(names, (first[20], second[-1])))))
+    group = cells.brian2_group
+    once = sorted(name for name, variable in group.variables.items()
                   if variable.scalar and name in cells.celltype.get_native_names())
-    cells.initialize(v=sim.RandomDistribution("uniform", (-65.0, -50.0),
-                                              rng=sim.NumpyRNG(seed=3)))
+    cells.initialize(**{voltage: sim.RandomDistribution("uniform", (-65.0, -50.0),
+                                                        rng=sim.NumpyRNG(seed=3))})
     cells.record("spikes")
     projection = sim.Projection(cells, cells, sim.FixedProbabilityConnector(
-        0.3, rng=sim.NumpyRNG(seed=4)), sim.StaticSynapse(weight=0.002, delay=1.5))
+        0.3, rng=sim.NumpyRNG(seed=4)), sim.StaticSynapse(weight=0.002, delay=1.5),
+        receptor_type=receptor)
     if mode == "set later":
-        cells.set(tau_m=tau_m)
-        cells[:10].set(i_offset=0.9)
+        cells.set(**{names[0]: first})
+        cells[:10].set(**{names[1]: second[0]})
     synapses = projection._brian2_synapses[0][0]
     sim.run(300.0)
     trains = cells.get_data().segments[0].spiketrains
+    result = {"spikes": [[round(float(t), 6) for t in train] for train in trains],
+              "stored_once": once,
+              "synapses_read_per_cell": not synapses.variables[f"{names[0]}_post"].scalar}
+    if kind == "nestml":  # internals computed from the parameter that differs, and the others
+        result["internals_stored_once"] = [
+            [bool(group.variables[name].scalar) for name in sorted(group.computed_from(which))]
+            for which in ("tau_syn_exc", "tau_syn_inh")]
     sim.end()
-    return {"spikes": [[round(float(t), 6) for t in train] for train in trains],
-            "stored_once": once,
-            "synapses_read_per_cell": not synapses.variables["tau_m_post"].scalar}
+    return result
 
 
 SCENARIOS = {"cell_parameters": cell_parameters, "recurrent_delays": recurrent_delays, "one_to_one": one_to_one, "stp_efficacies": stp_efficacies, "bounded_inhibitory": bounded_inhibitory_synapse, "current_source": current_source,

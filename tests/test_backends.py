@@ -142,6 +142,23 @@ def test_brian2_cell_parameters_stored_once_become_per_cell_when_set_to_differ()
     assert sum(map(len, at_creation["spikes"])) > 100
     assert set_later["spikes"] == at_creation["spikes"]
 
+
+def test_brian2_nestml_cell_values_stored_once_become_per_cell_when_set_to_differ():
+    # a NESTML cell's internals computed from parameters stored once are stored once too,
+    # and per cell (recomputed) once a parameter they read differs between cells
+    at_creation, set_later = (run_scenario("cell_parameters", "brian2", mode, "nestml")
+                              for mode in ("at creation", "set later"))
+    assert "tau_syn_inh" in at_creation["stored_once"]
+    assert not {"tau_syn_exc", "I_e"} & set(at_creation["stored_once"])
+    assert {"tau_syn_exc", "I_e"} <= set(set_later["stored_once"])
+    for result in (at_creation, set_later):
+        from_exc, from_inh = result["internals_stored_once"]
+        assert from_exc and not any(from_exc)  # read tau_syn_exc: per cell
+        assert from_inh and all(from_inh)
+    assert set_later["synapses_read_per_cell"]
+    assert sum(map(len, at_creation["spikes"])) > 100
+    assert set_later["spikes"] == at_creation["spikes"]
+
 def test_unknown_backend_lists_the_valid_ones():
     with pytest.raises(UnknownNameError, match="unknown backend 'nset'; valid: brian2, nest, neuron"):
         backends.load("nset")

@@ -63,9 +63,13 @@ def test_synapse_parameters_given_per_connection_apply_per_connection(backend):
     for jump, u in zip(result["jumps"], (0.2, 0.5, 0.8)):
         assert u * np.exp(-0.1 / 5.0) * 0.999 <= jump <= u * 1.001
     np.testing.assert_allclose(result["read"], [[0.2, 300.0], [0.5, 300.0], [0.8, 300.0]])
-    if backend == "brian2":  # a parameter the same for every connection is stored once
-        assert result["stored_once"] == {"U": False, "tau_rec": True}
-        assert result["set_error"].startswith("on Brian2, tau_rec was the same")
+    if backend == "brian2":  # a value the same for every connection is stored once
+        assert result["stored_once"] == {"U": False, "tau_rec": True, "weight": True}
+        assert result["delay_stored_once"]
+        # values set later that differ make it a value per connection
+        assert not result["set_stored_once"]
+        assert len(set(result["set_tau_rec"])) == 3
+        assert all(100.0 <= value <= 200.0 for value in result["set_tau_rec"])
 
 
 @pytest.mark.parametrize("backend", sorted(backends.BACKENDS))
@@ -78,8 +82,8 @@ def test_delays_set_after_creation_apply_as_if_given_at_creation(backend):
     assert all(2.9 - 1e-9 <= delay <= 3.0 + 1e-9 for delay in result["delays"])
     if backend == "neuron":  # the target's spikes reach an STDP synapse after its delay
         assert result["set_error"].startswith("on NEURON, the delays of stdp_pair_synapse")
-    if backend == "brian2":  # delays the same for every connection are stored once
-        assert result["set_error"].startswith("on Brian2, the delays of")
+    if backend == "brian2":  # delays stored once become delays per connection
+        np.testing.assert_allclose(result["differing_delays"], [0.9, 1.9])  # (less the step)
         assert result["name_error"] == (
             "on Brian2, synapse tsodyks_markram_synapse and cell striatal_msn_neuron both "
             "have variable(s) U; rename them in one of the .nestml files")

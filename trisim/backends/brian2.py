@@ -48,14 +48,15 @@ import pyNN.brian2.recording  # noqa: E402
 from brian2.codegen.runtime.cython_rt import extension_manager  # noqa: E402
 from brian2.codegen.runtime.numpy_rt import NumpyCodeObject  # noqa: E402
 from brian2.devices.device import RuntimeDevice, all_devices  # noqa: E402
-from brian2.equations.equations import PARAMETER, SingleEquation  # noqa: E402
+from brian2.equations.equations import PARAMETER  # noqa: E402
 from brian2.codegen.runtime.cython_rt.extension_manager import (  # noqa: E402
     cython_extension_manager)
 from pyNN.brian2 import simulator  # noqa: E402
 from pyNN.brian2.standardmodels.electrodes import update_currents  # noqa: E402
-from pyNN.parameters import LazyArray, ParameterSpace  # noqa: E402
+from pyNN.parameters import ParameterSpace  # noqa: E402
 
 from ..codegen import cache  # noqa: E402
+from ..codegen.brian2 import assigned, shared  # noqa: E402
 from ..errors import BackendError  # noqa: E402
 from . import common, traits  # noqa: E402
 
@@ -156,6 +157,7 @@ class Projection(pyNN.brian2.Projection):
                  *args, **kwargs):
         _check_names(synapse_type, postsynaptic_neurons)
         self._delivered = None  # delays as delivered (ms), where set by _connect_index_arrays
+        self._once = None  # Brian2 names of the values stored once (see _store_once)
         super().__init__(presynaptic_neurons, postsynaptic_neurons, connector, synapse_type,
                          *args, **kwargs)
         if self._delivered is None:
@@ -205,35 +207,98 @@ class Projection(pyNN.brian2.Projection):
         # about five times faster; the network is the same. numpy sorts integers of 16 bits
         # or less by radix: in the smallest type that holds them, seven times faster here.
         order = np.argsort(sources.astype(np.min_scalar_type(self.pre.size - 1)), kind="stable")
+        # (Brian2's own index type: the peak memory of building holds fewer large copies)
+        i, j = sources.astype(np.int32)[order], targets.astype(np.int32)[order]
         if first == 0 and synapses.multisynaptic_index is not None:
             # pyNN.brian2 has Brian2 number the synapses of each (pre, post) pair, for S[i, j, k]
             # indexing, which PyNN never does: at seed 002's size, 0.1 s and 40 MB for a
             # moment. Without the numbering, S[i, j, k] raises (naming it) instead.
             synapses.unregister_variable(synapses.variables[synapses.multisynaptic_index])
             synapses.multisynaptic_index = synapses._indices.synapse_number = None
-        with _run_once_in_numpy(synapses):
-            synapses.connect(i=sources[order], j=targets[order])
-        self._n_connections += sources.size
         parameters.pop("dendritic_delay_fraction", None)
         parameters.update(self.synapse_type.initial_conditions)
-        self._set_stored_once(parameters)
+        parameters = {name: value[order] if np.ndim(value) else value
+                      for name, value in parameters.items()}
+        del order
+        if "delay" in parameters:
+            parameters["delay"] = _rounded_delay(parameters["delay"])
+            if standalone():  # values cannot be read back before the run: set as delivered
+                parameters["delay"] = parameters["delay"] - self._groups()[0][1] * brian2.ms
+                self._delivered = parameters["delay"] / brian2.ms
+        once = self._store_once(parameters)
+        with _run_once_in_numpy(synapses):
+            synapses.connect(i=i, j=j)
+        self._n_connections += sources.size
+        self._set_once(once)
         for name, value in parameters.items():
-            if np.ndim(value):
-                value = value[order]
-            if name == "delay":  # round to the nearest step, as pyNN.brian2 does
-                step = simulator.state.dt * brian2.ms
-                value = np.round(value / step) * step
-                if standalone():  # values cannot be read back before the run: set as delivered
-                    value = value - self._groups()[0][1] * brian2.ms
-                    self._delivered = value / brian2.ms
             getattr(synapses, name)[first or None:] = value
 
-    def _stored_once(self, names):
-        """Those of ``names`` (Brian2's names) that the Synapses store once, not per
-        connection: a NESTML synapse's parameters that were homogeneous when the projection
-        was created (see trisim.codegen.brian2.NestmlSynapse.stored_once)."""
-        variables = self._brian2_synapses[0][0].variables
-        return [name for name in names if name in variables and variables[name].scalar]
+    def _store_once(self, parameters):
+        """Decide, before connections are made with ``parameters`` (Brian2's names), which of
+        these values the Synapses store once: at the first connections, each fixed value
+        (see :func:`_fixed`) that is the same for all of them is stored once from then on;
+        later, a stored value that differs from the new connections' makes it a value per
+        connection again. Returns the values to set once after connecting, taking them out
+        of ``parameters``.
+
+        A connection then holds its state and its indices only, as in a native script with
+        its constants: at seed 002's size, weight and delay stored per connection were 20
+        of its 56 bytes (the delay twice: Brian2's spike queue keeps its own copy)."""
+        if self._once is None:
+            fixed = _fixed(self.synapse_type, self._all_synapses()[0])
+            self._once = {name for name in parameters
+                          if name in fixed and _is_uniform(parameters[name])}
+            for synapses in self._all_synapses():
+                for holder, name in self._holders(synapses, self._once):
+                    _replace_variable(synapses, holder, name, per_item=False)
+        once = {}
+        for name in self._once & set(parameters):
+            value = parameters[name]
+            if _is_uniform(value) and (not self._n_connections
+                                       or np.ravel(value)[0] == self._one_value(name)):
+                once[name] = np.ravel(parameters.pop(name))[0]
+            else:
+                self._store_per_connection(name)
+        return once
+
+    def _holders(self, synapses, names):
+        """(holder, Brian2 name) of the values ``names`` in ``synapses``: the Synapses, or
+        for a delay each of its pathways (the postsynaptic one of a NESTML synapse derives
+        from it), and the NESTML synapse's own copy."""
+        found = []
+        for name in names:
+            if name == "delay":
+                found += [(pathway, "delay") for pathway in synapses._pathways]
+                copy = getattr(self.synapse_type, "delay_variable", None)
+                if copy in synapses.variables:
+                    found.append((synapses, copy))
+            else:
+                found.append((synapses, name))
+        return found
+
+    def _one_value(self, name):
+        """The value stored once of ``name`` (Brian2's name, with its unit)."""
+        return np.ravel(getattr(self._all_synapses()[0], name)[:])[0]
+
+    def _store_per_connection(self, name):
+        """Make ``name``, stored once, a value per connection (each taking the one value)."""
+        if standalone():
+            raise BackendError(
+                f"on Brian2's cpp_standalone device {self._pynn_name(name)} keeps the one "
+                f"value it had for every connection of projection {self.label!r} when it was "
+                "created (a standalone program's values are known only after its run); give "
+                "values that differ between connections when creating the Projection")
+        for synapses in self._all_synapses():
+            for holder, native in self._holders(synapses, [name]):
+                _replace_variable(synapses, holder, native, per_item=True)
+        self._once.discard(name)
+
+    def _set_once(self, values):
+        """Set values stored once (Brian2's names) on every Synapses of the projection."""
+        for name, value in values.items():
+            for synapses in self._all_synapses():
+                if standalone() or len(synapses):  # (Brian2 refuses before connections)
+                    setattr(synapses, name, value)
 
     def _pynn_name(self, native):
         """PyNN's name of the connection attribute Brian2 calls ``native`` (a NESTML synapse
@@ -242,28 +307,6 @@ class Projection(pyNN.brian2.Projection):
         return next((name for name, t in translations.items()
                      if t["translated_name"] == native), native)
 
-    def _one_value(self, value, subject):
-        """The one value of ``value`` (array or LazyArray) for a quantity stored once; a
-        BackendError naming ``subject`` (e.g. "tau_rec was") if connections' values differ."""
-        if isinstance(value, LazyArray):
-            value = value.evaluate(simplify=True)
-        if np.ptp(value):
-            raise BackendError(
-                f"on Brian2, {subject} the same for every connection of projection "
-                f"{self.label!r} when it was created, so one value is stored; give values "
-                "that differ between connections when creating the Projection")
-        return np.ravel(value)[0]
-
-    def _set_stored_once(self, parameters):
-        """Set the values stored once, taking them out of ``parameters`` (connection values
-        by name: a dict, or Projection.set's ParameterSpace)."""
-        for name in self._stored_once(list(parameters.keys())):
-            value = self._one_value(parameters.pop(name), f"{name} was")
-            for synapses in self._all_synapses():
-                # Brian2 sets nothing before the first connection (standalone: connected)
-                if standalone() or len(synapses):
-                    setattr(synapses, name, value)
-
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, **parameters):
         if standalone():
             raise BackendError(
@@ -271,9 +314,11 @@ class Projection(pyNN.brian2.Projection):
                 "with sim.IndexConnector or sim.OneToOneConnector between whole Populations: "
                 "pyNN.brian2 makes other connections target by target, which needs synapse "
                 "indices that a standalone program knows only after its run")
-        once = {name: parameters.pop(name) for name in self._stored_once(list(parameters))}
+        if "delay" in parameters:
+            parameters["delay"] = _rounded_delay(parameters["delay"])
+        once = self._store_once(parameters)
         super()._convergent_connect(presynaptic_indices, postsynaptic_index, **parameters)
-        self._set_stored_once(once)
+        self._set_once(once)
 
     def set(self, **attributes):
         if standalone():
@@ -285,16 +330,18 @@ class Projection(pyNN.brian2.Projection):
 
     def _set_attributes(self, parameter_space):
         delays = "delay" in parameter_space.keys()
-        nestml = traits.of_synapse(self.synapse_type).nestml_synapse
-        if delays and nestml and self._stored_once([self.synapse_type.delay_variable]):
-            self._one_value(parameter_space["delay"], "the delays of "
-                            f"{type(self.synapse_type).__name__} connections were")
-        self._set_stored_once(parameter_space)
+        once = {}
+        for name in (self._once or set()) & set(parameter_space.keys()):
+            if parameter_space[name].is_homogeneous:
+                once[name] = np.ravel(parameter_space.pop(name).evaluate(simplify=True))[0]
+            else:
+                self._store_per_connection(name)
+        self._set_once(once)
         if parameter_space.keys():
             super()._set_attributes(parameter_space)
         if delays:  # new delays need what creation did to the first ones
             self._advance_delays()
-            if nestml:
+            if traits.of_synapse(self.synapse_type).nestml_synapse:
                 for synapses, advance in self._groups():
                     self.synapse_type.delays_set(synapses, advance)
 
@@ -306,7 +353,6 @@ class Projection(pyNN.brian2.Projection):
         if any(isinstance(cells, pyNN.brian2.Assembly) for cells in (self.pre, self.post)):
             raise NotImplementedError  # as pyNN.brian2: one Synapses group is read
         pynn = {name: self._pynn_name(name) for name in attribute_names}
-        once = set(self._stored_once(attribute_names))
         synapses = self._brian2_synapses[0][0]
         stored = super()._get_attributes_as_list
         columns = []
@@ -319,8 +365,8 @@ class Projection(pyNN.brian2.Projection):
                 {name: value}, shape=np.shape(value) or (1,)))
             values.evaluate()
             column = np.asarray(values[pynn[name]], dtype=float).ravel()
-            columns.append(np.broadcast_to(column, (len(synapses),))
-                           if name in once or column.size == 1 else column)
+            columns.append(np.broadcast_to(column, (len(synapses),))  # (stored once)
+                           if column.size == 1 else column)
         return list(zip(*columns))
 
 
@@ -387,47 +433,89 @@ class Recorder(pyNN.brian2.recording.Recorder):
         return values, times
 
 
-def _shared_parameters(equations, names):
-    """``equations`` (Brian2 Equations) with the parameters among ``names`` stored once."""
-    return brian2.Equations([
-        SingleEquation(eq.type, eq.varname, eq.dim, eq.var_type, eq.expr,
-                       (*eq.flags, "shared"))
-        if eq.type == PARAMETER and eq.varname in names and "shared" not in eq.flags else eq
-        for eq in equations.values()])
-
-
 def _store_per_cell(group, name):
     """Make parameter ``name`` of ``group`` (a NeuronGroup), stored once, a value per cell
-    (each cell taking the one value), in the group and in every object of the network that
-    reads it (synapses, monitors), before any values that differ between cells are set."""
+    (each cell taking the one value), with the values computed from it, in the group and in
+    every object of the network that reads them (synapses, monitors), before any values that
+    differ between cells are set."""
     if standalone():
         raise BackendError(
             f"on Brian2's cpp_standalone device {name} keeps the one value it had for every "
             f"cell of {group.name!r} when the population was created (a standalone program's "
             "values are known only after its run); give values that differ between cells "
             "when creating the Population")
-    variables = group.variables
-    shared = variables[name]
-    value = shared.get_value()[0]
+    # and a NESTML cell's internals computed from it
+    derived = group.computed_from(name) if hasattr(group, "computed_from") else set()
+    for per_cell in [name, *sorted(derived)]:
+        if group.variables[per_cell].scalar:
+            _replace_variable(group, group, per_cell, per_item=True)
+
+
+def _replace_variable(owner, holder, name, per_item):
+    """Store value ``name`` of ``holder`` (``owner``, a NeuronGroup or Synapses, or one of
+    its synaptic pathways for its delay) once (``per_item`` False: before the first
+    connection) or per cell or connection (each taking the one value), in ``holder`` and in
+    every object of the network that reads it (synapses, monitors)."""
+    variables = holder.variables
+    old = variables[name]
     del variables._variables[name]
-    del variables.indices[name]
-    variables.add_array(name, size=group.N, dimensions=shared.dim, dtype=shared.dtype,
-                        constant=shared.constant, read_only=shared.read_only,
-                        values=np.full(group.N, value, dtype=shared.dtype))
-    per_cell = variables[name]
-    objects = [group, *simulator.state.network.objects]
-    for owner in objects + [o for obj in objects for o in obj.contained_objects]:
-        others = getattr(owner, "variables", None)
-        if others is None or owner is group:
+    variables.indices.pop(name, None)
+    connections = isinstance(owner, brian2.Synapses)
+    if connections and old in owner._registered_variables:
+        owner.unregister_variable(old)
+    kind = dict(dimensions=old.dim, dtype=old.dtype, constant=old.constant)
+    if holder is not owner:  # a pathway's delay: Brian2's templates read a dynamic array
+        variables.add_dynamic_array(name, size=1 if not per_item else len(owner),
+                                    scalar=not per_item, **kind)
+        holder._delays = variables[name]
+    elif not per_item:
+        variables.add_array(name, size=1, scalar=True, read_only=old.read_only, **kind)
+    elif connections:
+        variables.add_dynamic_array(name, size=len(owner), read_only=old.read_only, **kind)
+    else:
+        variables.add_array(name, size=owner.N, read_only=old.read_only, **kind)
+    new = variables[name]
+    if not per_item:
+        if holder is not owner:
+            new.resize(1)
+    else:
+        if connections:
+            owner.register_variable(new)
+        new.set_value(np.full(new.size, old.get_value()[0], dtype=old.dtype))
+    items = owner._registered_variables if connections else [
+        v for v in owner.variables.values()
+        if getattr(v, "owner", None) == owner and not v.scalar]
+    objects = [owner, *simulator.state.network.objects]
+    for reader in objects + [o for obj in objects for o in obj.contained_objects]:
+        others = getattr(reader, "variables", None)
+        if others is None or others is variables:
             continue
         for key, variable in list(others._variables.items()):
-            if variable is shared:
-                # indexed as this object indexes the group's other values per cell
-                index = next(others.indices[k] for k, v in others._variables.items()
-                             if getattr(v, "owner", None) == group and not v.scalar
-                             and v is not shared)
-                others._variables[key] = per_cell
-                others.indices[key] = index
+            if variable is old:
+                # indexed as this object indexes the owner's other values per item
+                others._variables[key] = new
+                others.indices[key] = "0" if not per_item else next(
+                    (others.indices[k] for k, v in others._variables.items()
+                     if any(v is item for item in items) and v is not new), "_idx")
+
+
+def _rounded_delay(delay):
+    """``delay`` (with its unit) rounded to the nearest time step, as pyNN.brian2 does."""
+    step = simulator.state.dt * brian2.ms
+    return np.round(delay / step) * step
+
+
+def _fixed(synapse_type, synapses):
+    """Brian2 names of the connection values of ``synapse_type`` (made into ``synapses``, a
+    Brian2 Synapses) that no event changes, which a projection may store once: the delay,
+    and a NESTML synapse's fixed parameters (see NestmlSynapse.fixed) or the parameters of
+    PyNN's own synapse types that their event code does not assign (the weight of
+    StaticSynapse, STDP's time constants)."""
+    if traits.of_synapse(synapse_type).nestml_synapse:
+        return {"delay", *synapse_type.fixed}
+    written = set().union(*(assigned(pathway.code) for pathway in synapses._pathways))
+    return {"delay"} | {name for name, eq in synapses.equations.items()
+                        if eq.type == PARAMETER and name not in written}
 
 
 def _is_uniform(values):
@@ -494,7 +582,7 @@ class Population(_StoredOnce, pyNN.brian2.Population):
                 equations = brian2.Equations(equations)
             once = {eq.varname for eq in equations.values() if eq.type == PARAMETER
                     and _is_uniform(parameters.get(eq.varname))}
-            return model(n, _shared_parameters(equations, once),
+            return model(n, shared(equations, once),
                          **{name: np.ravel(value)[:1] if name in once else value
                             for name, value in parameters.items()})
 

@@ -7,13 +7,15 @@ step. Model variables hold numbers in the units the .nestml file declares, as on
 NEURON; PyNN's unit conversion happens where values enter (translations). Storing them in SI
 units instead, and converting every step, changed timers such as ``refr_t`` by one rounding
 error and so spike times by a step. A spike sets a flag that Brian2's threshold sees at the
-start of the next step, so it is stamped at the end of the step that produced it, as on NEST.
+start of the next step, so it is stamped at the end of the step that produced it, as on NEST;
+the step clears the flag before it computes.
 A model with a current port (:func:`trisim.codegen.program.current_port`) also has
 ``i_inj``, which pyNN.brian2's current sources set at the start of each step; the step adds
 it, converted to the port's unit, to the port.
 """
 
 import json
+import re
 
 import numpy as np
 from pyNN.standardmodels import StandardSynapseType
@@ -97,6 +99,36 @@ def _functions():
     }
 
 
+def shared(equations, names):
+    """``equations`` (Brian2 Equations) with the parameters among ``names`` stored once (shared
+    by every cell or connection)."""
+    from brian2 import Equations
+    from brian2.equations.equations import PARAMETER, SingleEquation
+    return Equations([
+        SingleEquation(eq.type, eq.varname, eq.dim, eq.var_type, eq.expr,
+                       (*eq.flags, "shared"))
+        if eq.type == PARAMETER and eq.varname in names and "shared" not in eq.flags else eq
+        for eq in equations.values()])
+
+
+def _internals_stored_once(equations, internals):
+    """Names of the ``internals`` ([name, expression] in the order computed) that are
+    computed from values stored once only, and so can be stored once too: the step then
+    reads them as constants (Brian2 computes what it can from them once per step). An
+    internal drawn at random (``random_normal(...)``) is drawn for each cell."""
+    from brian2.core.functions import DEFAULT_FUNCTIONS
+    from brian2.utils.stringtools import get_identifiers
+    once = {name for name, eq in equations.items() if "shared" in eq.flags}
+    for name, expression in internals:
+        identifiers = get_identifiers(expression)
+        drawn = any(not DEFAULT_FUNCTIONS[function].stateless
+                    for function in identifiers & DEFAULT_FUNCTIONS.keys())
+        if not drawn and all(identifier in once or identifier not in equations
+                             for identifier in identifiers):
+            once.add(name)
+    return once
+
+
 def _steps(t, step):
     """NEST's steps(t) (see trisim.codegen.program.nest_steps), on arrays."""
     per_step = np.floor(step * 1000.0 + 0.5)
@@ -120,15 +152,24 @@ def cell_type(program, directory, native_name):
     namespace[prog.SUBSTEP] = simulator.state.dt / count
     namespace.update(_functions())
 
+    internals = [line.split(" = ", 1) for line in generated["internals"].splitlines()]
+
     class Group(brian2.NeuronGroup):
         def __init__(self, n, equations, **parameters):
+            equations = brian2.Equations(equations) if isinstance(equations, str) else equations
+            equations = shared(equations, _internals_stored_once(equations, internals))
             super().__init__(n, model=equations, threshold=f"{code.SPIKE_FLAG} > 0.5",
-                             reset=f"{code.SPIKE_FLAG} = 0", namespace=namespace,
-                             clock=simulator.state.network.clock, name=f"{native_name}*")
+                             namespace=namespace, clock=simulator.state.network.clock,
+                             name=f"{native_name}*")
+            # The step is the model's whole update, and it clears the spike flag itself:
+            # Brian2's state updater (no equations to integrate) and a resetter would be two
+            # more objects called at every step, each compiled on a first start.
+            self.state_updater.active = False
             for name, value in parameters.items():
                 setattr(self, name, value)
             # before pyNN.brian2's monitors, which record in the same slot
-            self.run_regularly(step, when="end", order=-1, name=f"{self.name}_step")
+            self.run_regularly(f"{code.SPIKE_FLAG} = 0\n{step}", when="end", order=-1,
+                               name=f"{self.name}_step")
             self.add_attribute("initial_values")
             self.initial_values = {}
             self.add_attribute("internals_code")
@@ -143,16 +184,30 @@ def cell_type(program, directory, native_name):
             each Simulate, rather than in every step: at one exp() per cell and step they
             were most of a conductance-based cell's step. numpy (Brian2's target for values
             set from strings): the code runs once, so it is not worth a Cython build."""
-            if not generated["internals"]:
+            if not internals:
                 return
-            if self.internals_code is None:
+            if self.internals_code is None or any(  # (values made per cell since)
+                    self.variables.get(name, variable) is not variable
+                    for name, variable in self.internals_code.variables.items()):
                 from brian2.codegen.codeobject import create_runner_codeobj
                 from brian2.devices.device import get_device
+                # Brian2 computes values stored once before the others (in the order given)
+                lines = sorted(internals, key=lambda line: not self.variables[line[0]].scalar)
                 self.internals_code = create_runner_codeobj(
-                    self, generated["internals"], "stateupdate", run_namespace=run_namespace,
+                    self, "\n".join(" = ".join(line) for line in lines), "stateupdate",
+                    run_namespace=run_namespace,
                     codeobj_class=get_device().code_object_class(
                         fallback_pref="codegen.string_expression_target"))
             self.internals_code()
+
+        def computed_from(self, name):
+            """The internals computed from ``name``, directly or through other internals."""
+            from brian2.utils.stringtools import get_identifiers
+            found = {name}
+            for internal, expression in internals:
+                if found & get_identifiers(expression):
+                    found.add(internal)
+            return found - {name}
 
         def initialize(self):
             for name, values in self.initial_values.items():
@@ -171,6 +226,11 @@ def cell_type(program, directory, native_name):
 
 
 # -- synapses --------------------------------------------------------------------------------
+def assigned(code):
+    """Names that Brian2 abstract ``code`` (or None) assigns to."""
+    return set(re.findall(r"^\s*(\w+)\s*[-+*/]?=(?!=)", code or "", re.MULTILINE))
+
+
 def build_synapse(synapse, directory, native_name):
     """Print the synapse's Brian2 variables and event code into ``directory``."""
     (directory / CODE_FILE).write_text(json.dumps(code.synapse_code(synapse), indent=1))
@@ -211,21 +271,19 @@ class NestmlSynapse(synapsetype.NestmlSynapseType, StandardSynapseType):
 
     @property
     def eqs(self):
-        """The Synapses' variables, for the projection being created: a fixed variable
-        that is homogeneous there is stored once (shared), not per connection (at seed
-        002's size, 10 MB less each)."""
-        once = self.stored_once()
-        return "\n".join(f"{name} : 1" + " (shared)" * (name in once)
-                         for name in self.generated["variables"])
+        """The Synapses' variables, one per connection (a projection stores values that are
+        the same for every connection once: see :attr:`fixed`)."""
+        return "\n".join(f"{name} : 1" for name in self.generated["variables"])
 
-    def stored_once(self):
-        """Names of the fixed variables whose value is the same for every connection."""
-        native = self.generated["native"]
-        homogeneous = {native.get(name, name) for name in self.parameter_space.keys()
-                       if self.parameter_space[name].is_homogeneous}
-        if "delay" in homogeneous:
-            homogeneous.add(code.SYNAPSE_DELAY)
-        return homogeneous.intersection(self.generated["fixed"])
+    @property
+    def fixed(self):
+        """Brian2 names of the parameters that no event changes (the weight among them, if
+        so): a projection may store such a value once."""
+        written = assigned(self.generated["on_pre"]) | assigned(self.generated["on_post"])
+        for event in self.generated["on_mod"].values():  # modulators write name_post
+            written |= {name.removesuffix("_post") for name in assigned(event)}
+        fixed = [name for name in self.generated["fixed"] if name != code.SYNAPSE_DELAY]
+        return fixed + ["weight"] * ("weight" not in written)
 
     @property
     def pre(self):
@@ -269,9 +327,8 @@ class NestmlSynapse(synapsetype.NestmlSynapseType, StandardSynapseType):
             modulation = brian2.Synapses(
                 population.brian2_group, synapses, on_pre=self.generated["on_mod"][port],
                 namespace=dict(_functions()), clock=state.network.clock,
-                name=f"{synapses.name}_{port}*")
+                delay=state.dt * brian2.ms, name=f"{synapses.name}_{port}*")
             modulation.connect()
-            modulation.delay = state.dt * brian2.ms
             modulation.pre.order = synapses.pre.order - 2
             state.network.add(modulation)
             self.modulations.append(modulation)
