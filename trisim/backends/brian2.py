@@ -44,6 +44,7 @@ with _without_pylab():
     import brian2  # noqa: E402
 import numpy as np  # noqa: E402
 import pyNN.brian2  # noqa: E402
+import pyNN.brian2.projections  # noqa: E402
 import pyNN.brian2.recording  # noqa: E402
 from brian2.codegen.runtime.cython_rt import extension_manager  # noqa: E402
 from brian2.codegen.runtime.numpy_rt import NumpyCodeObject  # noqa: E402
@@ -150,8 +151,37 @@ def _run_once_in_numpy(group):
         group.codeobj_class = default
 
 
+class Connection(pyNN.brian2.projections.Connection):
+    """As pyNN.brian2's, also where its projection stores a value once (see
+    :meth:`Projection._store_once`): it is every connection's, and setting one connection's
+    makes it a value per connection."""
+
+    def _stored_once(self, name):
+        variables = self._syn_obj.pre.variables if name == "delay" else self._syn_obj.variables
+        return variables[name].scalar
+
+    def _get(self, attr_name):
+        if not self._stored_once(attr_name):
+            return super()._get(attr_name)
+        values = self.projection.synapse_type.reverse_translate(ParameterSpace(
+            {attr_name: getattr(self._syn_obj, attr_name)[:]}, shape=(1,)))
+        values.evaluate()
+        return values[attr_name]
+
+    def _set(self, attr_name, value):
+        if self._stored_once(attr_name):
+            self.projection._store_per_connection(attr_name)
+        super()._set(attr_name, value)
+
+
 class Projection(pyNN.brian2.Projection):
     __doc__ = pyNN.brian2.Projection.__doc__
+
+    @property
+    def connections(self):
+        """The local connections, as :class:`Connection` objects."""
+        return (Connection(self, i, j, index) for i, by_post in self._brian2_synapses.items()
+                for j, synapses in by_post.items() for index in range(len(synapses)))
 
     def __init__(self, presynaptic_neurons, postsynaptic_neurons, connector, synapse_type=None,
                  *args, **kwargs):
