@@ -310,7 +310,28 @@ def cell_parameters(backend_name, mode, kind="built-in"):
     return result
 
 
-SCENARIOS = {"cell_parameters": cell_parameters, "recurrent_delays": recurrent_delays, "one_to_one": one_to_one, "stp_efficacies": stp_efficacies, "bounded_inhibitory": bounded_inhibitory_synapse, "current_source": current_source,
+def assembly_receptors(backend_name):
+    """A positive-weight projection onto an Assembly without a receptor_type: the receptor
+    PyNN's convention means, and the conductance it moves, in each population."""
+    sim = backends.load(backend_name)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
+    source = sim.Population(2, sim.SpikeSourceArray(spike_times=[1.0, 5.0]))
+    first, second = sim.Population(3, sim.IF_cond_exp()), sim.Population(2, sim.IF_cond_exp())
+    projection = sim.Projection(source, first + second, sim.AllToAllConnector(),
+                                sim.StaticSynapse(weight=0.004, delay=0.5))
+    for cells in (first, second):
+        cells.record(["gsyn_exc", "gsyn_inh"])
+    sim.run(10.0)
+    peaks = {}
+    for cells in (first, second):
+        segment = cells.get_data().segments[0]
+        peaks[cells.label] = {name: float(np.max(segment.filter(name=name)[0].magnitude))
+                              for name in ("gsyn_exc", "gsyn_inh")}
+    sim.end()
+    return {"receptor_type": projection.receptor_type, "peaks_uS": list(peaks.values())}
+
+
+SCENARIOS = {"assembly_receptors": assembly_receptors, "cell_parameters": cell_parameters, "recurrent_delays": recurrent_delays, "one_to_one": one_to_one, "stp_efficacies": stp_efficacies, "bounded_inhibitory": bounded_inhibitory_synapse, "current_source": current_source,
              "spike_source_trains": spike_source_trains,
              "spike_arrival": spike_arrival, "array_connect": array_connect,
              "per_connection_values": per_connection_values,

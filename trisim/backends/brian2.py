@@ -174,7 +174,7 @@ class Connection(pyNN.brian2.projections.Connection):
         super()._set(attr_name, value)
 
 
-class Projection(pyNN.brian2.Projection):
+class Projection(common.ReceptorsInOrder, pyNN.brian2.Projection):
     __doc__ = pyNN.brian2.Projection.__doc__
 
     @property

@@ -159,6 +159,22 @@ def nestml_current_ports(cells):
     return cell_types
 
 
+class ReceptorsInOrder:
+    """Projection mixin: a projection given no ``receptor_type`` onto an Assembly takes the
+    receptor PyNN's convention means (the cell type's first for a positive weight, its second
+    for a negative one). PyNN lists an Assembly's receptor types from a set, so that list's
+    order, and with it the receptor guessed, changed with ``PYTHONHASHSEED``: three hash seeds
+    in four made an excitatory projection onto ``b + c`` inhibitory, on every simulator."""
+
+    def _guess_receptor_type(self):
+        super()._guess_receptor_type()
+        if isinstance(self.post, Assembly):  # the position PyNN chose, in the cell type's order
+            shared = self.post.receptor_types
+            in_order = [name for name in self.post.populations[0].celltype.receptor_types
+                        if name in shared]
+            self.receptor_type = in_order[shared.index(self.receptor_type)]
+
+
 class CheckedInjection:
     """Current-source mixin: injecting into a NESTML cell without a current port is an error
     (the backend's own source would either fail obscurely or drive nothing)."""

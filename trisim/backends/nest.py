@@ -13,7 +13,7 @@ from pyNN.standardmodels import build_translations
 from ..errors import BackendError
 from . import common, traits
 
-class Projection(pyNN.nest.Projection):
+class Projection(common.ReceptorsInOrder, pyNN.nest.Projection):
     __doc__ = pyNN.nest.Projection.__doc__
 
     def __init__(self, presynaptic_population, postsynaptic_population, connector,

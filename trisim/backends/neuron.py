@@ -139,7 +139,7 @@ class _StreamConnection:
 _STATIC_FIELDS = {"weight": 0}
 
 
-class Projection(pyNN.neuron.Projection):
+class Projection(common.ReceptorsInOrder, pyNN.neuron.Projection):
     __doc__ = pyNN.neuron.Projection.__doc__
 
     def __init__(self, *args, **kwargs):
