@@ -159,11 +159,11 @@ def _failure(job, result, error):
         name = signal.Signals(-result.returncode).name
         status = f"killed by {name}" + (", as when the system runs out of memory"
                                         if name == "SIGKILL" else "")
-        if name == "SIGXCPU":
-            status = f"stopped after its {job.cpu_limit_s:g} s of CPU time"
+        if name == "SIGXCPU":  # what it printed before it was stopped does not say why
+            status, last = f"stopped after its {job.cpu_limit_s:g} s of CPU time", None
     else:
         status = f"exit status {result.returncode}"
-    message = f"{job.what}: the run failed ({status}): {last}"
+    message = f"{job.what}: the run failed ({status})" + (f": {last}" if last else "")
     if _stopping.is_set():
         return Interrupted(_finished)
     return error(message) if result.returncode == EXIT_BAD_INPUT else SimulationError(message)
