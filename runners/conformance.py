@@ -209,11 +209,16 @@ def _error_line(exc):
 N_RANDOM_CELLS = 20  # cells per stimulus of a model that draws random numbers
 
 
+def _stimulus(name):
+    """The stimulus of a drive's name (a random model's cells are "<stimulus>#<k>")."""
+    return name.split("#")[0]
+
+
 def _random_rows(model, dt, named, results, progress):
     """Rows of a model that draws random numbers: per stimulus, the spike counts of its
     N_RANDOM_CELLS cells on each backend against NEST's, by |z| of the difference of means."""
     rows = []
-    stimuli = list(dict.fromkeys(name.split("#")[0] for name, _ in named))
+    stimuli = list(dict.fromkeys(_stimulus(name) for name, _ in named))
     for stimulus in stimuli:
         def counts(result):
             return [len(result[f"{stimulus}#{k}"]["spike_times_ms"])
@@ -263,7 +268,7 @@ def _reference_cells(path, dt, named, duration, model, failures, progress):
     except SimulationError as exc:
         groups = {}
         for name, drive in named:  # a random model's cells of one stimulus stay together
-            groups.setdefault(name.split("#")[0], []).append((name, drive))
+            groups.setdefault(_stimulus(name), []).append((name, drive))
         if len(groups) == 1:
             raise
         first = exc
@@ -713,7 +718,6 @@ def run(models, dts, out_dir, progress=None, library=False, jobs=1):
             done[futures[future]] = result
             written = _write(out_dir, dts, library, **_collected(paths, done))
     except KeyboardInterrupt as exc:  # a child's own count (0 of 1 runs) means nothing here
-        pool.shutdown(cancel_futures=True)
         raise Interrupted([Path(p).stem for p in paths if p in done], len(paths),
                           getattr(exc, "signal_name", "SIGINT"), unit="models",
                           kept=f"in {out_dir}") from None

@@ -204,6 +204,15 @@ def test_a_stimulus_the_reference_cannot_run_is_named_and_the_others_are_compare
     assert [c["run_cpu_s"] for c in nest_costs] == [1.0]  # two processes that ran
 
 
+def agreeing_suite(path, dt):
+    """What conformance.suite returns for a model at ``dt`` that agrees on every backend."""
+    row = {"model": path.stem, "dt_ms": dt, "stimulus": "500 pA", "recorded": "V_m",
+           "spikes": 3, "spikes_other": 3, "same_count": True, "max_spike_dt_ms": 0.0,
+           "rms_v_mv": 0.0, "own_spread_ms": 0.0, "own_spread_same_count": True}
+    return {"rows": [dict(row, backend=b) for b in conformance.BACKENDS[1:]],
+            "failures": [], "costs": []}
+
+
 def test_a_library_run_stopped_part_way_keeps_the_models_it_finished(tmp_path, monkeypatch):
     """The files are written after each model: stopping the hours-long library run keeps the
     table of what it finished."""
@@ -211,11 +220,7 @@ def test_a_library_run_stopped_part_way_keeps_the_models_it_finished(tmp_path, m
         (path,) = paths
         if path.stem == "second_neuron":
             raise KeyboardInterrupt
-        row = {"model": path.stem, "dt_ms": dts[0], "stimulus": "500 pA", "recorded": "V_m",
-               "spikes": 3, "spikes_other": 3, "same_count": True, "max_spike_dt_ms": 0.0,
-               "rms_v_mv": 0.0, "own_spread_ms": 0.0, "own_spread_same_count": True}
-        return {"rows": [dict(row, backend=b) for b in conformance.BACKENDS[1:]],
-                "failures": [], "costs": []}
+        return agreeing_suite(path, dts[0])
     monkeypatch.setattr(conformance, "suite", one_model)
     models = [str(tmp_path / f"{name}.nestml") for name in ("first_neuron", "second_neuron")]
     with pytest.raises(KeyboardInterrupt) as stopped:
@@ -241,11 +246,7 @@ def test_models_run_side_by_side_with_jobs_and_the_table_keeps_their_order(tmp_p
         both_running.wait()  # BrokenBarrierError unless the other model runs meanwhile
         if path.stem == "first_neuron":
             time.sleep(0.5)  # finishes second
-        row = {"model": path.stem, "dt_ms": dts[0], "stimulus": "500 pA", "recorded": "V_m",
-               "spikes": 3, "spikes_other": 3, "same_count": True, "max_spike_dt_ms": 0.0,
-               "rms_v_mv": 0.0, "own_spread_ms": 0.0, "own_spread_same_count": True}
-        return {"rows": [dict(row, backend=b) for b in conformance.BACKENDS[1:]],
-                "failures": [], "costs": []}
+        return agreeing_suite(path, dts[0])
     monkeypatch.setattr(conformance, "suite", one_model)
     models = [str(tmp_path / f"{name}.nestml") for name in ("first_neuron", "second_neuron")]
     conformance.run(models, [DT], tmp_path / "out", library=True, jobs=2)
