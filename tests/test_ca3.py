@@ -149,6 +149,25 @@ def test_the_rule_pairs_each_spike_with_the_nearest_spike_of_the_other_side_only
     assert weight([10.0, 20.0, 30.0], [14.0, 24.0], Wmax=1.2) == 1.2
 
 
+def test_events_on_one_time_step_are_a_tie_whatever_their_rounding():
+    """A presynaptic spike on the step of a postsynaptic event (spike + delay) is a tie,
+    applied postsynaptic event first, and an event on the read's step counts, also when the
+    times carry a simulator's float error (NEURON's spike times are off the grid by ~1e-10
+    ms) or a difference of times rounds below the step."""
+    def weight(pre, post, until=2000.0):  # A 1, tau 10 ms, delay 1 ms
+        return plasticity.replay(np.array([0]), np.array([0]), [pre], [post], 1.0, 0.0, 1.0,
+                                 10.0, 100.0, until=until)[0]
+    # post event at 1004.3 pairs with the pre spike at 994.3, then the pre spike at 1004.3
+    # with it (pre first: the pre spike finds no post event, the post event adds 1)
+    for noise in (-4e-10, 0.0, 4e-10):
+        assert weight([994.3, 1004.3 + noise], [1003.3]) == pytest.approx(1 + np.exp(-1))
+    # a block from 3166.7 (as a float sum of steps: 3166.7000000000003) to 4500 ms: the post
+    # event at 1333.3 is on the read's step although the difference is 1333.2999999999997
+    until = 4500.0 - (3166.7 + 3e-13)
+    assert until < 1332.3 + 1.0
+    assert weight([1323.3], [1332.3], until=until) == pytest.approx(np.exp(-1))
+
+
 def test_trained_weights_survive_the_file_per_connection_and_read_out(tmp_path):
     """Weights at every read-out, multapses each their own, are read back from the run's file
     as they were saved."""

@@ -19,13 +19,17 @@ spikes the synapse counted, so the state *as of time S* follows by applying the 
 
 import numpy as np
 
+#: Event times are compared rounded to this many decimals (ms): a presynaptic spike and a
+#: delayed postsynaptic one on the same time step are a tie however their sums round.
+TIME_DECIMALS = 6
+
 #: The synapse state read from the simulator, per connection.
 STATE = ("weight", "pre_count", "post_count")
 
 
 def _sorted_times(trains):
-    """Per train, its times as a sorted float array."""
-    return [np.sort(np.asarray(train, dtype=float)) for train in trains]
+    """Per train, its times as a sorted float array, rounded to :data:`TIME_DECIMALS`."""
+    return [np.sort(np.round(np.asarray(train, dtype=float), TIME_DECIMALS)) for train in trains]
 
 
 def complete(state, sources, targets, pre_trains, post_trains, delay, A, tau, Wmax, until):
@@ -69,10 +73,11 @@ def complete(state, sources, targets, pre_trains, post_trains, delay, A, tau, Wm
     delay, A, tau, Wmax = (np.broadcast_to(np.asarray(x, dtype=float), (n,))
                            for x in (delay, A, tau, Wmax))
     pre_trains, post_trains = _sorted_times(pre_trains), _sorted_times(post_trains)
+    until = round(float(until), TIME_DECIMALS)
     for c in np.flatnonzero(_has_events(sources, targets, pre_trains, post_trains, delay,
                                         seen_pre, seen_post, until)):
         pre = pre_trains[sources[c]]
-        post = post_trains[targets[c]] + delay[c]
+        post = _arrivals(post_trains[targets[c]], delay[c])
         last_pre = pre[seen_pre[c] - 1] if seen_pre[c] else -np.inf
         last_post = post[seen_post[c] - 1] if seen_post[c] else -np.inf
         pre = pre[seen_pre[c]:np.searchsorted(pre, until, side="right")]
@@ -90,11 +95,16 @@ def complete(state, sources, targets, pre_trains, post_trains, delay, A, tau, Wm
     return w
 
 
+def _arrivals(post, delay):
+    """The times of a postsynaptic train's events at its synapse (spikes + delay)."""
+    return np.round(post + delay, TIME_DECIMALS)
+
+
 def _has_events(sources, targets, pre_trains, post_trains, delay, seen_pre, seen_post,
                 until):
     """Which connections have events up to ``until`` beyond those they have seen."""
     pre = np.array([np.searchsorted(pre_trains[i], until, side="right") for i in sources])
-    post = np.array([np.searchsorted(post_trains[j], until - d, side="right")
+    post = np.array([np.searchsorted(_arrivals(post_trains[j], d), until, side="right")
                      for j, d in zip(targets, delay)])
     return (pre > seen_pre) | (post > seen_post)
 
