@@ -295,8 +295,7 @@ def test_config_loads_and_defaults_are_the_published_values():
 SMALL = ("n_PYR=30", "n_PVBC=4", "n_MF=40", "n_MEC=20", "n_LEC=25", "n_background=100",
          "k_MF_PVBC=84", "k_PYR_PVBC=14", "k_background_PYR=40", "track_length=40 cm",
          "n_cue_positions=8", "cue_margin=5 cm", "checkpoint_laps=1", "phase=protocol",
-         "weights_lap=2", "offline_laps=1", "gain_background_PYR=0.25", "gain_PYR_PVBC=0.2",
-         "record_inputs=false")
+         "weights_lap=2", "offline_laps=1", "gain_background_PYR=0.25", "gain_PYR_PVBC=0.2")
 SMALL_DURATION = 500 + 3 * 4000 / 3  # lead-in + 3 laps
 
 
@@ -361,32 +360,85 @@ def test_the_small_protocol_trains_and_replays(small_runs, backend):
     assert float(position.max()) == pytest.approx(40.0, abs=0.5)
 
 
-#: End of the second training block of the small protocol (ms): lead-in and two laps.
-SMALL_TWO_BLOCKS = 500 + 2 * 4000 / 3
+def rule_replayed(block):
+    """Every plastic pathway's read-outs in a run's Block as the rule gives them from that
+    run's own spikes: each block replayed (:func:`plasticity.replay`) from the previous
+    read, as the run restarts each block from its checkpoint's weights."""
+    p = circuit.Parameters(**json.loads(block.annotations["config"])["parameters"])
+    cells = {}
+    for train in block.segments[0].spiketrains:
+        cells.setdefault(train.annotations["source_population"], {})[
+            train.annotations["source_index"]] = train.magnitude
+    cells = {name: [found[i] for i in range(len(found))] for name, found in cells.items()}
+    expected = {}
+    for pathway, reads in protocol.trained_weights(block).items():
+        rows = [reads.values[0]]
+        for start, stop, w in zip(reads.times[:-1], reads.times[1:], reads.values[:-1]):
+            pre, post = ([t[(t > start) & (t <= stop)] - start for t in cells[name]]
+                         for name in (reads.source_population, reads.target_population))
+            rows.append(plasticity.replay(
+                reads.sources, reads.targets, pre, post, p.delay, w,
+                circuit.potentiation(p, pathway), getattr(p, f"tau_{pathway}"),
+                getattr(p, f"k_cap_{pathway}") * reads.initial, until=stop - start))
+        expected[pathway] = np.array(rows)
+    return expected
+
+
+def partings(spikes, other):
+    """Where each spike train of one run first parts from its twin in the other (1e-6 ms),
+    earliest first: [(time, key, the two spikes' times there, None where a run has no spike
+    left)]."""
+    found = []
+    for key, train in spikes.items():
+        twin = other[key]
+        n = min(len(train), len(twin))
+        differ = np.flatnonzero(np.abs(train[:n] - twin[:n]) > 1e-6)
+        if differ.size or len(train) != len(twin):
+            i = differ[0] if differ.size else n
+            pair = (train[i] if i < len(train) else None, twin[i] if i < len(twin) else None)
+            found.append((min(t for t in pair if t is not None), key, pair))
+    return sorted(found, key=lambda parting: parting[0])
 
 
 @pytest.mark.slow
 def test_the_backends_learn_the_same_weights_in_the_small_protocol(small_runs):
-    """Same inputs, same cells, the rule completed to the same read times: every spike and
-    every plastic weight the same on the backends through the first two blocks. The weights
-    read there agree to round-off (~1e-12), which the next block starts from; a recurrent
-    circuit may amplify that into a spike one step apart and diverge from there (measured: in
-    the third block, 430 ms in), so the last read-out is compared as a statistic."""
+    """Same inputs, same cells, the same rule: on each backend every read-out is the rule
+    applied to that backend's own spikes; the backends fire every spike alike up to a first
+    parting, a spike one step apart, and agree to round-off on the weights read before it;
+    after it the last read-out is compared as a statistic.
+
+    Where the backends part is a matter of the integrators: a spike is found in the step in
+    which V crosses V_peak, five slope factors above the threshold of the exponential
+    upstroke, where NEURON's and Brian2's RK4 (one step per 0.1 ms for this cell) and NEST's
+    adaptive solver differ by up to ~1e-4 mV; a crossing within microseconds of a step's end
+    falls in the next step on one of them (measured: 977.8 ms on NEST, 977.9 on NEURON at
+    E->E learning gain 0.15, 6.5e-5 mV short of V_peak). NEST parts from itself the same way
+    when its drive changes by a relative 1e-5 to 1e-4, and not at 1e-9."""
     data = {}
     for backend in SMALL_BACKENDS:
         folder, result = small_runs(backend)
         assert result.returncode == 0, result.stderr[-3000:]
         data[backend] = run_data(folder / f"ca3_{backend}_seed4.nix")
-    _, reference, reference_spikes = data["nest"]
-    for backend, (_, weights, spikes) in data.items():
-        for key, train in reference_spikes.items():
-            early = train[train < SMALL_TWO_BLOCKS]
-            other = spikes[key][spikes[key] < SMALL_TWO_BLOCKS]
-            np.testing.assert_allclose(other, early, atol=1e-6, err_msg=f"{backend} {key}")
-        for pathway, w in reference.items():
-            np.testing.assert_allclose(weights[pathway][:3], w[:3], rtol=1e-9, atol=1e-15,
+    for backend, (block, weights, _) in data.items():
+        for pathway, expected in rule_replayed(block).items():
+            np.testing.assert_allclose(weights[pathway], expected, rtol=1e-9, atol=1e-15,
                                        err_msg=f"{backend} {pathway}")
-            assert np.median(weights[pathway][3]) == pytest.approx(np.median(w[3]), rel=0.05)
+    reference_block, reference, reference_spikes = data["nest"]
+    dt = reference_block.annotations["dt_ms"]
+    reads = protocol.trained_weights(reference_block)
+    for backend, (_, weights, spikes) in data.items():
+        parted = partings(reference_spikes, spikes)
+        first = parted[0][0] if parted else np.inf
+        if parted:  # one spike, one step apart; every spike before it the same
+            time, key, pair = parted[0]
+            assert None not in pair and abs(pair[1] - pair[0]) == pytest.approx(dt), \
+                f"{backend}: first parting at {time} ms: {key} {pair}"
+            assert len(parted) == 1 or parted[1][0] > time + 1e-6, f"{backend}: {parted[:2]}"
+        for pathway, w in reference.items():
+            before = reads[pathway].times < first
+            np.testing.assert_allclose(weights[pathway][before], w[before], rtol=1e-9,
+                                       atol=1e-15, err_msg=f"{backend} {pathway}")
+            assert np.median(weights[pathway][-1]) == pytest.approx(np.median(w[-1]), rel=0.05)
 
 
 @pytest.mark.slow
