@@ -3,6 +3,7 @@
 ``python tests/scenarios.py NAME BACKEND`` prints the scenario's result as JSON.
 """
 
+import functools
 import json
 import sys
 
@@ -331,10 +332,75 @@ def assembly_receptors(backend_name):
     return {"receptor_type": projection.receptor_type, "peaks_uS": list(peaks.values())}
 
 
+# delays onto NESTML cells, by the way they are given: (cells, delay in ms)
+GIVEN_DELAYS = {"at creation": ([0], [1.0]), "per target": ([1], [1.5]),
+                "by set": ([2, 3], [2.5, 2.5]), "by set per connection": ([4, 5], [3.0, 3.5]),
+                "through a connection": ([6], [5.0])}
+
+
+def given_delays(backend_name, kind, round_trip=""):
+    """One spike (at 10 ms) through ``kind`` ("static" or "nestml") synapses onto NESTML
+    cells, with delays given per :data:`GIVEN_DELAYS` (one projection per way; the first made
+    by the array hook, the second by PyNN's per-target path); with ``round_trip``, each
+    projection then set to the delays it reads back (``set(delay=get("delay"))``).
+
+    Returns the time each cell's conductance first rises and, per way, the delays read back
+    by ``get`` as a list and an array and through ``Projection.connections`` (in order)."""
+    from trisim.nestml import shipped_path
+    sim = backends.load(backend_name)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
+    if kind == "static":
+        synapse = sim.StaticSynapse
+    else:
+        synapse = functools.partial(
+            sim.nestml_synapse_type(nestml.path("tsodyks_markram_synapse")), **STP)
+    cell = sim.nestml_cell_type(shipped_path("iaf_cond_exp"))
+    source = sim.Population(1, sim.SpikeSourceArray(spike_times=[10.0]))
+    cells = sim.Population(7, cell(V_th=1000.0))
+    projections = {}
+    for way, (targets, delays) in GIVEN_DELAYS.items():
+        if way == "per target":
+            connector = sim.FromListConnector([(0, targets[0], 0.001, delays[0])],
+                                              column_names=["weight", "delay"])
+        else:
+            connector = sim.IndexConnector([0] * len(targets), targets)
+        projection = sim.Projection(source, cells, connector,
+                                    synapse(weight=0.001, delay=delays[0]),
+                                    receptor_type="exc_spikes")
+        if way == "by set":
+            projection.set(delay=1.0)  # (made with the delay, set to another and back)
+            projection.set(delay=delays[0])
+        elif way == "by set per connection":
+            matrix = np.full((1, cells.size), np.nan)
+            matrix[0, targets] = delays
+            projection.set(delay=matrix)
+        elif way == "through a connection":
+            projection.set(delay=1.0)
+            next(iter(projection.connections)).delay = delays[0]
+        projections[way] = projection
+    for projection in projections.values() if round_trip else ():
+        projection.set(delay=projection.get("delay", format="array"))
+    cells.record("g_exc_X_exc_spikes")
+    sim.run(20.0)
+    signal = cells.get_data().segments[0].analogsignals[0]
+    conductance = np.asarray(signal.magnitude)
+    rises = [float(signal.times.magnitude[np.flatnonzero(conductance[:, cell] > 0)[0]])
+             for cell in range(cells.size)]
+    read = {way: {"list": [row[2] for row in sorted(projection.get("delay", format="list"))],
+                  "array": [float(projection.get("delay", format="array")[0, cell])
+                            for cell in GIVEN_DELAYS[way][0]],
+                  "connections": sorted(c.delay for c in projection.connections)}
+            for way, projection in projections.items()}
+    sim.end()
+    return {"rises": rises, "read": {way: {how: [float(d) for d in delays]
+                                           for how, delays in ways.items()}
+                                     for way, ways in read.items()}}
+
+
 SCENARIOS = {"assembly_receptors": assembly_receptors, "cell_parameters": cell_parameters, "recurrent_delays": recurrent_delays, "one_to_one": one_to_one, "stp_efficacies": stp_efficacies, "bounded_inhibitory": bounded_inhibitory_synapse, "current_source": current_source,
              "spike_source_trains": spike_source_trains,
              "spike_arrival": spike_arrival, "array_connect": array_connect,
-             "per_connection_values": per_connection_values,
+             "per_connection_values": per_connection_values, "given_delays": given_delays,
              "array_connect_mpi": lambda backend: array_connect(backend, per_target=False)}
 
 if __name__ == "__main__":

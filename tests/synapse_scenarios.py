@@ -88,10 +88,8 @@ def delays_set_after_creation(backend_name):
     """When one spike at 5 ms reaches a NESTML cell through a connection created with a 3 ms
     delay, and through one created with 1 ms and then set to 3 ms (Projection.set): by a
     Tsodyks-Markram synapse (cells 0, 1) and a static one (cells 2, 3). Also the delays read
-    back, and the errors for what a backend refuses: on NEURON, new delays on a synapse with a
-    postsynaptic port (pair STDP);
-    on Brian2, a synapse with a variable of the cell's (U); and on Brian2 the delays read
-    back after setting differing delays on a projection created with one delay."""
+    back, and on Brian2 the error for a synapse with a variable of the cell's (U) and the
+    delays read back after setting differing delays on a projection created with one delay."""
     from trisim import nestml
     from trisim.errors import BackendError
     sim = backends.load(backend_name)
@@ -107,10 +105,7 @@ def delays_set_after_creation(backend_name):
                        kind(weight=0.001, delay=3.0), receptor_type="gaba_spikes")
         later = sim.Projection(source, cells, sim.IndexConnector([0], [first + 1]),
                                kind(weight=0.001, delay=1.0), receptor_type="gaba_spikes")
-        try:
-            later.set(delay=3.0)
-        except BackendError as error:
-            result["set_error"] = str(error)
+        later.set(delay=3.0)
         result.setdefault("delays", []).append(float(np.nanmax(later.get("delay",
                                                                          format="array"))))
     cells.record("V_m")
@@ -118,13 +113,6 @@ def delays_set_after_creation(backend_name):
     signal = cells.get_data().segments[0].analogsignals[0]
     times, v = signal.times.rescale("ms").magnitude, signal.magnitude.T
     result["arrivals"] = [float(times[np.argmax(v[cell] != v[4])]) for cell in range(4)]
-    if backend_name == "neuron":
-        stdp = sim.nestml_synapse_type(nestml.path("stdp_pair_synapse"))
-        try:
-            sim.Projection(source, cells, sim.IndexConnector([0], [0]), stdp(delay=1.0),
-                           receptor_type="gaba_spikes").set(delay=3.0)
-        except BackendError as error:
-            result["set_error"] = str(error)
     if backend_name == "brian2":
         both = sim.Projection(source, cells, sim.IndexConnector([0, 0], [0, 1]),
                               synapse(weight=0.001, delay=1.0), receptor_type="gaba_spikes")
@@ -304,10 +292,47 @@ def paired_while_the_generator_changes(backend_name):
     return {"built": len(cache.built_here), "weights": [parameters["weight"], weight]}
 
 
+def plastic_delays(backend_name):
+    """STDP (stdp_pair_synapse) onto cells driven to fire at known times (PLASTIC_PRE,
+    PLASTIC_DRIVE), one cell per way of giving the connection its delay of 3 ms: at creation,
+    by ``Projection.set`` and through a Connection (each made with 1 ms first), and one left
+    at 1 ms. Returns each one's weight after the run and its delay read back."""
+    sim = backends.load(backend_name)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
+    synapse_path = nestml.path("stdp_pair_synapse")
+    cell = sim.nestml_cell_type(nestml.path("synapse_probe_neuron"), synapses=[synapse_path])
+    synapse = sim.nestml_synapse_type(synapse_path)
+    ways = ("at creation", "by set", "through a connection", "left at 1 ms")
+    post = sim.Population(len(ways), cell())
+    pre = sim.Population(1, sim.SpikeSourceArray(spike_times=PLASTIC_PRE))
+    drive = sim.Population(1, sim.SpikeSourceArray(spike_times=PLASTIC_DRIVE))
+    sim.Projection(drive, post, sim.AllToAllConnector(),
+                   sim.StaticSynapse(weight=1.0, delay=0.1), receptor_type="drive")
+    parameters = PLASTIC_PARAMETERS["stdp_pair_synapse"]
+    projections = []
+    for cell_index, way in enumerate(ways):
+        projection = sim.Projection(
+            pre, post, sim.IndexConnector([0], [cell_index]),
+            synapse(delay=3.0 if way == "at creation" else 1.0, **parameters),
+            receptor_type="in_spikes")
+        if way == "by set":
+            projection.set(delay=3.0)
+        elif way == "through a connection":
+            next(iter(projection.connections)).delay = 3.0
+        projections.append(projection)
+    sim.run(310.0)
+    result = {way: [float(projection.get("weight", format="list")[0][2]),
+                    float(projection.get("delay", format="list")[0][2])]
+              for way, projection in zip(ways, projections)}
+    sim.end()
+    return result
+
+
 SCENARIOS = {"plasticity": plasticity, "transmission": transmission,
              "stochastic_release": stochastic_release, "initial_values": initial_values,
              "per_connection_parameters": per_connection_parameters,
              "delays_set_after_creation": delays_set_after_creation,
+             "plastic_delays": plastic_delays,
              "parameters_set_between_runs": parameters_set_between_runs,
              "paired_while_the_generator_changes": paired_while_the_generator_changes}
 

@@ -154,7 +154,13 @@ def _run_once_in_numpy(group):
 class Connection(pyNN.brian2.projections.Connection):
     """As pyNN.brian2's, also where its projection stores a value once (see
     :meth:`Projection._store_once`): it is every connection's, and setting one connection's
-    makes it a value per connection."""
+    makes it a value per connection. Its delay is the one its user gave (Brian2's is that
+    less the projection's advance: see common.GivenDelays)."""
+
+    def _advance(self):
+        """How much earlier than its delay this connection's target takes a spike (ms)."""
+        posts = common.populations_of(self.projection.post)
+        return self.projection._advance_onto(posts[self.j_group].celltype)
 
     def _stored_once(self, name):
         variables = self._syn_obj.pre.variables if name == "delay" else self._syn_obj.variables
@@ -162,20 +168,32 @@ class Connection(pyNN.brian2.projections.Connection):
 
     def _get(self, attr_name):
         if not self._stored_once(attr_name):
-            return super()._get(attr_name)
-        values = self.projection.synapse_type.reverse_translate(ParameterSpace(
-            {attr_name: getattr(self._syn_obj, attr_name)[:]}, shape=(1,)))
-        values.evaluate()
-        return values[attr_name]
+            value = super()._get(attr_name)
+        else:
+            values = self.projection.synapse_type.reverse_translate(ParameterSpace(
+                {attr_name: getattr(self._syn_obj, attr_name)[:]}, shape=(1,)))
+            values.evaluate()
+            value = values[attr_name]
+        return value + self._advance() if attr_name == "delay" else value
 
     def _set(self, attr_name, value):
         if self._stored_once(attr_name):
             self.projection._store_per_connection(attr_name)
-        super()._set(attr_name, value)
+        if attr_name != "delay":
+            return super()._set(attr_name, value)
+        super()._set(attr_name, value - self._advance())
+        if traits.of_synapse(self.projection.synapse_type).nestml_synapse:
+            self.projection.synapse_type.delays_set(self._syn_obj, self._advance())
 
 
-class Projection(common.ReceptorsInOrder, pyNN.brian2.Projection):
+class Projection(common.GivenDelays, common.ReceptorsInOrder, pyNN.brian2.Projection):
     __doc__ = pyNN.brian2.Projection.__doc__
+    # NESTML's step semantics (as NEST runs them) apply an input arriving at time t in the
+    # step that ends at t; Brian2 stamps a spike at the start of the step that emits it and
+    # processes arrivals before the end-of-step update, one step later. Delivering one step
+    # early to NESTML cells restores NEST's timing (common.GivenDelays).
+    nestml_event_advance = 1.0  # time steps
+    delay_unit = brian2.ms
 
     @property
     def connections(self):
@@ -190,34 +208,20 @@ class Projection(common.ReceptorsInOrder, pyNN.brian2.Projection):
         self._once = None  # Brian2 names of the values stored once (see _store_once)
         super().__init__(presynaptic_neurons, postsynaptic_neurons, connector, synapse_type,
                          *args, **kwargs)
-        if self._delivered is None:
-            self._advance_delays()
         if traits.of_synapse(self.synapse_type).nestml_synapse:
             for synapses, advance in self._groups():
                 self.synapse_type.connected(synapses, advance, self._delivered)
 
     def _groups(self):
         """(Brian2 Synapses, delivery advance in ms) for each pair of pre- and postsynaptic
-        populations (an Assembly has several).
-
-        NESTML's step semantics (as NEST runs them) apply an input arriving at time t in the
-        step that ends at t; Brian2 stamps a spike at the start of the step that emits it and
-        processes arrivals before the end-of-step update, one step later. Delivering one step
-        early to NESTML cells restores NEST's timing (their delays read back shorter by dt).
-        """
+        populations (an Assembly has several)."""
         posts = common.populations_of(self.post)
-        return [(synapses, simulator.state.dt
-                 if traits.of_cell(posts[j].celltype).nestml_step_semantics else 0.0)
+        return [(synapses, self._advance_onto(posts[j].celltype))
                 for by_post in self._brian2_synapses.values()
                 for j, synapses in by_post.items()]
 
     def _all_synapses(self):
         return [synapses for synapses, _ in self._groups()]
-
-    def _advance_delays(self):
-        for synapses, advance in self._groups():
-            if advance:
-                synapses.delay[:] = synapses.delay[:] - advance * brian2.ms
 
     def _connect_index_arrays(self, sources, targets, **parameters):
         """Make all connections with one ``Synapses.connect`` and vectorised assignments.
@@ -229,6 +233,7 @@ class Projection(common.ReceptorsInOrder, pyNN.brian2.Projection):
         if not (isinstance(self.pre, pyNN.brian2.Population)
                 and isinstance(self.post, pyNN.brian2.Population)):
             return NotImplemented  # IndexConnector falls back to PyNN's per-target path
+        self._as_delivered(parameters, self._advances(targets))
         synapses = self._brian2_synapses[0][0]
         first = 0 if standalone() else len(synapses)  # (standalone: connected once, here)
         # Synapses in presynaptic order: a spike then touches one contiguous block of every
@@ -252,8 +257,7 @@ class Projection(common.ReceptorsInOrder, pyNN.brian2.Projection):
         del order
         if "delay" in parameters:
             parameters["delay"] = _rounded_delay(parameters["delay"])
-            if standalone():  # values cannot be read back before the run: set as delivered
-                parameters["delay"] = parameters["delay"] - self._groups()[0][1] * brian2.ms
+            if standalone():  # values cannot be read back before the run
                 self._delivered = parameters["delay"] / brian2.ms
         once = self._store_once(parameters)
         with _run_once_in_numpy(synapses):
@@ -344,6 +348,7 @@ class Projection(common.ReceptorsInOrder, pyNN.brian2.Projection):
                 "with sim.IndexConnector or sim.OneToOneConnector between whole Populations: "
                 "pyNN.brian2 makes other connections target by target, which needs synapse "
                 "indices that a standalone program knows only after its run")
+        self._as_delivered(parameters, self._advance(postsynaptic_index))
         if "delay" in parameters:
             parameters["delay"] = _rounded_delay(parameters["delay"])
         once = self._store_once(parameters)
@@ -360,6 +365,7 @@ class Projection(common.ReceptorsInOrder, pyNN.brian2.Projection):
 
     def _set_attributes(self, parameter_space):
         delays = "delay" in parameter_space.keys()
+        self._as_delivered_space(parameter_space)
         once = {}
         for name in (self._once or set()) & set(parameter_space.keys()):
             if parameter_space[name].is_homogeneous:
@@ -369,17 +375,16 @@ class Projection(common.ReceptorsInOrder, pyNN.brian2.Projection):
         self._set_once(once)
         if parameter_space.keys():
             super()._set_attributes(parameter_space)
-        if delays:  # new delays need what creation did to the first ones
-            self._advance_delays()
+        if delays:  # a NESTML synapse's copies of its delays follow them
             if traits.of_synapse(self.synapse_type).nestml_synapse:
                 for synapses, advance in self._groups():
                     self.synapse_type.delays_set(synapses, advance)
 
     def _get_attributes_as_list(self, attribute_names):
         """As pyNN.brian2's (given Brian2's names by Projection.get), with each value read
-        back under its PyNN name, a value stored once repeated for every connection, and a
-        single connection's values as a row (pyNN.brian2's reading fails on it: its values
-        come back as numbers, not columns)."""
+        back under its PyNN name, a value stored once repeated for every connection, delays
+        as given (common.GivenDelays), and a single connection's values as a row
+        (pyNN.brian2's reading fails on it: its values come back as numbers, not columns)."""
         if any(isinstance(cells, pyNN.brian2.Assembly) for cells in (self.pre, self.post)):
             raise NotImplementedError  # as pyNN.brian2: one Synapses group is read
         pynn = {name: self._pynn_name(name) for name in attribute_names}
@@ -395,9 +400,27 @@ class Projection(common.ReceptorsInOrder, pyNN.brian2.Projection):
                 {name: value}, shape=np.shape(value) or (1,)))
             values.evaluate()
             column = np.asarray(values[pynn[name]], dtype=float).ravel()
+            if pynn[name] == "delay":
+                column = column + self._groups()[0][1]
             columns.append(np.broadcast_to(column, (len(synapses),))  # (stored once)
                            if column.size == 1 else column)
         return list(zip(*columns))
+
+
+    def _get_attributes_as_arrays(self, attribute_names, multiple_synapses="sum"):
+        """As pyNN.brian2's, with delays as given (common.GivenDelays)."""
+        arrays = super()._get_attributes_as_arrays(attribute_names, multiple_synapses)
+        advance = self._groups()[0][1]  # (pyNN.brian2 reads one Synapses group)
+        for k, name in enumerate(attribute_names):
+            if self._pynn_name(name) == "delay" and advance:
+                if multiple_synapses == "sum":  # a sum over multapses has an advance each
+                    synapses = self._brian2_synapses[0][0]
+                    counts = np.zeros(arrays[k].shape)
+                    np.add.at(counts, (synapses.i[:], synapses.j[:]), 1)
+                    arrays[k] = arrays[k] + advance * counts
+                else:
+                    arrays[k] = arrays[k] + advance
+        return arrays
 
 
 def _check_names(synapse_type, post):

@@ -175,6 +175,67 @@ class ReceptorsInOrder:
             self.receptor_type = in_order[shared.index(self.receptor_type)]
 
 
+class GivenDelays:
+    """Projection mixin for a simulator that delivers events to NESTML cells early: every
+    PyNN path takes and shows the delays the user gave.
+
+    NESTML's step semantics (as NEST runs them) apply an input that arrives at time t in the
+    step that ends at t. NEURON and Brian2 apply it later (by ``nestml_event_advance`` time
+    steps: see their Projections), so a connection onto a NESTML cell is made in the
+    simulator with its delay less that advance, the *delivered* delay. Delays given at
+    creation and by ``Projection.set`` become delivered delays here, before the backend
+    stores them; the backend's connections (``Projection.connections``) and its reading of
+    delays (``get``, ``save``) add the advance back, and a delay set through a connection
+    loses it, so a script sees on every simulator the delays it gave (and NEST's timing).
+    """
+
+    nestml_event_advance = 0.0  # time steps
+    delay_unit = 1.0  # a delay of 1 ms in the simulator's own units (as PyNN translates it)
+
+    def _advance_onto(self, celltype):
+        """How much earlier than its delay a cell of ``celltype`` takes an event (ms)."""
+        if traits.of_cell(celltype).nestml_step_semantics:
+            return self.nestml_event_advance * self._simulator.state.dt
+        return 0.0
+
+    def _target_celltype(self, target):
+        """The cell type of postsynaptic cell ``target`` (an index; an Assembly's differ)."""
+        celltype = uniform_celltype(self.post)
+        return self.post[target].celltype if celltype is None else celltype
+
+    def _advance(self, target):
+        """:meth:`_advance_onto` postsynaptic cell ``target`` (an index)."""
+        return self._advance_onto(self._target_celltype(target))
+
+    def _advances(self, targets):
+        """:meth:`_advance` of postsynaptic cells ``targets`` (an index array): one value for
+        all, or one per target where the targets' cell types differ (an Assembly)."""
+        if uniform_celltype(self.post) is not None:
+            return self._advance(0)
+        cells, which = np.unique(targets, return_inverse=True)
+        return np.array([self._advance(cell) for cell in cells.tolist()])[which]
+
+    def _has_nestml_targets(self):
+        return any(traits.of_cell(population.celltype).nestml_step_semantics
+                   for population in populations_of(self.post))
+
+    def _as_delivered(self, parameters, advance):
+        """Make the delay among connection ``parameters`` (a dict, at creation) delivered,
+        taking ``advance`` (ms, one or one per connection: :meth:`_advances`) off."""
+        if "delay" in parameters:
+            parameters["delay"] = parameters["delay"] - advance * self.delay_unit
+
+    def _as_delivered_space(self, parameter_space):
+        """Make the delay in ``parameter_space`` (of ``Projection.set``: translated, one
+        value per pair of cells) delivered."""
+        if "delay" in parameter_space.keys() and self._has_nestml_targets():
+            advances = self._advances(np.arange(self.post.size))
+            delay = parameter_space["delay"]
+            if np.ndim(advances):  # per target (column), on the whole matrix
+                delay = delay.evaluate(simplify=True)
+            parameter_space["delay"] = delay - advances * self.delay_unit
+
+
 class CheckedInjection:
     """Current-source mixin: injecting into a NESTML cell without a current port is an error
     (the backend's own source would either fail obscurely or drive nothing)."""

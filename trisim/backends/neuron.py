@@ -92,31 +92,34 @@ def _hoc_procedure(body):
 # NESTML's step semantics (as NEST runs them) apply an input arriving at time t in the step that
 # ends at t. NEURON's fixed-step method delivers an event in the step during whose first half it
 # arrives, i.e. in the step that starts at t; delivering events to NESTML cells 3/4 of a step
-# early puts them in the step ending at t. (Delays read back from such connections are shorter
-# by this amount.)
+# early puts them in the step ending at t (common.GivenDelays keeps the delays a script sees as
+# it gave them).
 _NESTML_EVENT_ADVANCE = 0.75  # time steps
 
 
 class _StreamConnection:
-    """One connection made as a NetCon stream, seen as pyNN.neuron's ``Connection``.
+    """One connection of ``projection`` made as a NetCon stream, seen as pyNN.neuron's
+    ``Connection``, with the delay its user gave: the NetCon's is that less ``advance`` (see
+    common.GivenDelays).
 
     ``fields`` maps the PyNN names of the connection's values to their index in the NetCon's
     weight vector.
     """
 
-    __slots__ = ("presynaptic_index", "postsynaptic_index", "nc", "fields")
+    __slots__ = ("projection", "presynaptic_index", "postsynaptic_index", "nc", "fields",
+                 "advance")
 
-    def __init__(self, presynaptic_index, postsynaptic_index, nc, fields):
-        object.__setattr__(self, "presynaptic_index", presynaptic_index)
-        object.__setattr__(self, "postsynaptic_index", postsynaptic_index)
-        object.__setattr__(self, "nc", nc)
-        object.__setattr__(self, "fields", fields)
+    def __init__(self, projection, presynaptic_index, postsynaptic_index, nc, fields, advance):
+        for name, value in zip(self.__slots__, (projection, presynaptic_index,
+                                                postsynaptic_index, nc, fields, advance)):
+            object.__setattr__(self, name, value)
 
     def _get_delay(self):
-        return self.nc.delay - _DELAY_MARGIN
+        return self.nc.delay - _DELAY_MARGIN + self.advance
 
     def _set_delay(self, value):
-        self.nc.delay = value + _DELAY_MARGIN
+        self.projection._set_delivered_delays([self.postsynaptic_index], [self.nc],
+                                              [value - self.advance])
 
     delay = property(_get_delay, _set_delay)
 
@@ -139,8 +142,9 @@ class _StreamConnection:
 _STATIC_FIELDS = {"weight": 0}
 
 
-class Projection(common.ReceptorsInOrder, pyNN.neuron.Projection):
+class Projection(common.GivenDelays, common.ReceptorsInOrder, pyNN.neuron.Projection):
     __doc__ = pyNN.neuron.Projection.__doc__
+    nestml_event_advance = _NESTML_EVENT_ADVANCE
 
     def __init__(self, *args, **kwargs):
         # connections made as NetCon streams: index arrays per call, and their NetCons
@@ -157,13 +161,17 @@ class Projection(common.ReceptorsInOrder, pyNN.neuron.Projection):
 
     @property
     def connections(self):
-        yield from super().connections
+        for connection in super().connections:
+            advance = self._advance(connection.postsynaptic_index)
+            yield _GivenDelay(connection, advance) if advance else connection
         if self._stream_netcons:
-            pre = np.concatenate(self._stream_pre).tolist()
-            post = np.concatenate(self._stream_post).tolist()
+            pre = np.concatenate(self._stream_pre)
+            post = np.concatenate(self._stream_post)
+            advances = np.broadcast_to(self._advances(post), post.shape).tolist()
             fields = self._stream_fields()
-            for i, j, nc in zip(pre, post, self._stream_netcons):
-                yield _StreamConnection(i, j, nc, fields)
+            for i, j, nc, advance in zip(pre.tolist(), post.tolist(), self._stream_netcons,
+                                         advances):
+                yield _StreamConnection(self, i, j, nc, fields, advance)
 
     def _receptors(self, cells):
         """The point processes of postsynaptic cells ``cells`` (indices) that receive this
@@ -208,7 +216,7 @@ class Projection(common.ReceptorsInOrder, pyNN.neuron.Projection):
 
         if common.uniform_celltype(self.post) is None:
             return None  # an Assembly of several cell types: one target at a time
-        delay = values("delay") + _DELAY_MARGIN - self._advance(0)  # one cell type
+        delay = values("delay") + _DELAY_MARGIN  # (as delivered)
         gids = np.asarray(self.pre.all_cells, dtype=np.int64)[sources]
         _connect_netcons(self._stream_netcons, gids, receptors, which, delay,
                          {0: values("weight")})
@@ -216,21 +224,6 @@ class Projection(common.ReceptorsInOrder, pyNN.neuron.Projection):
         self._stream_delays.append(np.broadcast_to(delay, (sources.size,)))
         self._stream_post.append(targets.astype(np.int32))
         return sources.size
-
-    def _target_celltype(self, target):
-        """The cell type of postsynaptic cell ``target`` (an index; an Assembly's differ)."""
-        celltype = common.uniform_celltype(self.post)
-        return self.post[target].celltype if celltype is None else celltype
-
-    def _has_nestml_targets(self):
-        return any(traits.of_cell(p.celltype).nestml_step_semantics
-                   for p in common.populations_of(self.post))
-
-    def _advance(self, target):
-        """How much earlier than its delay postsynaptic cell ``target`` takes an event (ms)."""
-        if traits.of_cell(self._target_celltype(target)).nestml_step_semantics:
-            return _NESTML_EVENT_ADVANCE * simulator.state.dt
-        return 0.0
 
     def _receptor_variable(self, cell, target):
         """(reference, scale): where a NESTML synapse on ``cell`` (postsynaptic cell
@@ -249,15 +242,16 @@ class Projection(common.ReceptorsInOrder, pyNN.neuron.Projection):
                            f"receptors and NESTML cells; receptor {self.receptor_type!r} of "
                            f"{celltype.__class__.__name__} is {kind}")
 
-    def _relay(self, target, delay):
-        """The relay process of this projection's connections onto ``target`` with ``delay``."""
-        relay = self._relays.get((target, delay))
+    def _relay(self, target, arrival):
+        """The relay process of this projection's connections onto ``target`` with delivered
+        delay ``arrival`` (D: when the receptor takes the spike)."""
+        relay = self._relays.get((target, arrival))
         if relay is not None:
             return relay
         synapse, h = self.synapse_type, simulator.h
         cell = self.post.all_cells[target]._cell
         relay = getattr(h, synapse.relay_mechanism)(cell.source_section(0.5))
-        arrival = delay - self._advance(target)  # D: when the receptor takes the spike
+        delay = arrival + self._advance(target)  # d, as given
         relay.nml_delay = arrival + _DELAY_MARGIN
         reference, relay.nml_scale = self._receptor_variable(cell, target)
         h.setpointer(reference, "nml_target", relay)
@@ -282,16 +276,8 @@ class Projection(common.ReceptorsInOrder, pyNN.neuron.Projection):
                 nc.weight[synapse.relay_kind_index] = kind
                 nc.delay = arrival + modulator_delay - 2 * _DELAY_MARGIN
                 self._relay_post_netcons.append(nc)
-        self._relays[(target, delay)] = relay
+        self._relays[(target, arrival)] = relay
         return relay
-
-    def _advances(self, targets):
-        """:meth:`_advance` of postsynaptic cells ``targets`` (an index array): one value for
-        all, or one per target where the targets' cell types differ (an Assembly)."""
-        if common.uniform_celltype(self.post) is not None:
-            return self._advance(0)
-        cells, which = np.unique(targets, return_inverse=True)
-        return np.array([self._advance(cell) for cell in cells.tolist()])[which]
 
     def _connect_relays(self, sources, targets, parameters):
         """Connect a NESTML synapse: one NetCon per local connection into its target's relay.
@@ -308,62 +294,67 @@ class Projection(common.ReceptorsInOrder, pyNN.neuron.Projection):
             value = np.asarray(parameters[name], dtype=float)
             return value[local] if value.ndim else float(value)
 
-        delay = column("delay")
+        delay = column("delay")  # (as delivered)
         pairs, first, which = np.unique(
             np.column_stack([targets, np.broadcast_to(delay, (n,))]), axis=0,
             return_index=True, return_inverse=True)
         relays = np.empty(len(pairs), dtype=object)
         for k in np.argsort(first, kind="stable").tolist():
             relays[k] = self._relay(int(pairs[k, 0]), float(pairs[k, 1]))
-        given = delay - self._advances(targets) + _DELAY_MARGIN
         values = {index: column(name) for name, index in self.synapse_type.relay_fields.items()
                   if name in parameters}
         gids = np.asarray(self.pre.all_cells, dtype=np.int64)[sources]
-        _connect_netcons(self._stream_netcons, gids, relays.tolist(), which.reshape(-1), given,
-                         values)
+        _connect_netcons(self._stream_netcons, gids, relays.tolist(), which.reshape(-1),
+                         delay + _DELAY_MARGIN, values)
         self._stream_pre.append(sources.astype(np.int32))
-        self._stream_delays.append(np.broadcast_to(given, (n,)))
+        self._stream_delays.append(np.broadcast_to(delay + _DELAY_MARGIN, (n,)))
         self._stream_post.append(targets.astype(np.int32))
 
     def _connect_index_arrays(self, sources, targets, **parameters):
         """Make every local connection as a NetCon stream, or decline (``NotImplemented``)."""
         for name in ("dendritic_delay_fraction", "x", "y"):
             parameters.pop(name, None)
+        self._as_delivered(parameters, self._advances(targets))
         if self._is_nestml_synapse():
             return self._connect_relays(sources, targets, parameters)
         if self._connect_streams(sources, targets, parameters) is None:
             return NotImplemented
 
     def _set_attributes(self, parameter_space):
-        delays = "delay" in parameter_space.keys()
-        if delays and traits.of_synapse(self.synapse_type).has_post_port:
-            raise BackendError(
-                f"on NEURON, the delays of {type(self.synapse_type).__name__} connections are "
-                "fixed when the projection is created (the target's spikes reach each "
-                "connection after its delay); give the delays when creating the Projection")
+        """As pyNN.neuron's, for connections made as NetCon streams too; delays become
+        delivered first (common.GivenDelays)."""
+        self._as_delivered_space(parameter_space)
         if self._stream_netcons:
-            if delays:
-                self._stream_delays = None  # read back from the NetCons when needed
             # columns of the local targets only, as pyNN.neuron evaluates them
             values = deepcopy(parameter_space)
             values.evaluate(mask=(slice(None), self.post._mask_local))
             column = np.cumsum(self.post._mask_local) - 1
             pre = np.concatenate(self._stream_pre)
-            post = column[np.concatenate(self._stream_post)]
+            targets = np.concatenate(self._stream_post)
+            n_local = int(self.post._mask_local.sum())
+            fields = self._stream_fields()
             for name, value in values.items():
-                n_local = int(self.post._mask_local.sum())
-                picked = np.broadcast_to(value, (self.pre.size, n_local))[pre, post]
-                fields = self._stream_fields()
+                picked = np.broadcast_to(value, (self.pre.size, n_local))[pre, column[targets]]
+                if name == "delay":
+                    self._set_delivered_delays(targets.tolist(), self._stream_netcons,
+                                               picked.tolist())
+                    continue
                 for nc, item in zip(self._stream_netcons, picked.tolist()):
-                    setattr(_StreamConnection(None, None, nc, fields), name, item)
+                    nc.weight[fields[name]] = item
         super()._set_attributes(parameter_space)
-        if delays and self._has_nestml_targets():  # new delays need the first ones' advance
-            streams = (zip(np.concatenate(self._stream_post).tolist(), self._stream_netcons)
-                       if self._stream_netcons else ())
-            connections = [(target, c.nc) for target, group in self._connections.items()
-                           for sources in group.values() for c in sources]
-            for target, nc in [*streams, *connections]:
-                nc.delay -= self._advance(target)
+
+    def _set_delivered_delays(self, targets, netcons, delays):
+        """Give stream NetCons ``netcons`` (onto postsynaptic cells ``targets``) the delivered
+        ``delays``; a NESTML synapse's NetCon moves to the relay of its new delay, whose own
+        copy of the delay (and its postsynaptic spikes' delay) is that one."""
+        relays = self._is_nestml_synapse()
+        for target, nc, delay in zip(targets, netcons, delays):
+            nc.delay = delay + _DELAY_MARGIN
+            relay = self._relay(target, delay) if relays else None
+            # (a NetCon moved onto the target it has made NEURON crash at exit)
+            if relay is not None and nc.syn() != relay:
+                nc.setpost(relay)
+        self._stream_delays = None  # read back from the NetCons when needed
 
     def outgoing_delays(self):
         """(gids, delays) in pieces: the source gid and the delay of every NetCon this
@@ -398,16 +389,43 @@ class Projection(common.ReceptorsInOrder, pyNN.neuron.Projection):
         self._relay_post_netcons.clear()
 
     def _convergent_connect(self, presynaptic_indices, postsynaptic_index, **parameters):
+        self._as_delivered(parameters, self._advance(postsynaptic_index))
         if self._is_nestml_synapse():
             sources = np.atleast_1d(np.asarray(presynaptic_indices, dtype=np.int64))
             targets = np.full(sources.size, int(postsynaptic_index), dtype=np.int64)
             return self._connect_relays(sources, targets, parameters)
         super()._convergent_connect(presynaptic_indices, postsynaptic_index, **parameters)
-        advance = self._advance(postsynaptic_index)
-        if advance:
-            for group in self._connections[postsynaptic_index].values():
-                for connection in group:
-                    connection.nc.delay -= advance
+
+
+class _GivenDelay:
+    """pyNN.neuron's ``Connection`` onto a cell that takes events ``advance`` ms early, with
+    the delay its user gave (its NetCon's is that less the advance: see common.GivenDelays)."""
+
+    __slots__ = ("connection", "advance")
+
+    def __init__(self, connection, advance):
+        object.__setattr__(self, "connection", connection)
+        object.__setattr__(self, "advance", advance)
+
+    def _get_delay(self):
+        return self.connection.delay + self.advance
+
+    def _set_delay(self, value):
+        self.connection.delay = value - self.advance
+
+    delay = property(_get_delay, _set_delay)
+
+    def __getattr__(self, name):
+        return getattr(self.connection, name)
+
+    def __setattr__(self, name, value):
+        if name == "delay":
+            object.__setattr__(self, name, value)
+        else:
+            setattr(self.connection, name, value)
+
+    def as_tuple(self, *names):
+        return tuple(getattr(self, name) for name in names)
 
 
 class NestmlInjection(common.CheckedInjection):
