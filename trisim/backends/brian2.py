@@ -406,7 +406,6 @@ class Projection(common.GivenDelays, common.ReceptorsInOrder, pyNN.brian2.Projec
                            if column.size == 1 else column)
         return list(zip(*columns))
 
-
     def _get_attributes_as_arrays(self, attribute_names, multiple_synapses="sum"):
         """As pyNN.brian2's, with delays as given (common.GivenDelays)."""
         arrays = super()._get_attributes_as_arrays(attribute_names, multiple_synapses)

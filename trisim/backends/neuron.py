@@ -161,8 +161,12 @@ class Projection(common.GivenDelays, common.ReceptorsInOrder, pyNN.neuron.Projec
 
     @property
     def connections(self):
+        by_target = {}  # advances
         for connection in super().connections:
-            advance = self._advance(connection.postsynaptic_index)
+            target = connection.postsynaptic_index
+            if target not in by_target:
+                by_target[target] = self._advance(target)
+            advance = by_target[target]
             yield _GivenDelay(connection, advance) if advance else connection
         if self._stream_netcons:
             pre = np.concatenate(self._stream_pre)
