@@ -202,3 +202,25 @@ def test_cell_command_reports_a_broken_file_in_one_line(tmp_path):
     assert result.returncode == 2 and result.stdout == ""
     errors = [line for line in result.stderr.splitlines() if "error" in line]
     assert len(errors) == 1 and "broken_neuron.nestml:4:" in errors[0]
+
+
+# NEST in a process of its own, as everywhere in the suite: the module of a shipped cell, and
+# NEST's kernel
+NEST_BINARIES = """
+from pathlib import Path
+import nest
+from trisim import codegen, nestml
+directory, _ = codegen.built(nestml.shipped_path("iaf_cond_exp"), "nest")
+print(*directory.glob("*module.so"), Path(nest.__file__).with_name("nestkernel_api.so"))
+"""
+
+
+def test_nest_modules_keep_asserts_only_if_nests_kernel_does():
+    """A NESTML module compiles NEST's inline headers (ring buffers, events) into its cell's
+    update loop; their asserts, left in where the kernel has none, slow that loop."""
+    result = subprocess.run([sys.executable, "-c", NEST_BINARIES], capture_output=True,
+                            text=True, check=True)
+    module, kernel = result.stdout.split()[-2:]
+    assert module.endswith("module.so")
+    asserting = [b"\0__assert_fail\0" in Path(path).read_bytes() for path in (module, kernel)]
+    assert asserting[0] == asserting[1]

@@ -2,7 +2,8 @@
 
 The wheel's ``nest-config`` describes the machine the wheel was built on, so NESTML's build
 gets a small replacement (:func:`nest_config`) that points at the wheel's headers and the
-compiler flags the wheel was built with (the old C++ ABI flag is essential). The model is
+compiler flags the wheel was built with (the old C++ ABI flag is essential, and NDEBUG as the
+kernel has it: NEST's headers' asserts otherwise run in every NESTML cell's update loop). The model is
 generated under a name that includes its cache key, so two versions of a model can be
 installed in one NEST process.
 """
@@ -40,7 +41,8 @@ def nest_config():
     prefix = cache.root().parent / "nest-config" / installation
     script = prefix / "bin" / "nest-config"
     text = code.nest_config(prefix=prefix, version=metadata.version("nest-simulator"),
-                            include=include, mpi_includes=mpi_includes)
+                            include=include, mpi_includes=mpi_includes,
+                            ndebug=nest.build_info["ndebug"])
     if not script.is_file() or script.read_text() != text:
         script.parent.mkdir(parents=True, exist_ok=True)
         temporary = script.with_suffix(f".tmp{os.getpid()}")

@@ -12,11 +12,12 @@ from ...errors import NestmlError
 from ..templates import render
 
 
-def nest_config(prefix, version, include, mpi_includes):
+def nest_config(prefix, version, include, mpi_includes, ndebug):
     """The text of ``bin/nest-config`` answering for the NEST installation with headers in
-    ``include`` (see :func:`trisim.codegen.nest.nest_config`)."""
+    ``include``, whose kernel was compiled with NDEBUG if ``ndebug`` (see
+    :func:`trisim.codegen.nest.nest_config`)."""
     return render("nest_config.jinja2", prefix=prefix, version=version, include=include,
-                  mpi_includes=mpi_includes)
+                  mpi_includes=mpi_includes, ndebug=ndebug)
 
 
 def renamed_model(source, native_name):
