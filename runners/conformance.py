@@ -183,9 +183,10 @@ def compare(reference, other):
     max_dt = float(np.max(np.abs(a[:n] - b[:n]))) if n else 0.0
     va, vb = np.asarray(reference["v_ms"]["V"], float), np.asarray(other["v_ms"]["V"], float)
     m = min(va.size, vb.size)
+    rms = float(np.sqrt(np.mean((va[:m] - vb[:m]) ** 2))) if m else 0.0
     return {"spikes": int(a.size), "spikes_other": int(b.size), "same_count": bool(same_count),
             "max_spike_dt_ms": max_dt,
-            "rms_v_mv": float(np.sqrt(np.mean((va[:m] - vb[:m]) ** 2))) if m else 0.0,
+            "rms_v_mv": rms if np.isfinite(rms) else None,  # None: a trace that diverged
             "spikes_at_end": at_end}
 
 
@@ -197,6 +198,13 @@ def own_spread(path, dt, stimulus, reference, duration=DURATION):
     perturbed = run_cell(path, REFERENCE, dt, stimulus, duration, 1.0 + PERTURBATION)
     row = compare(reference, perturbed)
     return row["max_spike_dt_ms"], row["same_count"]
+
+
+def _diverged(results, named):
+    """``{stimulus: recorded variable}`` of the stimuli of ``named`` under which a result of
+    ``results`` (one backend's :func:`run_cells`) recorded values that are not finite."""
+    return {_stimulus(name): results[name]["recorded"] for name, _ in named
+            if not np.all(np.isfinite(np.asarray(results[name]["v_ms"]["V"], float)))}
 
 
 def _error_line(exc):
@@ -319,7 +327,19 @@ def suite(models, dts, progress=None, library=False, duration=DURATION):
                 model, dt, failures, progress, backends=[REFERENCE])
             if REFERENCE not in results:
                 break  # a model NEST cannot run: not at another dt either
-            ran = [(name, drive) for name, drive in named if name in results[REFERENCE]]
+            # a stimulus under which the reference itself diverges has nothing to compare with
+            diverged = _diverged(results[REFERENCE], [(name, drive) for name, drive in named
+                                                      if name in results[REFERENCE]])
+            for stimulus, recorded in diverged.items():
+                failures.append({"model": model, "dt_ms": dt, "backend": REFERENCE,
+                                 "stimulus": stimulus, "error": f"{recorded} is not finite "
+                                 "(the model diverges under this stimulus)"})
+                if progress:
+                    progress(failures[-1])
+            ran = [(name, drive) for name, drive in named
+                   if name in results[REFERENCE] and _stimulus(name) not in diverged]
+            if not ran:
+                continue
             results.update(_on_every_backend(
                 lambda backend: run_cells(path, backend, dt, ran, duration),
                 model, dt, failures, progress, backends=BACKENDS[1:]))
@@ -475,13 +495,17 @@ def synapse_markdown(rows):
                     f"{r['max_abs_diff']:.3g}", f"{r['max_rel_diff']:.3g}"] for r in rows])
 
 
+def _rms_text(rms):
+    return "not finite" if rms is None else f"{rms:.2g}"
+
+
 def markdown(rows):
     return _table(["model", "dt (ms)", "stimulus", "backend", "spikes (NEST)", "equal count",
                    "max spike dt (ms)", "RMS dV (mV)",
                    f"NEST's own spread (ms), drive x (1 + {PERTURBATION:g})"],
                   [[r["model"], r["dt_ms"], r["stimulus"], r["backend"], r["spikes"],
                     _yes(r["same_count"]), f"{r['max_spike_dt_ms']:.3g}",
-                    f"{r['rms_v_mv']:.2g}",
+                    _rms_text(r["rms_v_mv"]),
                     f"{r['own_spread_ms']:.3g}"
                     + ("" if r["own_spread_same_count"] else ", count changes")] for r in rows])
 
@@ -562,7 +586,9 @@ def row_line(row):
 
 
 def _worst(rows, key):
-    return max((r[key] for r in rows), default=0.0)
+    """The largest ``key`` of ``rows``; None if a row's is None (not finite)."""
+    values = [r[key] for r in rows]
+    return None if None in values else max(values, default=0.0)
 
 
 def verdicts(rows, failures, dts, tolerance=LIBRARY_TOLERANCE):
@@ -584,8 +610,10 @@ def verdicts(rows, failures, dts, tolerance=LIBRARY_TOLERANCE):
             continue
         mine = [r for r in rows if (r["model"], r["backend"]) == (model, backend)]
         last = [r for r in mine if r["dt_ms"] == finest]
-        close = all(r["same_count"] and r["max_spike_dt_ms"] <= tolerance for r in last)
+        close = all(r["same_count"] and r["max_spike_dt_ms"] <= tolerance
+                    and r["rms_v_mv"] is not None for r in last)
         within = all((r["same_count"] or not r["own_spread_same_count"])
+                     and r["rms_v_mv"] is not None
                      and r["max_spike_dt_ms"] <= max(tolerance, 2 * r["own_spread_ms"])
                      for r in last)
         random = any(r.get("random") for r in mine)
@@ -624,7 +652,7 @@ def verdict_markdown(verdicts_by_model, dts):
     for model, by_backend in verdicts_by_model.items():
         cells = _verdict_cells(by_backend, lambda v: (
             f"{v['verdict']}; " + " / ".join(f"{v['max_spike_dt_ms'][dt]:.2g}" for dt in dts)
-            + f" ms; RMS {v['rms_v_mv']:.2g}"
+            + f" ms; RMS {_rms_text(v['rms_v_mv'])}"
             + "".join(f"; not compared under {stimulus} ({REFERENCE}: {error})"
                       for stimulus, error in v.get("not_compared", {}).items())))
         spikes = next((v["spikes"] for v in by_backend.values() if "spikes" in v), {})

@@ -267,3 +267,35 @@ def test_a_spike_in_the_last_time_step_is_counted_apart():
         assert row["same_count"] and row["spikes"] == 3, (backend, row)
         assert row["max_spike_dt_ms"] <= 1e-9, (backend, row)
         assert row["spikes_at_end"][0] == 1, (backend, row)
+
+
+def test_a_stimulus_under_which_the_reference_diverges_is_not_compared_and_a_diverged_backend_differs(
+        tmp_path, monkeypatch):
+    """A model whose membrane runs off to infinity under NEST has nothing to compare with under
+    that stimulus; a backend whose trace diverges where NEST's does not differs. Neither may
+    stop the library run (JSON has no NaN)."""
+    path = tmp_path / "diverging_neuron.nestml"
+    path.write_text("model diverging_neuron:\n    parameters:\n        I_e pA = 0 pA\n"
+                    "    input:\n        spikes_in <- spike\n")
+
+    def fake_run_cells(path, backend, dt, named, duration=500.0, drive_factor=1.0):
+        def cell(name):
+            blows_up = "spikes" in name or (backend == "brian2" and name == "1500 pA")
+            return {"spike_times_ms": [10.0], "recorded": "V_m", "duration_ms": duration,
+                    "v_ms": {"t": [0.0, 1.0], "V": [-70.0, np.inf if blows_up else -69.0]}}
+        costs = {"type_cpu_s": 1.0, "type_wall_s": 1.0, "built": False, "run_cpu_s": 0.5,
+                 "run_wall_s": 0.5}
+        return {**{name: cell(name) for name, _ in named}, "costs": costs}
+    monkeypatch.setattr(conformance, "run_cells", fake_run_cells)
+    conformance.run([str(path)], [DT], tmp_path / "out", library=True)
+    written = json.loads((tmp_path / "out" / "conformance.json").read_text())
+    (failure,) = written["failures"]
+    assert (failure["stimulus"], failure["backend"]) == ("500 pA + spikes", "nest")
+    assert failure["error"] == "V_m is not finite (the model diverges under this stimulus)"
+    assert {r["stimulus"] for r in written["rows"]} == {"500 pA", "1500 pA"}
+    verdicts = written["verdicts"]["diverging_neuron"]
+    assert verdicts["neuron"]["verdict"] == "agrees"
+    assert verdicts["brian2"]["verdict"] == "differs" and verdicts["brian2"]["rms_v_mv"] is None
+    table = (tmp_path / "out" / "conformance.md").read_text()
+    assert "differs; 0 ms; RMS not finite; not compared under 500 pA + spikes (nest: dt 0.1 ms: " \
+           "V_m is not finite (the model diverges under this stimulus))" in table
