@@ -278,11 +278,68 @@ def test_variables_named_as_the_targets_own_names_keep_their_meaning():
             assert np.all(v[k:k + 31] == -70.0) and v[k + 31] > -70.0, (backend, spike)
 
 
+def test_variables_named_as_keywords_of_the_targets_keep_their_meaning():
+    # C++, NMODL, Cython keywords, NEURON's built-in functions and generated C++, a Brian2
+    # unit: each is renamed on NEURON and Brian2 (NEST's target renames C++ keywords itself)
+    results = run("keyword_names_neuron", [("driven", {"current_pa": 400.0})])
+    assert_agree(results)
+    for backend, result in results.items():
+        times, v = spikes(result["driven"]), voltage(result["driven"])
+        # amp (100 pA) adds to the 400 pA drive; the threshold rises by pulse (4 mV) at each
+        # spike and relaxes with cdef * 1 ms (50 ms): the intervals lengthen
+        assert len(times) >= 4, backend
+        intervals = np.diff(times)
+        assert intervals[-1] > intervals[0] + 1.0, (backend, intervals)
+        for spike in times:  # V is held at min (-75 mV) for TABLE = 2 ms
+            k = int(round(spike / DT))
+            assert np.all(v[k:k + 21] == -75.0) and v[k + 21] > -75.0, (backend, spike)
+
+
+def test_a_function_called_as_a_statement_runs_and_changes_nothing():
+    # NESTML's NEST target compiles functions as const: report(V_m) and note() in the update
+    # and onCondition blocks print only; the cell fires as without them
+    results = run("statement_call_neuron", [("driven", {"current_pa": 600.0})])
+    assert_agree(results)
+    tau, c_m, gap = 10.0, 250.0, 15.0  # ms, pF, mV from E_L to V_th
+    expected = 2.0 + tau * np.log(1.0 / (1.0 - gap * c_m / (600.0 * tau)))  # refractory + rise
+    for backend, result in results.items():
+        intervals = np.diff(spikes(result["driven"]))
+        assert len(intervals) >= 5, backend
+        np.testing.assert_allclose(intervals, expected, atol=2 * DT, err_msg=backend)
+
+
+def test_a_synapse_without_parameters_indented_by_two_spaces_runs_on_every_backend():
+    path = MODELS / "indented_synapse.nestml"
+    results = {b: conformance.run_synapse(path, b, DT) for b in conformance.BACKENDS}
+    expected = 0.9 ** np.arange(len(synapse_probe.PRE))
+    for backend, result in results.items():
+        np.testing.assert_allclose(np.ravel(result["transmitted"]), expected, rtol=1e-9,
+                                   err_msg=backend)
+        np.testing.assert_allclose(np.ravel(result["weights"]), 0.9 * expected, rtol=1e-9,
+                                   err_msg=backend)
+
+
+@pytest.mark.parametrize("text, error", [
+    ("NEURON { POINT_PROCESS broken\n", "Error"),  # nocmodl's own error
+    ("NEURON { POINT_PROCESS broken }\nVERBATIM\nnot C++;\nENDVERBATIM\n", "error"),  # C++
+])
+def test_a_failed_nmodl_compilation_is_one_line_naming_the_model(tmp_path, text, error):
+    from trisim.codegen import neuron
+    (tmp_path / "broken.mod").write_text(text)
+    with pytest.raises(NestmlError) as failure:
+        neuron._nrnivmodl(tmp_path, "my_model.nestml")
+    message = str(failure.value)
+    assert "\n" not in message
+    assert message.startswith("my_model.nestml: nrnivmodl failed on the generated NMODL: ")
+    assert error in message.partition("NMODL: ")[2]
+
+
 @pytest.mark.parametrize("model, line, construct", [
     ("vector_state_neuron", 5, "vector variable 'g [2]'"),
     ("vector_port_neuron", 22, "vector input port 'spikes[2]'"),
     ("delay_equation_neuron", 4, "'x(t - lag)': delay differential equations"),
     ("string_neuron", 7, "string variable 'mode'"),
+    ("assigning_function_neuron", 15, "function counted assigns calls, a variable of the model"),
 ])
 def test_constructs_the_step_cannot_hold_are_refused_with_their_line(model, line, construct):
     # NEST's target runs these; the step NEURON and Brian2 run would run them silently wrong

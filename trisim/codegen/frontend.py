@@ -177,6 +177,11 @@ def _forbidden_names():
 _FORBIDDEN = None
 
 
+def cpp_keywords():
+    """The C++ keywords, as NESTML's NEST target lists them."""
+    return _forbidden_names()[1]
+
+
 def _synapse_namespace(generator, synapse, metadata):
     """The solver part of NESTML's synapse namespace, for synapses with any number of ports.
 

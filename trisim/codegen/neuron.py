@@ -11,6 +11,7 @@ step only: the step is explicit, as in NEST. The NMODL text is printed by
 :mod:`trisim.codegen.printers.neuron`; this module compiles it and builds the PyNN types.
 """
 
+import re
 import subprocess
 import sys
 from collections import defaultdict
@@ -34,9 +35,12 @@ def _nrnivmodl(directory, source):
     nrnivmodl = Path(sys.executable).with_name("nrnivmodl")
     result = subprocess.run([str(nrnivmodl)], cwd=directory, capture_output=True, text=True)
     if result.returncode != 0:
-        errors = [line for line in (result.stdout + result.stderr).splitlines()
-                  if line.startswith("Error")] or [result.stderr.strip()[-500:]]
-        raise NestmlError(f"{source}: nrnivmodl failed on the generated NMODL: {errors[0]}")
+        # the first error nocmodl or the C++ compiler names, else the last line printed
+        lines = [line.strip() for line in (result.stdout + result.stderr).splitlines()
+                 if line.strip()]
+        first = next((line for line in lines if re.match(r"Error|\S+:\d+:(\d+:)? error", line)),
+                     lines[-1] if lines else f"exit status {result.returncode}")
+        raise NestmlError(f"{source}: nrnivmodl failed on the generated NMODL: {first}")
 
 
 def cell_type(program, directory, mechanism):

@@ -20,19 +20,68 @@ import re
 from dataclasses import dataclass, field
 
 from . import units
-from .frontend import fail_at, nest_name
+from .frontend import cpp_keywords, fail_at, nest_name
 
 # Names a target reserves (NMODL: v t dt i area celsius diam; Brian2: t dt i N xi lastspike...;
-# i_inj: the current pyNN.brian2's current sources inject).
+# i_inj: the current pyNN.brian2's current sources inject), Brian2's functions, and the
+# attributes of the NEURON target's cell object (trisim.codegen.neuron). C++ keywords come
+# from NESTML (see legal_name).
 RESERVED = {"v", "t", "dt", "i", "area", "celsius", "diam", "L", "N", "xi", "lastspike",
-            "not_refractory", "e", "pi", "inf", "exp", "rand", "randn", "int", "float", "i_inj"}
+            "not_refractory", "e", "pi", "inf", "exp", "rand", "randn", "int", "float", "i_inj",
+            "t_in_timesteps", "abs", "arccos", "arcsin", "arctan", "ceil", "clip", "cos", "cosh",
+            "expm1", "exprel", "floor", "log", "log10", "log1p", "poisson", "sign", "sin",
+            "sinh", "sqrt", "tan", "tanh", "timestep", "min", "max", "ln",
+            "section", "process", "source", "source_section", "rec", "spike_times", "traces",
+            "recording_time", "initial_values", "recordable", "current_clamp", "memb_init"}
+# Names NEURON's nocmodl (9.0) keeps: its keywords and built-in functions, and the
+# identifiers of the C++ it writes around a mechanism, where each variable of the NMODL
+# becomes a macro. NEURON publishes no list; these were read off nocmodl and its output and
+# each checked by compiling a mechanism with a variable so named.
+NEURON_NAMES = set("""
+    ARTIFICIAL_CELL AFTER ASSIGNED BBCOREPOINTER BEFORE BREAKPOINT BY CHARGE COMMENT
+    COMPARTMENT CONDUCTANCE CONSERVE CONSTANT CONSTRUCTOR DEFINE DEL DEL2 DEPEND DERIVATIVE
+    DESTRUCTOR DISCRETE ELECTRODE_CURRENT EQUATION EXTERNAL FOR_NETCONS FROM FUNCTION GLOBAL
+    INCLUDE INDEPENDENT INITIAL KINETIC LAG LINEAR LOCAL LONGITUDINAL_DIFFUSION METHOD
+    MUTEXLOCK MUTEXUNLOCK NET_RECEIVE NEURON NONLINEAR NONSPECIFIC_CURRENT PARAMETER
+    POINTER POINT_PROCESS PROCEDURE PROTECT RANDOM RANGE READ REPRESENTS SOLVE SOLVEFOR START
+    STATE STEADYSTATE STEP SUFFIX SWEEP TABLE THREADSAFE TITLE TO UNITS UNITSOFF UNITSON
+    USEION VALENCE VERBATIM VS WATCH WITH WRITE
+    acos after_cvode asin at_time atan atan2 b_flux boundary cnexp cos cosh cvode_t
+    cvode_t_v deflate derivimplicit derivs erf error euler exprand expfit f_flux factorial
+    fabs first_time fmod gauss harmonic hyperbol invert legendre net_event net_move net_send
+    newton normrand perpulse perstep poisrand pow printf prterr pulse ramp revhyperbol
+    revsawtooth revsigmoid romberg runge sawtooth schedule scop_random set_seed setseed
+    sigmoid simeq sparse spline squarewave state_discontinuity step stepforce threshold
+    Datum DoubScal DoubVec HocParmLimits HocParmUnits HocStateTolerance Memb_list
+    Member_func NMODL_TEXT NODEV NULL Node NrnThread Object Point_process Prop Symbol
+    VoidFunc abort_run assert create_point_process data delta_t
+    destroy_point_process dptr_field fpfield get get_loc_point_process getarg gind
+    has_loc_point initmodel ivoc_help legacy literal_value loc_point_process mech_type
+    mechtype modelname need_memb neuron nmodl_file_text nmodl_filename node
+    node_d_storage node_rhs_storage node_sav_d_storage node_sav_rhs_storage
+    node_voltage_storage ob pnt_receive pnt_receive_init pnt_receive_size
+    point_register_mech prop_ion register_nmodl_text_and_filename set_globals_from_prop
+    size_t std_cerr_stream terminal
+""".split())
+# Cython's keywords (Brian2's runtime target compiles the model's code with Cython)
+CYTHON_KEYWORDS = {"cdef", "cpdef", "ctypedef", "cimport", "DEF", "IF", "ELIF", "ELSE", "gil",
+                   "nogil", "api", "readonly", "include", "by", "NULL", "property"}
+# Brian2's unit names (variables so named are refused by Brian2): a base unit, or one of its
+# short names, with an SI prefix and a power
+BRIAN2_UNIT = re.compile(
+    r"(?:Y|Z|E|P|T|G|M|k|h|da|d|c|m|u|n|p|f|a|z|y)?"
+    r"(?:amp|ampere|becquerel|candle|coulomb|farad|gram|gramme|gray|henry|hertz|joule|katal|"
+    r"kelvin|kilogram|kilogramme|liter|litre|lumen|lux|meter|metre|mol|molar|mole|newton|ohm|"
+    r"pascal|radian|second|siemens|sievert|steradian|tesla|volt|watt|weber)[23]?"
+    r"|(?:Hz|cm|mA|mM|mV|mm|ms|nA|nF|nM|nS|pA|pF|uA|uF|uM|uS|um|us)[23]?")
 # Helpers the printed expressions call, which every target defines (and _evaluate too):
 # a conditional expression (all three arguments are evaluated), C's truncating integer
 # conversion and remainder, and NEST's steps(t) (t in ms) at the time step TIME_STEP.
-TERNARY, TRUNCATE, REMAINDER, STEPS = "nml_ternary", "nml_trunc", "nml_fmod", "nml_steps"
+TERNARY, TRUNCATE, REMAINDER, STEPS = \
+    "nml_ternary", "nml_trunc", "nml_remainder", "nml_steps"
 # The simulation time step in ms, supplied by each target. trisim's own names start with
-# "nml_" but are never "nml_" + a RESERVED name, which is what a model's variable so named
-# becomes (a parameter dt is nml_dt, a state i is nml_i).
+# "nml_" but are never "nml_" + a name legal_name renames, which is what a model's variable
+# so named becomes (a parameter dt is nml_dt, a state i is nml_i, a variable min nml_min).
 TIME_STEP = "nml_resolution"
 # random numbers, printed as calls each target supplies: uniform on [0, 1), standard normal
 UNIFORM, NORMAL = "nml_uniform()", "nml_normal()"
@@ -106,14 +155,20 @@ def stable_substep(rhs, state, known, voltages=()):
 
 
 def legal_name(name):
-    """A name legal in NMODL and Brian2 for NESTML variable ``name``.
+    """A name legal in NMODL, in the C++ NEURON and Brian2 compile it to, and in Brian2, for
+    NESTML variable ``name``.
 
     Runs of underscores become one (``g_exc__X__spikes`` -> ``g_exc_X_spikes``); names that
-    started with an underscore or are reserved by a target get the prefix ``nml_``, which
-    NESTML models do not use. A trailing underscore stays (``w_`` is not ``w``).
+    started with an underscore or are reserved by a target (a keyword of Python, C++, Cython
+    or NMODL, a name of NEURON's generated C++, a unit or function of Brian2) get the prefix
+    ``nml_``, which NESTML models do not use. A trailing underscore stays (``w_`` is not
+    ``w``).
     """
     legal = re.sub("_{2,}", "_", name).lstrip("_")
-    if name.startswith("_") or legal in RESERVED or keyword.iskeyword(legal):
+    if (name.startswith("_") or legal in RESERVED or legal in NEURON_NAMES
+            or legal.startswith(("nrn", "hoc_")) or keyword.iskeyword(legal)
+            or legal in cpp_keywords() or legal in CYTHON_KEYWORDS
+            or BRIAN2_UNIT.fullmatch(legal)):
         legal = "nml_" + legal
     return legal
 
@@ -300,6 +355,13 @@ class _Builder:
                 raise self.fail(node, f"'{name}(t - {symbol.get_delay_parameter()})': delay "
                                 "differential equations are not supported on NEURON and "
                                 "Brian2")
+        for function in model.get_functions():
+            assignment = _model_assignment(function)
+            if assignment is not None:
+                name = assignment.get_variable().get_complete_name()
+                raise self.fail(assignment, f"function {function.get_name()} assigns {name}, "
+                                "a variable of the model: NESTML's NEST target compiles "
+                                "functions as const, which cannot change the model's state")
         for block in model.get_input_blocks():
             for port in block.get_input_ports():
                 if port.has_size_parameter():
@@ -497,7 +559,15 @@ class _Builder:
             return [Emit(self.expr(arguments[0]) if arguments else None)]
         if name in (PredefinedFunctions.PRINT, PredefinedFunctions.PRINTLN):
             return []  # diagnostic output, not part of the dynamics
+        if self.function(name) is not None:
+            # its value is dropped, and it changes no variable of the model (see
+            # _refuse_unsupported): only its print statements would show
+            return []
         raise self.fail(call, f"the statement {name}(...) has no effect trisim can express")
+
+    def function(self, name):
+        """The model's user function ``name``, or None."""
+        return next((f for f in self.model.get_functions() if f.get_name() == name), None)
 
     def _assignment(self, assignment):
         if assignment.is_compound_integer_quotient:
@@ -806,6 +876,25 @@ def _root_expressions(model):
     return found
 
 
+def _model_assignment(function):
+    """The first assignment in user ``function`` to a variable of the model (not one of its
+    parameters or locals), or None."""
+    from pynestml.symbols.variable_symbol import BlockType
+    from pynestml.visitors.ast_visitor import ASTVisitor
+    found = []
+
+    class Finder(ASTVisitor):
+        def visit_assignment(self, node):
+            variable = node.get_variable()
+            symbol = variable.get_scope().resolve_to_symbol(variable.get_complete_name(),
+                                                            _variable_kind())
+            if symbol is not None and symbol.get_block_type() != BlockType.LOCAL:
+                found.append(node)
+
+    function.accept(Finder())
+    return found[0] if found else None
+
+
 def _names_in(node):
     from pynestml.meta_model.ast_variable import ASTVariable
     names = [node.get_complete_name()] if isinstance(node, ASTVariable) else []
@@ -941,8 +1030,7 @@ def _python_printer(builder):
             if name == PredefinedFunctions.RANDOM_NORMAL:
                 mean, sd = arguments
                 return f"({mean} + {sd} * {NORMAL})"
-            definition = next((f for f in builder.model.get_functions() if f.get_name() == name),
-                              None)
+            definition = builder.function(name)
             if definition is None:
                 return super().print_function_call(call)
             saved = dict(substitutions)

@@ -23,7 +23,7 @@ SPIKE_FLAG = "nml_spike"
 CURRENT_INPUT = "i_inj"  # pyNN.brian2's current sources add to this variable (in amperes)
 _IDENTIFIER = re.compile(r"\b[A-Za-z_]\w*\b")
 _SUBSTEPS_BEGIN, _SUBSTEPS_END = "# nml_substeps_begin", "# nml_substeps_end"
-_FUNCTIONS = {"min": "nml_min", "max": "nml_max", "expm1": "nml_expm1", "ln": "log",
+_FUNCTIONS = {"min": "nml_fmin", "max": "nml_fmax", "expm1": "nml_exp_minus_1", "ln": "log",
               "nml_uniform": "rand", "nml_normal": "randn"}
 
 

@@ -48,5 +48,11 @@ def scaled_emission(source, path):
     declaration = f"{WEIGHT_SCALE} real = 1000  # set per connection by trisim\n"
     if block:  # first in the block, indented as the block's first declaration
         return text[:block.start(2)] + block.group(2) + declaration + text[block.start(2):]
-    model = re.search(r"^[ \t]*model\s+\w+\s*:[^\n]*\n", text, re.MULTILINE)
-    return text[:model.end()] + f"    parameters:\n        {declaration}\n" + text[model.end():]
+    # no parameters block: a new one first in the model, indented as the model's first line,
+    # its declaration one level deeper by the same step
+    model = re.search(r"^([ \t]*)model\s+\w+\s*:[^\n]*\n(?:[ \t]*(?:#[^\n]*)?\n)*([ \t]+)",
+                      text, re.MULTILINE)
+    outer, inner = model.group(1), model.group(2)
+    deeper = inner + inner[len(outer):]
+    return (text[:model.start(2)] + f"{inner}parameters:\n{deeper}{declaration}\n"
+            + text[model.start(2):])

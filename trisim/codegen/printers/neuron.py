@@ -18,8 +18,8 @@ from ..templates import render
 
 # Python syntax -> NMODL (C-like expressions, ^ for powers, no min/max/abs builtins)
 _TOKENS = {"**": "^", "and": "&&", "or": "||", "not": "!", "True": "1", "False": "0",
-           "inf": "1e300", "min": "nml_min", "max": "nml_max", "abs": "fabs",
-           "clip": "nml_clip", "expm1": "nml_expm1", "ln": "log"}
+           "inf": "1e300", "min": "nml_fmin", "max": "nml_fmax", "abs": "fabs",
+           "clip": "nml_clamp", "expm1": "nml_exp_minus_1", "ln": "log"}
 # a connection's arguments in a synapse's NET_RECEIVE, after its variables
 SYNAPSE_KIND = "nml_kind"  # 0: a connection's NetCon, 1: the postsynaptic cell's spikes
 SUBSTEP_COUNTER = "nml_substep"  # not "nml_i": a model's variable i is printed so
