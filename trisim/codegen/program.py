@@ -339,8 +339,8 @@ class _Builder:
         step NEURON and Brian2 run has no place for: vectors (a variable or port with a size),
         strings, and delay differential equations (``x(t - d)`` reads a past value of x).
         Left to the printers, each would run silently wrong: as one scalar, as text, or
-        without its delay."""
-        from pynestml.symbols.string_type_symbol import StringTypeSymbol
+        without its delay. A user function that assigns a variable of the model is refused
+        too: NESTML compiles it as a const member for NEST, where it does not compile."""
         model = self.model
         for symbol in (*model.get_parameter_symbols(), *model.get_state_symbols(),
                        *model.get_internal_symbols()):
@@ -348,7 +348,7 @@ class _Builder:
             if symbol.has_vector_parameter():
                 raise self.fail(node, f"vector variable '{name} [{symbol.get_vector_parameter()}]'"
                                 ": vectors are not supported on NEURON and Brian2")
-            if isinstance(symbol.get_type_symbol(), StringTypeSymbol):
+            if _primitive_type(symbol.get_type_symbol()) == "string":
                 raise self.fail(node, f"string variable {name!r}: strings are not supported on "
                                 "NEURON and Brian2")
             if symbol.has_delay_parameter():
