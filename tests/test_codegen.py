@@ -1,5 +1,7 @@
 """The NESTML front end, the step program, units and the compile cache."""
 
+import contextlib
+import dataclasses
 import math
 import multiprocessing
 import subprocess
@@ -79,6 +81,44 @@ def test_iaf_cond_exp_program(shipped):
     assert consumed == program.Assign("I_stim", "=", "0")
     assert program.current_port(built).name == "I_stim"
     assert program.current_port(built).unit.pynn_to_nestml == 1000.0  # nA -> pA
+
+
+def test_each_kernel_is_converted_to_odes_once_and_the_program_is_unchanged(shipped,
+                                                                             monkeypatch):
+    from odetoolbox.shapes import Shape
+    conversions = []
+    convert = Shape.__dict__["from_function"].__func__
+
+    def counted(cls, symbol, *args, **kwargs):
+        conversions.append(symbol)
+        return convert(cls, symbol, *args, **kwargs)
+
+    monkeypatch.setattr(Shape, "from_function", classmethod(counted))
+    monkeypatch.setattr(frontend, "_KERNEL_ODES", {})
+    remembered = program.build(frontend.analyse(shipped("iaf_cond_exp")))
+    kernels = ["g_exc__X__exc_spikes", "g_inh__X__inh_spikes"]
+    assert sorted(conversions) == kernels
+    assert Shape.__dict__["from_function"].__func__ is counted  # put back
+    # without the memo: NESTML runs ODE-toolbox twice, each reading every kernel twice
+    conversions.clear()
+    monkeypatch.setattr(frontend, "_kernels_converted_once", contextlib.nullcontext)
+    converted_each_time = program.build(frontend.analyse(shipped("iaf_cond_exp")))
+    assert sorted(conversions) == sorted(kernels * 4)
+    assert _unordered(remembered) == _unordered(converted_each_time)
+
+
+def _unordered(built):
+    """A program's fields with the order of its lists forgotten: NESTML lists a model's
+    kernel states in an order that can change from one analysis to the next."""
+    def forget(value):
+        if isinstance(value, dict):
+            return {key: forget(item) for key, item in value.items()}
+        if isinstance(value, tuple):
+            return tuple(forget(item) for item in value)
+        if isinstance(value, list):
+            return sorted((forget(item) for item in value), key=repr)
+        return value
+    return forget(dataclasses.asdict(built))
 
 
 def test_current_port_is_the_first_continuous_port_if_it_is_a_current():

@@ -8,6 +8,7 @@ one at a time in the calling process.
 """
 
 import contextlib
+import copy
 import io
 import logging
 import tempfile
@@ -59,6 +60,42 @@ def _quiet_logger(name):
         logger.setLevel(level)
 
 
+# each kernel's ODEs, by everything ODE-toolbox derives them from; kept for the process
+_KERNEL_ODES = {}
+
+
+@contextlib.contextmanager
+def _kernels_converted_once():
+    """Within this context ODE-toolbox turns each kernel (a function of time) into ODEs once.
+
+    NESTML's analysis runs ODE-toolbox twice for a model with both an exact and a numeric
+    solver, and ODE-toolbox reads its input twice per run: four conversions of every kernel,
+    each solving for its ODE's coefficients with ``sympy.simplify`` (most of the front end's
+    time). The conversion is only reachable as ``Shape.from_function``, so it is replaced here
+    for the duration; each caller gets its own copy of the remembered shape.
+    """
+    from odetoolbox.config import Config
+    from odetoolbox.shapes import Shape
+
+    convert = Shape.__dict__["from_function"]
+
+    def from_function(cls, symbol, definition, max_t=100, max_order=4,
+                      all_variable_symbols=None):
+        key = (symbol, str(definition), max_t, max_order,
+               tuple(str(s) for s in all_variable_symbols or ()),
+               repr(sorted(Config.config.items())))
+        if key not in _KERNEL_ODES:
+            _KERNEL_ODES[key] = convert.__func__(cls, symbol, definition, max_t, max_order,
+                                                 all_variable_symbols)
+        return copy.deepcopy(_KERNEL_ODES[key])
+
+    Shape.from_function = classmethod(from_function)
+    try:
+        yield
+    finally:
+        Shape.from_function = convert
+
+
 def analyse(path):
     """Parse, check and analyse the one model in the NESTML file ``path``.
 
@@ -73,7 +110,7 @@ def analyse(path):
     # NESTML prints progress and writes reports, and ODE-toolbox warns (through logging and
     # warnings) about unit spellings; keep the user's terminal to trisim's messages
     with contextlib.redirect_stdout(io.StringIO()), tempfile.TemporaryDirectory() as scratch, \
-            warnings.catch_warnings(), _quiet_logger("odetoolbox"):
+            warnings.catch_warnings(), _quiet_logger("odetoolbox"), _kernels_converted_once():
         warnings.simplefilter("ignore")
         try:
             return _analyse(path, scratch)
