@@ -1,8 +1,10 @@
 """``trisim cell``: one NESTML neuron on one backend, driven by a current and/or spike trains.
 
 This is the conformance probe: the same call on each backend must give the same spikes, up to
-integrator error. The drive is the model's own ``I_e`` parameter, identical on every backend;
-input spikes are emitted at the given times by a spike source and arrive one delay later.
+integrator error. The current is the model's own ``I_e`` parameter, identical on every
+backend, or, in a model without one, a constant current (PyNN's ``DCSource``, on from the
+second time step) into its current input port; input spikes are emitted at the given times by
+a spike source and arrive one delay later.
 
 :func:`simulate_cells` runs several such cells, each with its own drive, in one population
 (cells do not interact, so each behaves as it would alone): ``trisim conformance`` runs all
@@ -128,15 +130,25 @@ def simulate_cells(path, backend_name, drives, settings=(), duration=500.0, dt=0
              "built": bool(cache.built_here)}
     parameters = _parameters(celltype, settings)
     currents = [d.get("current_pa") for d in drives]
+    through_port = {}  # current (pA) -> the cells it is injected into
     if any(c is not None for c in currents):
-        if "I_e" not in celltype.default_parameters:
-            raise NestmlError(f"{path}: --current sets the parameter I_e, which "
-                              f"{celltype.__name__} does not have")
-        default = celltype.default_parameters["I_e"] * 1000.0
-        parameters["I_e"] = [(default if c is None else c) / 1000.0 for c in currents]  # nA
+        if "I_e" in celltype.default_parameters:
+            default = celltype.default_parameters["I_e"] * 1000.0
+            parameters["I_e"] = [(default if c is None else c) / 1000.0 for c in currents]  # nA
+        elif celltype.current_port is not None:
+            for index, current in enumerate(currents):
+                if current is not None:
+                    through_port.setdefault(current, []).append(index)
+        else:
+            raise NestmlError(f"{path}: --current sets the parameter I_e or drives the current "
+                              f"input port, and {celltype.__name__} has neither")
     record = recorded_variable(celltype, record)
     with model_errors(path, backend_name):
         cells = sim.Population(len(drives), celltype(**parameters), label="cell")
+    for current, indices in through_port.items():  # from the first step NEST's generators
+        # reach: on NEST a current source started at 0, dt or 2 dt acts from the step at 2 dt
+        sim.DCSource(amplitude=current / 1000.0, start=2 * dt, stop=duration).inject_into(
+            cells[indices])
     cells.record(["spikes"] + [record] * (record is not None))
     # cells given the same train on the same port with the same weight share one source and
     # one projection (a Brian2 projection compiles code of its own)

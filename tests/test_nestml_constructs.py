@@ -319,6 +319,32 @@ def test_a_synapse_without_parameters_indented_by_two_spaces_runs_on_every_backe
                                    err_msg=backend)
 
 
+def test_a_current_drives_a_model_without_i_e_through_its_current_port():
+    results = run("port_current_neuron", [("driven", {"current_pa": 600.0})])
+    assert_agree(results)
+    tau, c_m, gap = 10.0, 250.0, 15.0  # ms, pF, mV from E_L to V_th
+    rise = tau * np.log(1.0 / (1.0 - gap * c_m / (600.0 * tau)))  # ms, at 600 pA
+    for backend, result in results.items():
+        times = spikes(result["driven"])
+        assert len(times) >= 5, backend
+        # the source is on from the second step (NEST's current generators reach a cell
+        # from there), I_e from the first
+        assert times[0] == pytest.approx(2 * DT + rise, abs=DT + 1e-9), backend
+        np.testing.assert_allclose(np.diff(times), 2.0 + rise, atol=2 * DT, err_msg=backend)
+
+
+@pytest.mark.parametrize("backend", conformance.BACKENDS)
+def test_a_current_for_a_model_without_i_e_or_current_port_is_one_line(backend):
+    path = MODELS / "relay_neuron.nestml"
+    result = subprocess.run([sys.executable, "-m", "trisim.cli", "cell", str(path),
+                             "--backend", backend, "--current", "100"],
+                            capture_output=True, text=True)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        f"trisim cell: error: {path}: --current sets the parameter I_e or drives the current "
+        "input port, and relay_neuron has neither"]
+
+
 @pytest.mark.parametrize("text, error", [
     ("NEURON { POINT_PROCESS broken\n", "Error"),  # nocmodl's own error
     ("NEURON { POINT_PROCESS broken }\nVERBATIM\nnot C++;\nENDVERBATIM\n", "error"),  # C++

@@ -209,7 +209,8 @@ def cell_arguments(parser):
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a parameter, with its unit (e.g. tau_syn_exc=2ms)")
     parser.add_argument("--current", type=float, metavar="PA",
-                        help="constant current in pA (sets the model's I_e)")
+                        help="constant current in pA (sets the model's I_e; in a model "
+                        "without one, a DC source drives its current port)")
     parser.add_argument("--spikes-in", action="append", default=[], metavar="PORT:T1,T2,...",
                         help="input spike times (ms) on a spike port; they arrive 1 ms later")
     parser.add_argument("--weight", type=float, help="input weight in PyNN units (uS, nA or "
