@@ -183,8 +183,8 @@ class GivenDelays:
     step that ends at t. NEURON and Brian2 apply it later (by ``nestml_event_advance`` time
     steps: see their Projections), so a connection onto a NESTML cell is made in the
     simulator with its delay less that advance, the *delivered* delay. Delays given at
-    creation and by ``Projection.set`` are made delivered here (:meth:`_as_delivered`,
-    :meth:`_as_delivered_space`, called by the backend before it stores them); the backend's
+    creation and by ``Projection.set`` are made delivered here (``_as_delivered``,
+    ``_as_delivered_space``, called by the backend before it stores them); the backend's
     connections (``Projection.connections``) and its reading of delays (``get``, ``save``)
     add the advance back, and a delay set through a connection loses it, so a script sees on
     every simulator the delays it gave, with NEST's timing.
