@@ -720,8 +720,8 @@ def run(models, dts, out_dir, progress=None, library=False, jobs=1):
 
     ``library``: NESTML's shipped neurons and synapses (all of them unless ``models`` names
     some), under the library's stimuli; a model that fails is reported, not fatal. The files
-    are written again after each model, so a run stopped part-way (the library takes hours)
-    keeps the models it finished. ``jobs`` models run at a time (their simulations are child
+    are written again after each model, so a run stopped part-way (the library takes about
+    an hour of CPU time the first time) keeps the models it finished. ``jobs`` models run at a time (their simulations are child
     processes, so threads suffice to wait for them); the files list the models in order.
     """
     paths = resolve(models, library)
