@@ -327,22 +327,20 @@ def suite(models, dts, progress=None, library=False, duration=DURATION):
                 model, dt, failures, progress, backends=[REFERENCE])
             if REFERENCE not in results:
                 break  # a model NEST cannot run: not at another dt either
+            ran = [(name, drive) for name, drive in named if name in results[REFERENCE]]
             # a stimulus under which the reference itself diverges has nothing to compare with
-            diverged = _diverged(results[REFERENCE], [(name, drive) for name, drive in named
-                                                      if name in results[REFERENCE]])
+            diverged = _diverged(results[REFERENCE], ran)
             for stimulus, recorded in diverged.items():
                 failures.append({"model": model, "dt_ms": dt, "backend": REFERENCE,
                                  "stimulus": stimulus, "error": f"{recorded} is not finite "
                                  "(the model diverges under this stimulus)"})
                 if progress:
                     progress(failures[-1])
-            ran = [(name, drive) for name, drive in named
-                   if name in results[REFERENCE] and _stimulus(name) not in diverged]
-            if not ran:
-                continue
-            results.update(_on_every_backend(
-                lambda backend: run_cells(path, backend, dt, ran, duration),
-                model, dt, failures, progress, backends=BACKENDS[1:]))
+            ran = [(name, drive) for name, drive in ran if _stimulus(name) not in diverged]
+            if ran:  # (else only the reference's costs are kept)
+                results.update(_on_every_backend(
+                    lambda backend: run_cells(path, backend, dt, ran, duration),
+                    model, dt, failures, progress, backends=BACKENDS[1:]))
             if uses_random(path):
                 rows += _random_rows(model, dt, ran, results, progress)
                 costs += [{"model": model, "dt_ms": dt, "backend": backend, **result["costs"]}
