@@ -94,6 +94,16 @@ def test_models_lists_coba_stp():
     assert any(line.startswith("coba_stp ") for line in result.stdout.splitlines())
 
 
+def test_listing_models_imports_no_simulator_nor_pynn_runtime():
+    # every installed model is loaded to list it: their modules must defer what a run needs
+    code = ("import sys; from trisim.runners import models; models.lines(); "
+            "print(sorted({'pyNN.common', 'scipy', 'elephant', 'nest', 'neuron', "
+            "'brian2'} & set(sys.modules)))")
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              check=True).stdout.strip()
+    assert imported == "[]"
+
+
 @pytest.mark.parametrize("command", [[], ["run"], ["analyze"], ["models"]])
 def test_every_command_has_help(command):
     result = trisim(*command, "--help")

@@ -16,6 +16,7 @@ bounds itself (a conductance, a time, a rate or a length is not negative; a capa
 positive). Every number must be finite.
 """
 
+import functools
 import math
 import re
 from pathlib import Path
@@ -79,14 +80,23 @@ _SIGNS = (
 )
 
 
+@functools.cache
 def _physical_sign(unit):
-    """The bound and its reason that ``unit``'s dimension implies, or ``({}, None)``."""
+    """The bound and its reason that ``unit``'s dimension implies, or ``({}, None)``; cached
+    because quantities' simplification is slow and config classes name few distinct units."""
     dimensionality = pq.Quantity(1.0, unit).simplified.dimensionality
-    for reference, bound, reason in _SIGNS:
-        for candidate in (reference, reference / pq.m ** 2):
-            if dimensionality == pq.Quantity(1.0, candidate).simplified.dimensionality:
-                return bound, reason
+    for dimensionalities, bound, reason in _sign_dimensionalities():
+        if dimensionality in dimensionalities:
+            return bound, reason
     return {}, None
+
+
+@functools.cache
+def _sign_dimensionalities():
+    """``_SIGNS`` with each reference's dimensionality, plain and per unit area."""
+    return [([pq.Quantity(1.0, candidate).simplified.dimensionality
+              for candidate in (reference, reference / pq.m ** 2)], bound, reason)
+            for reference, bound, reason in _SIGNS]
 
 
 def quantity(unit, *, why=None, **bounds):

@@ -26,7 +26,6 @@ from typing import Literal
 
 import numpy as np
 from pydantic import Field
-from pyNN.parameters import Sequence
 
 from trisim import nestml
 from trisim.config import Delay, Probability, Strict, quantity
@@ -275,6 +274,7 @@ def build_network(sim, p, simulation, seed, weights=None, t_offset=0.0, duration
     all_trains, cues = track.draw_phase(p, p.phase, seed, t_offset + duration, simulation.dt)
     trains = {name: [_window(train, t_offset, duration) for train in all_trains[name]]
               for name in track.CLASSES}
+    from pyNN.parameters import Sequence  # scipy with it: not for commands that only list
     inputs = {name: sim.Population(len(trains[name]), sim.SpikeSourceArray(
         spike_times=[Sequence(train) for train in trains[name]]), label=name)
         for name in track.CLASSES}

@@ -29,7 +29,6 @@ import neo
 import numpy as np
 import quantities as pq
 
-from trisim.backends.common import progress_callback
 from trisim.errors import ConfigError, InputFileError
 from trisim.pynn_models.ca3 import circuit, plasticity, track, wiring
 
@@ -187,6 +186,7 @@ def simulate(sim, parameters, simulation, checkpoint=None, resume=False, progres
                     TRACE, sampling_interval=TRACE_PERIOD)
         report = None
         if progress is not None and sim.num_processes() == 1:
+            from trisim.backends.common import progress_callback  # PyNN: not for listing
             report = [progress_callback(stop - start,
                                         lambda t, offset=elapsed + start: progress(offset + t))]
         sim.run(stop - start, report)
