@@ -311,6 +311,40 @@ def cell_parameters(backend_name, mode, kind="built-in"):
     return result
 
 
+def compiled_code(backend_name, cache):
+    """What Brian2's runtime device makes of a projection's spike delivery, and whether the
+    modules it compiles carry debug information: a spike source projecting onto a cell
+    (run in Brian2's usual Cython cache), then one small code object compiled into the
+    empty directory ``cache``. Returns the class of each pathway's code object that pushes
+    spikes to its queue, whether the spike reached the cell, and per module compiled into
+    ``cache`` whether it has a .debug_info section."""
+    from pathlib import Path
+
+    import brian2
+    sim = backends.load(backend_name)
+    sim.setup(timestep=0.1, min_delay=0.1)
+    source = sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0]))
+    cell = sim.Population(1, sim.IF_cond_exp())
+    projection = sim.Projection(source, cell, sim.AllToAllConnector(),
+                                sim.StaticSynapse(weight=0.01, delay=0.5),
+                                receptor_type="excitatory")
+    cell.record("gsyn_exc")
+    sim.run(3.0)
+    conductance = cell.get_data().segments[0].filter(name="gsyn_exc")[0]
+    pushing = [type(pathway._pushspikes_codeobj).__name__
+               for pathway in projection._brian2_synapses[0][0]._pathways]
+    brian2.prefs.codegen.runtime.cython.cache_dir = cache
+    counter = brian2.NeuronGroup(1, "n : 1")
+    counter.run_regularly("n += 1")
+    brian2.Network(counter).run(brian2.defaultclock.dt)
+    modules = sorted(Path(cache).glob("*.so"))
+    result = {"pushing": pushing, "transmitted": bool(np.max(conductance.magnitude) > 0),
+              "debug_information": [b".debug_info" in module.read_bytes()
+                                    for module in modules]}
+    sim.end()
+    return result
+
+
 def assembly_receptors(backend_name):
     """A positive-weight projection onto an Assembly without a receptor_type: the receptor
     PyNN's convention means, and the conductance it moves, in each population."""
@@ -397,7 +431,7 @@ def given_delays(backend_name, kind, round_trip=""):
                                      for way, ways in read.items()}}
 
 
-SCENARIOS = {"assembly_receptors": assembly_receptors, "cell_parameters": cell_parameters, "recurrent_delays": recurrent_delays, "one_to_one": one_to_one, "stp_efficacies": stp_efficacies, "bounded_inhibitory": bounded_inhibitory_synapse, "current_source": current_source,
+SCENARIOS = {"assembly_receptors": assembly_receptors, "compiled_code": compiled_code, "cell_parameters": cell_parameters, "recurrent_delays": recurrent_delays, "one_to_one": one_to_one, "stp_efficacies": stp_efficacies, "bounded_inhibitory": bounded_inhibitory_synapse, "current_source": current_source,
              "spike_source_trains": spike_source_trains,
              "spike_arrival": spike_arrival, "array_connect": array_connect,
              "per_connection_values": per_connection_values, "given_delays": given_delays,

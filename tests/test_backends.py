@@ -177,6 +177,16 @@ def test_brian2_nestml_cell_values_stored_once_become_per_cell_when_set_to_diffe
     assert sum(map(len, at_creation["spikes"])) > 100
     assert set_later["spikes"] == at_creation["spikes"]
 
+def test_brian2_pushes_spikes_from_python_and_compiles_without_debug_information(tmp_path):
+    # on the runtime device the code handing a pathway's spikes to its queue only calls
+    # Python methods: it runs on numpy, with no compiled module; compiled modules carry no
+    # debug information (Python's build flags add -g; nothing reads it)
+    result = run_scenario("compiled_code", "brian2", str(tmp_path))
+    assert result["transmitted"]
+    assert result["pushing"] == ["NumpyCodeObject"]
+    assert result["debug_information"] == [False]
+
+
 def test_unknown_backend_lists_the_valid_ones():
     with pytest.raises(UnknownNameError, match="unknown backend 'nset'; valid: brian2, nest, neuron"):
         backends.load("nset")

@@ -46,6 +46,8 @@ import numpy as np  # noqa: E402
 import pyNN.brian2  # noqa: E402
 import pyNN.brian2.projections  # noqa: E402
 import pyNN.brian2.recording  # noqa: E402
+import brian2.synapses.synapses  # noqa: E402
+from brian2.codegen.codeobject import create_runner_codeobj  # noqa: E402
 from brian2.codegen.runtime.cython_rt import extension_manager  # noqa: E402
 from brian2.codegen.runtime.numpy_rt import NumpyCodeObject  # noqa: E402
 from brian2.devices.device import RuntimeDevice, all_devices  # noqa: E402
@@ -134,6 +136,22 @@ def standalone():
     """Whether Brian2 builds the network into a standalone program (its C++ standalone
     device), where values the network holds are known only after the run."""
     return not isinstance(brian2.get_device(), RuntimeDevice)
+
+
+def _pushing_spikes_from_python(group, code, template_name, *args, **kwargs):
+    """Brian2's ``create_runner_codeobj`` for its synapses, with the code object that hands
+    a synaptic pathway's spikes to its queue run on the numpy target on the runtime device.
+
+    There that code only calls two Python methods of the pathway (``initialise_queue``
+    before a run, ``push_spikes`` at each step), whatever the target: as Cython it was two
+    compiled modules per pathway calling the same methods (about 3.5 s CPU on a first
+    start, of a Wang-Buzsaki network's 35). The standalone device writes its own C++."""
+    if template_name == "synapses_push_spikes" and not standalone():
+        kwargs["codeobj_class"] = NumpyCodeObject
+    return create_runner_codeobj(group, code, template_name, *args, **kwargs)
+
+
+brian2.synapses.synapses.create_runner_codeobj = _pushing_spikes_from_python
 
 
 @contextlib.contextmanager
@@ -744,6 +762,13 @@ class Brian2Backend(common.Backend):
         # Compiled code is cached (~/.cython/brian_extensions). C++ standalone is the option
         # (setup(device="cpp_standalone"); docs/performance.md compares the two).
         brian2.prefs.codegen.target = "cython"
+        # distutils compiles each Cython module with Python's own build flags first, which
+        # include -g: debug information nobody reads, a fifth to a quarter of gcc's time per
+        # module (a first start compiles one per code object). -g0 after them drops it; the
+        # machine code is the same.
+        flags = brian2.prefs.codegen.cpp.extra_compile_args_gcc
+        if "-g0" not in flags:
+            brian2.prefs.codegen.cpp.extra_compile_args_gcc = [*flags, "-g0"]
         if self.device == STANDALONE:
             # a fresh program for each network (the device keeps the last one's state)
             all_devices[STANDALONE].reinit()
