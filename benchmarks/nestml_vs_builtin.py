@@ -72,7 +72,13 @@ if kind == "nestml":
     receptors, voltage = {"excitatory": "exc_spikes", "inhibitory": "inh_spikes"}, "V_m"
 else:
     compile_s = 0.0
-    cell = sim.IF_cond_exp(cm=p.C_m, tau_m=p.C_m / p.g_l, v_rest=p.E_l, v_thresh=p.V_th,
+    celltype = sim.IF_cond_exp
+    if kind == "builtin_rk4":  # its equations by Brian2's RK4 (pyNN.brian2 lets Brian2 pick Euler)
+        class RK4Group(celltype.brian2_model):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, method="rk4", **kwargs)
+        celltype = type("IF_cond_exp", (celltype,), {"brian2_model": RK4Group})
+    cell = celltype(cm=p.C_m, tau_m=p.C_m / p.g_l, v_rest=p.E_l, v_thresh=p.V_th,
                            v_reset=p.V_r, tau_refrac=p.tau_r, i_offset=p.I_ex,
                            e_rev_E=p.E_e, e_rev_I=p.E_i, tau_syn_E=p.tau_e, tau_syn_I=p.tau_i)
     receptors, voltage = {"excitatory": "excitatory", "inhibitory": "inhibitory"}, "v"
@@ -214,14 +220,15 @@ def main():
         if not args.no_starts:
             with tempfile.TemporaryDirectory() as cold:
                 startups = [startup_s(backend, Path(cold)) for _ in range(STARTS)]
-        steps = {"builtin": 0.1, "nestml": 0.1}
+        steps = {"builtin": ("builtin", 0.1), "nestml": ("nestml", 0.1)}
         if accurate_dt not in (None, 0.1):
-            steps["builtin_equal_accuracy"] = accurate_dt
-        runs = {kind: [] for kind in steps}
+            steps["builtin_equal_accuracy"] = ("builtin", accurate_dt)
+        if args.equal_accuracy and backend == "brian2":
+            steps["builtin_rk4"] = ("builtin_rk4", 0.1)
+        runs = {name: [] for name in steps}
         for _ in range(args.repeat):
-            for kind, dt in steps.items():
-                runs[kind].append(run(backend, kind.split("_")[0], args.scale, args.duration,
-                                      dt=dt))
+            for name, (kind, dt) in steps.items():
+                runs[name].append(run(backend, kind, args.scale, args.duration, dt=dt))
         builtin, nestml = medians(runs["builtin"]), medians(runs["nestml"])
         keys = ("cpu_run_s", "run_s", "cpu_build_s", "build_s", "process_cpu_s",
                 "peak_memory_mb")
@@ -233,6 +240,9 @@ def main():
             row["equal_accuracy"] = {
                 "builtin_dt_ms": accurate_dt, "spike_errors": errors, "builtin": accurate,
                 "ratio": ratios(nestml, accurate, keys) if accurate_dt else None}
+            if "builtin_rk4" in runs:
+                rk4 = medians(runs["builtin_rk4"])
+                row["builtin_rk4"] = {"builtin": rk4, "ratio": ratios(nestml, rk4, keys)}
         rows.append(row)
         line = (f"{backend:7s} run CPU {builtin['cpu_run_s']:6.2f} s built-in, "
                 f"{nestml['cpu_run_s']:6.2f} s NESTML (x{ratio['cpu_run_s']}, wall "
@@ -250,6 +260,11 @@ def main():
                 line += (f"\n        at equal accuracy (built-in at dt {accurate_dt:g} ms): run "
                          f"CPU {equal['builtin']['cpu_run_s']:6.2f} s built-in, NESTML / "
                          f"built-in x{equal['ratio']['cpu_run_s']}")
+            if "builtin_rk4" in row:
+                rk4 = row["builtin_rk4"]
+                line += (f"\n        built-in by Brian2's RK4 at 0.1 ms: run CPU "
+                         f"{rk4['builtin']['cpu_run_s']:6.2f} s, NESTML / built-in "
+                         f"x{rk4['ratio']['cpu_run_s']}")
         print(line, flush=True)
     path = write_results("nestml_vs_builtin", {"scale": args.scale, "duration_ms": args.duration,
                                                "repeat": args.repeat, "rows": rows,
