@@ -16,7 +16,9 @@ cell on NEST at dt 0.002 ms, where its refractory timer counts exactly 2 ms), wo
 drives. The built-in cell's equal-accuracy time step is the largest of
 ``ACCURACY_DTS`` at which its error is at most the NESTML cell's at 0.1 ms; the network then
 also runs with the built-in cell at that step, and the ratio NESTML (0.1 ms) / built-in (that
-step) is reported beside the ratio at equal steps.
+step) is reported beside the ratio at equal steps. On Brian2 it also runs pyNN.brian2's cell
+integrated by Brian2's RK4 at 0.1 ms (the NESTML step integrates V by RK4 too, its
+conductances exactly), errors and network.
 Results: ``benchmarks/results/nestml_vs_builtin/<commit>.json``.
 
 Usage: ``nice -n 10 python benchmarks/nestml_vs_builtin.py [--scale F] [--duration MS]
@@ -42,7 +44,19 @@ ACCURACY_DTS = (0.1, 0.05, 0.025, 0.02, 0.01)
 #: 2 ms by this step, reaches 0 exactly after 2 ms (by 0.025 or 0.001 ms it takes one step more)
 REFERENCE_DT = 0.002
 
-RUN = """
+# PyNN's IF_cond_exp, or (kind "builtin_rk4", Brian2 only) the same cell integrated by Brian2's
+# RK4: pyNN.brian2 lets Brian2 choose, and it takes Euler (V times a conductance is not linear)
+BUILTIN = """
+def builtin_celltype(sim, kind):
+    if kind != "builtin_rk4":
+        return sim.IF_cond_exp
+    class RK4Group(sim.IF_cond_exp.brian2_model):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, method="rk4", **kwargs)
+    return type("IF_cond_exp", (sim.IF_cond_exp,), {"brian2_model": RK4Group})
+"""
+
+RUN = BUILTIN + """
 import json, sys, time
 import numpy as np
 from trisim import backends, nestml
@@ -72,13 +86,7 @@ if kind == "nestml":
     receptors, voltage = {"excitatory": "exc_spikes", "inhibitory": "inh_spikes"}, "V_m"
 else:
     compile_s = 0.0
-    celltype = sim.IF_cond_exp
-    if kind == "builtin_rk4":  # its equations by Brian2's RK4 (pyNN.brian2 lets Brian2 pick Euler)
-        class RK4Group(celltype.brian2_model):
-            def __init__(self, *args, **kwargs):
-                super().__init__(*args, method="rk4", **kwargs)
-        celltype = type("IF_cond_exp", (celltype,), {"brian2_model": RK4Group})
-    cell = celltype(cm=p.C_m, tau_m=p.C_m / p.g_l, v_rest=p.E_l, v_thresh=p.V_th,
+    cell = builtin_celltype(sim, kind)(cm=p.C_m, tau_m=p.C_m / p.g_l, v_rest=p.E_l, v_thresh=p.V_th,
                            v_reset=p.V_r, tau_refrac=p.tau_r, i_offset=p.I_ex,
                            e_rev_E=p.E_e, e_rev_I=p.E_i, tau_syn_E=p.tau_e, tau_syn_I=p.tau_i)
     receptors, voltage = {"excitatory": "excitatory", "inhibitory": "inhibitory"}, "v"
@@ -109,7 +117,7 @@ print(json.dumps({"build_s": built - wall, "run_s": ran - built, "cpu_build_s": 
 
 # One cell per drive of trisim conformance's iaf_cond_exp runs, either kind, NESTML's
 # parameters on both; prints the spike times
-CELLS = """
+CELLS = BUILTIN + """
 import json, sys
 from trisim import backends
 from trisim.nestml import shipped_path
@@ -127,10 +135,10 @@ currents = [case["current_pa"] / 1000.0 for case in cases]
 if kind == "nestml":
     cell, receptors = nestml(I_e=currents), ("exc_spikes", "inh_spikes")
 else:
-    cell = sim.IF_cond_exp(cm=p["C_m"], tau_m=p["C_m"] / p["g_L"], v_rest=p["E_L"],
-                           v_thresh=p["V_th"], v_reset=p["V_reset"], tau_refrac=p["refr_T"],
-                           e_rev_E=p["E_exc"], e_rev_I=p["E_inh"], tau_syn_E=p["tau_syn_exc"],
-                           tau_syn_I=p["tau_syn_inh"], i_offset=currents)
+    cell = builtin_celltype(sim, kind)(cm=p["C_m"], tau_m=p["C_m"] / p["g_L"], v_rest=p["E_L"],
+        v_thresh=p["V_th"], v_reset=p["V_reset"], tau_refrac=p["refr_T"], e_rev_E=p["E_exc"],
+        e_rev_I=p["E_inh"], tau_syn_E=p["tau_syn_exc"], tau_syn_I=p["tau_syn_inh"],
+        i_offset=currents)
     receptors = ("excitatory", "inhibitory")
 cells = sim.Population(len(cases), cell)
 cells.initialize(**{"V_m" if kind == "nestml" else "v": p["E_L"]})
@@ -216,6 +224,9 @@ def main():
     reference = spike_times("nest", "nestml", REFERENCE_DT) if args.equal_accuracy else None
     for backend in args.backends:
         accurate_dt, errors = equal_accuracy_dt(backend, reference) if reference else (None, {})
+        if reference and backend == "brian2":
+            errors["builtin_rk4 0.1"] = spike_errors(reference,
+                                                     spike_times(backend, "builtin_rk4", 0.1))
         startups = []
         if not args.no_starts:
             with tempfile.TemporaryDirectory() as cold:
