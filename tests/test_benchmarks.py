@@ -10,13 +10,18 @@ import pytest
 BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-@pytest.fixture(scope="module")
-def plasticity():
+def _imported(benchmark):
+    """A benchmark script imported as a module (benchmarks/ on the path while it is used)."""
     sys.path.insert(0, str(BENCHMARKS))
     try:
-        yield importlib.import_module("plasticity_vs_native")
+        yield importlib.import_module(benchmark)
     finally:
         sys.path.remove(str(BENCHMARKS))
+
+
+@pytest.fixture(scope="module")
+def plasticity():
+    yield from _imported("plasticity_vs_native")
 
 
 def _pairwise(plasticity, rule, pre, post, sources, targets, lazy, first):
@@ -59,3 +64,14 @@ def test_reference_weight_change_sums_every_spike_pair(plasticity, rule, lazy, f
     expected = _pairwise(plasticity, rule, pre, post, sources, targets, lazy, first)
     assert np.abs(expected).max() > 0
     np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12 * np.abs(expected).max())
+
+
+@pytest.fixture(scope="module")
+def nestml_vs_builtin():
+    yield from _imported("nestml_vs_builtin")
+
+
+def test_spike_errors_pair_the_nth_spikes_and_count_the_difference(nestml_vs_builtin):
+    reference = [[10.0, 20.0, 30.0], [5.0, 15.0], []]
+    trains = [[10.1, 19.5, 30.2, 40.0], [5.0], []]
+    assert nestml_vs_builtin.spike_errors(reference, trains) == [(1, 0.5), (-1, 0.0), (0, 0.0)]
