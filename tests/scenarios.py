@@ -315,12 +315,14 @@ def compiled_code(backend_name, cache):
     """What Brian2's runtime device makes of a projection's spike delivery, and whether the
     modules it compiles carry debug information: a spike source projecting onto a cell
     (run in Brian2's usual Cython cache), then one small code object compiled into the
-    empty directory ``cache``. Returns the class of each pathway's code object that pushes
-    spikes to its queue, whether the spike reached the cell, and per module compiled into
-    ``cache`` whether it has a .debug_info section."""
+    empty directory ``cache``. Returns, for each pathway's code object that pushes spikes to
+    its queue, whether it is compiled and the code it runs at each step; whether the spike
+    reached the cell; and per module compiled into ``cache`` whether it has a .debug_info
+    section."""
     from pathlib import Path
 
     import brian2
+    from brian2.codegen.runtime.numpy_rt import NumpyCodeObject
     sim = backends.load(backend_name)
     sim.setup(timestep=0.1, min_delay=0.1)
     source = sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0]))
@@ -331,8 +333,9 @@ def compiled_code(backend_name, cache):
     cell.record("gsyn_exc")
     sim.run(3.0)
     conductance = cell.get_data().segments[0].filter(name="gsyn_exc")[0]
-    pushing = [type(pathway._pushspikes_codeobj).__name__
-               for pathway in projection._brian2_synapses[0][0]._pathways]
+    pushing = [{"compiled": not isinstance(code, NumpyCodeObject), "run": code.code.run.strip()}
+               for code in (pathway._pushspikes_codeobj
+                            for pathway in projection._brian2_synapses[0][0]._pathways)]
     brian2.prefs.codegen.runtime.cython.cache_dir = cache
     counter = brian2.NeuronGroup(1, "n : 1")
     counter.run_regularly("n += 1")

@@ -179,11 +179,11 @@ def test_brian2_nestml_cell_values_stored_once_become_per_cell_when_set_to_diffe
 
 def test_brian2_pushes_spikes_from_python_and_compiles_without_debug_information(tmp_path):
     # on the runtime device the code handing a pathway's spikes to its queue only calls
-    # Python methods: it runs on numpy, with no compiled module; compiled modules carry no
-    # debug information (Python's build flags add -g; nothing reads it)
+    # Python methods: it is not compiled, and runs that call alone at each step; compiled
+    # modules carry no debug information (Python's build flags add -g; nothing reads it)
     result = run_scenario("compiled_code", "brian2", str(tmp_path))
     assert result["transmitted"]
-    assert result["pushing"] == ["NumpyCodeObject"]
+    assert result["pushing"] == [{"compiled": False, "run": "_owner.push_spikes()"}]
     assert result["debug_information"] == [False]
 
 

@@ -138,16 +138,26 @@ def standalone():
     return not isinstance(brian2.get_device(), RuntimeDevice)
 
 
+class _MethodCalls(NumpyCodeObject):
+    """Brian2's numpy target for code that only calls Python methods of its owner, from
+    trisim's templates (``brian2_templates``, Brian2's own templates for the rest)."""
+
+    templater = NumpyCodeObject.templater.derive("trisim.backends",
+                                                 templates_dir="brian2_templates")
+
+
 def _pushing_spikes_from_python(group, code, template_name, *args, **kwargs):
     """Brian2's ``create_runner_codeobj`` for its synapses, with the code object that hands
-    a synaptic pathway's spikes to its queue run on the numpy target on the runtime device.
+    a synaptic pathway's spikes to its queue a :class:`_MethodCalls` on the runtime device.
 
     There that code only calls two Python methods of the pathway (``initialise_queue``
     before a run, ``push_spikes`` at each step), whatever the target: as Cython it was two
     compiled modules per pathway calling the same methods (about 3.5 s CPU on a first
-    start, of a Wang-Buzsaki network's 35). The standalone device writes its own C++."""
+    start, of a Wang-Buzsaki network's 35), and Brian2's numpy template runs two imports at
+    each call (1.9 us a call against 1.0 as Cython; 0.9 without them). The standalone
+    device writes its own C++."""
     if template_name == "synapses_push_spikes" and not standalone():
-        kwargs["codeobj_class"] = NumpyCodeObject
+        kwargs["codeobj_class"] = _MethodCalls
     return create_runner_codeobj(group, code, template_name, *args, **kwargs)
 
 
