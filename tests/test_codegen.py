@@ -101,10 +101,33 @@ def test_each_kernel_is_converted_to_odes_once_and_the_program_is_unchanged(ship
     assert Shape.__dict__["from_function"].__func__ is counted  # put back
     # without the memo: NESTML runs ODE-toolbox twice, each reading every kernel twice
     conversions.clear()
-    monkeypatch.setattr(frontend, "_kernels_converted_once", contextlib.nullcontext)
+    monkeypatch.setattr(frontend, "kernels_converted_once", contextlib.nullcontext)
     converted_each_time = program.build(frontend.analyse(shipped("iaf_cond_exp")))
     assert sorted(conversions) == sorted(kernels * 4)
     assert _unordered(remembered) == _unordered(converted_each_time)
+
+
+def test_nest_generation_converts_no_kernel_again(shipped, monkeypatch, tmp_path):
+    """NESTML's NEST target runs the whole analysis again: the kernels the front end
+    converted are not converted again (the C++ compile is left out here)."""
+    from odetoolbox.shapes import Shape
+    from pynestml.codegeneration.nest_builder import NESTBuilder
+    from trisim.codegen import nest as nest_target
+    conversions = []
+    convert = Shape.__dict__["from_function"].__func__
+
+    def counted(cls, symbol, *args, **kwargs):
+        conversions.append(symbol)
+        return convert(cls, symbol, *args, **kwargs)
+
+    monkeypatch.setattr(Shape, "from_function", classmethod(counted))
+    monkeypatch.setattr(frontend, "_KERNEL_ODES", {})
+    monkeypatch.setattr(NESTBuilder, "build", lambda self: None)
+    built = program.build(frontend.analyse(shipped("iaf_cond_exp")))
+    with pytest.raises(NestmlError, match="produced no module"):
+        nest_target.build(built, tmp_path, "iaf_cond_exp_neuron")
+    assert (tmp_path / "build" / "iaf_cond_exp_neuron.cpp").is_file()  # generated
+    assert sorted(conversions) == ["g_exc__X__exc_spikes", "g_inh__X__inh_spikes"]
 
 
 def _unordered(built):

@@ -65,14 +65,15 @@ _KERNEL_ODES = {}
 
 
 @contextlib.contextmanager
-def _kernels_converted_once():
+def kernels_converted_once():
     """Within this context ODE-toolbox turns each kernel (a function of time) into ODEs once.
 
     NESTML's analysis runs ODE-toolbox twice for a model with both an exact and a numeric
     solver, and ODE-toolbox reads its input twice per run: four conversions of every kernel,
     each solving for its ODE's coefficients with ``sympy.simplify`` (most of the front end's
-    time). The conversion is only reachable as ``Shape.from_function``, so it is replaced here
-    for the duration; each caller gets its own copy of the remembered shape.
+    time), and NESTML's NEST target runs the whole analysis again. The conversion is only
+    reachable as ``Shape.from_function``, so it is replaced here for the duration; each caller
+    gets its own copy of the remembered shape.
     """
     from odetoolbox.config import Config
     from odetoolbox.shapes import Shape
@@ -110,7 +111,7 @@ def analyse(path):
     # NESTML prints progress and writes reports, and ODE-toolbox warns (through logging and
     # warnings) about unit spellings; keep the user's terminal to trisim's messages
     with contextlib.redirect_stdout(io.StringIO()), tempfile.TemporaryDirectory() as scratch, \
-            warnings.catch_warnings(), _quiet_logger("odetoolbox"), _kernels_converted_once():
+            warnings.catch_warnings(), _quiet_logger("odetoolbox"), kernels_converted_once():
         warnings.simplefilter("ignore")
         try:
             return _analyse(path, scratch)

@@ -19,7 +19,7 @@ import numpy as np
 
 from ..errors import NestmlError
 from ..quiet import quiet_stdout
-from . import cache, celltype, synapsetype
+from . import cache, celltype, frontend, synapsetype
 from .printers import nest as code
 
 _installed = {}  # module file -> the NEST models it added, per process
@@ -133,7 +133,9 @@ def _generate(sources, directory, module_name, options=None):
     for _, source, native_name in sources:
         (models / f"{native_name}.nestml").write_text(code.renamed_model(source, native_name))
     path = ", ".join(str(p) for p, _, _ in sources)
-    with quiet_stdout() as printed:
+    # NESTML's NEST target analyses the model again (ODE-toolbox would convert each kernel to
+    # ODEs four more times); the conversions of the front end's analysis are reused
+    with quiet_stdout() as printed, frontend.kernels_converted_once():
         try:
             generate_nest_target(str(models), target_path=str(directory / "build"),
                                  install_path=str(directory), module_name=_module(module_name),
