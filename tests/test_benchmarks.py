@@ -75,3 +75,10 @@ def test_spike_errors_pair_the_nth_spikes_and_count_the_difference(nestml_vs_bui
     reference = [[10.0, 20.0, 30.0], [5.0, 15.0], []]
     trains = [[10.1, 19.5, 30.2, 40.0], [5.0], []]
     assert nestml_vs_builtin.spike_errors(reference, trains) == [(1, 0.5), (-1, 0.0), (0, 0.0)]
+
+
+def test_nearest_spike_error_caps_missing_and_far_spikes(nestml_vs_builtin):
+    reference = [[10.0, 20.0], [5.0]]
+    trains = [[10.5, 30.0], []]
+    # 10 <-> 10.5 both ways (0.5 each); 20, 30 and the lone 5.0 are capped at 2 ms
+    assert nestml_vs_builtin.nearest_spike_error(reference, trains) == (-1, 1.4)
