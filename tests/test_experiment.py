@@ -118,6 +118,24 @@ def test_experiments_are_listed_with_their_options(model_folder):
     assert "--option drives=1.0,2.0" in lines[1]
 
 
+@pytest.mark.parametrize("name", ["ca3", "cb1_v1"])
+def test_every_option_as_listed_is_accepted_and_means_its_default(name):
+    # what `trisim experiment MODEL` shows is what a user types back (a list as a,b)
+    from trisim import model
+    experiments = model.load(name).experiments
+    checked = 0
+    for line in experiment.describe(name):
+        if not line.startswith(" "):
+            current = experiments[line.split()[0]]
+            continue
+        given = line.split("--option ", 1)[1].split("  (", 1)[0]
+        key = given.partition("=")[0]
+        assert getattr(current.parse_options([given]), key) == \
+            current.options.model_fields[key].default, given
+        checked += 1
+    assert checked >= 2
+
+
 @pytest.mark.parametrize("arguments, error, message", [
     (dict(name="drives"), UnknownNameError, "unknown experiment of model"),
     (dict(name="drive", options=["drives=many"]), ConfigError, "--option drives"),

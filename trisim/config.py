@@ -113,6 +113,14 @@ def quantity(unit, *, why=None, **bounds):
                      Field(json_schema_extra=extra, **bounds)]
 
 
+def comma_separated(value):
+    """``"a,b"`` as ``["a", "b"]``: how ``--option`` gives (and ``trisim experiment MODEL``
+    shows) a list; a list is kept as it is."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
 #: A probability (a connection or release probability): 0 to 1.
 Probability = Annotated[float, Field(ge=0, le=1, json_schema_extra={"why": "a probability"})]
 

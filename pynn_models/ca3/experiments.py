@@ -14,12 +14,12 @@ offline laps) and ``quick`` (10 + 10, weights at lap 10).
 """
 
 from dataclasses import replace
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
-from trisim.config import Strict
+from trisim.config import Strict, comma_separated
 from trisim.experiment import Experiment
 from trisim.pynn_models.ca3 import measures, plots
 
@@ -38,7 +38,8 @@ class Options(Strict):
     protocol: Literal["published", "quick"] = Field("quick", description="published: 30 "
                                                     "training laps (weights at lap 20), 30 "
                                                     "offline; quick: 10 + 10")
-    configurations: list[Literal[tuple(CONFIGURATIONS)]] = Field(
+    configurations: Annotated[list[Literal[tuple(CONFIGURATIONS)]],
+                              BeforeValidator(comma_separated)] = Field(
         ["baseline", "ee_only"], min_length=1, description="configurations compared")
 
 

@@ -23,7 +23,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import BeforeValidator, Field
 
-from trisim.config import Strict
+from trisim.config import Strict, comma_separated
 from trisim.errors import InputFileError
 from trisim.experiment import Experiment
 from trisim.pynn_models.cb1 import measures
@@ -40,13 +40,6 @@ PROTOCOLS = {
 #: The published seed scan: input seeds 20-39, largest event amplitudes 3-5 Hz.
 SCAN_INPUT_SEEDS = tuple(range(20, 40))
 SCAN_AMPLITUDES = tuple(float(a) for a in np.round(np.linspace(3.0, 5.0, 7), 3))
-
-
-def _names(value):
-    """``"a,b"`` or a list, as a list of names."""
-    if isinstance(value, str):
-        return [name.strip() for name in value.split(",") if name.strip()]
-    return value
 
 
 def _seeds(value):
@@ -73,7 +66,7 @@ def _numbers(value):
 class Options(Strict):
     """Options of every experiment of seed 001."""
 
-    settings: Annotated[list[str], BeforeValidator(_names), Field(min_length=1)] = Field(
+    settings: Annotated[list[str], BeforeValidator(comma_separated), Field(min_length=1)] = Field(
         list(measures.SETTINGS), description="settings compared, e.g. cb1_v1,cb1_v2m")
 
 
