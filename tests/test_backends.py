@@ -177,6 +177,7 @@ def test_brian2_nestml_cell_values_stored_once_become_per_cell_when_set_to_diffe
     assert sum(map(len, at_creation["spikes"])) > 100
     assert set_later["spikes"] == at_creation["spikes"]
 
+
 def test_brian2_pushes_spikes_from_python_and_compiles_without_debug_information(tmp_path):
     # on the runtime device the code handing a pathway's spikes to its queue only calls
     # Python methods: it is not compiled, and runs that call alone at each step; compiled

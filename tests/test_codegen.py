@@ -83,8 +83,10 @@ def test_iaf_cond_exp_program(shipped):
     assert program.current_port(built).unit.pynn_to_nestml == 1000.0  # nA -> pA
 
 
-def test_each_kernel_is_converted_to_odes_once_and_the_program_is_unchanged(shipped,
-                                                                             monkeypatch):
+@pytest.fixture
+def kernel_conversions(monkeypatch):
+    """The kernels ODE-toolbox converts to ODEs from here on, none remembered yet; ``counted``
+    is the counting conversion put in its place."""
     from odetoolbox.shapes import Shape
     conversions = []
     convert = Shape.__dict__["from_function"].__func__
@@ -95,6 +97,13 @@ def test_each_kernel_is_converted_to_odes_once_and_the_program_is_unchanged(ship
 
     monkeypatch.setattr(Shape, "from_function", classmethod(counted))
     monkeypatch.setattr(frontend, "_KERNEL_ODES", {})
+    return conversions, counted
+
+
+def test_each_kernel_is_converted_to_odes_once_and_the_program_is_unchanged(
+        shipped, monkeypatch, kernel_conversions):
+    from odetoolbox.shapes import Shape
+    conversions, counted = kernel_conversions
     remembered = program.build(frontend.analyse(shipped("iaf_cond_exp")))
     kernels = ["g_exc__X__exc_spikes", "g_inh__X__inh_spikes"]
     assert sorted(conversions) == kernels
@@ -107,21 +116,13 @@ def test_each_kernel_is_converted_to_odes_once_and_the_program_is_unchanged(ship
     assert _unordered(remembered) == _unordered(converted_each_time)
 
 
-def test_nest_generation_converts_no_kernel_again(shipped, monkeypatch, tmp_path):
+def test_nest_generation_converts_no_kernel_again(shipped, monkeypatch, tmp_path,
+                                                  kernel_conversions):
     """NESTML's NEST target runs the whole analysis again: the kernels the front end
     converted are not converted again (the C++ compile is left out here)."""
-    from odetoolbox.shapes import Shape
     from pynestml.codegeneration.nest_builder import NESTBuilder
     from trisim.codegen import nest as nest_target
-    conversions = []
-    convert = Shape.__dict__["from_function"].__func__
-
-    def counted(cls, symbol, *args, **kwargs):
-        conversions.append(symbol)
-        return convert(cls, symbol, *args, **kwargs)
-
-    monkeypatch.setattr(Shape, "from_function", classmethod(counted))
-    monkeypatch.setattr(frontend, "_KERNEL_ODES", {})
+    conversions, _ = kernel_conversions
     monkeypatch.setattr(NESTBuilder, "build", lambda self: None)
     built = program.build(frontend.analyse(shipped("iaf_cond_exp")))
     with pytest.raises(NestmlError, match="produced no module"):
