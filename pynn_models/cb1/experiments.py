@@ -58,9 +58,7 @@ def _seeds(value):
 
 def _numbers(value):
     """``"3,4.5"``, a number or a list, as a list of numbers."""
-    if isinstance(value, str):
-        return [part for part in value.split(",") if part.strip()]
-    return [value] if isinstance(value, (int, float)) else value
+    return [value] if isinstance(value, (int, float)) else comma_separated(value)
 
 
 class Options(Strict):
