@@ -73,7 +73,7 @@ BRIAN2_UNIT = re.compile(
     r"(?:amp|ampere|becquerel|candle|coulomb|farad|gram|gramme|gray|henry|hertz|joule|katal|"
     r"kelvin|kilogram|kilogramme|liter|litre|lumen|lux|meter|metre|mol|molar|mole|newton|ohm|"
     r"pascal|radian|second|siemens|sievert|steradian|tesla|volt|watt|weber)[23]?"
-    r"|(?:Hz|cm|mA|mM|mV|mm|ms|nA|nF|nM|nS|pA|pF|uA|uF|uM|uS|um|us)[23]?")
+    r"|(?:Hz|kHz|MHz|cm|mA|mM|mS|mV|mm|ms|nA|nF|nM|nS|pA|pF|uA|uF|uM|uS|um|us)[23]?")
 # Helpers the printed expressions call, which every target defines (and _evaluate too):
 # a conditional expression (all three arguments are evaluated), C's truncating integer
 # conversion and remainder, and NEST's steps(t) (t in ms) at the time step TIME_STEP.
