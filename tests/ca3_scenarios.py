@@ -5,11 +5,12 @@
 
 import json
 import sys
+import weakref
 
 import numpy as np
 
-from trisim import backends, nestml
-from trisim.pynn_models.ca3 import plasticity
+from trisim import backends, model, nestml
+from trisim.pynn_models.ca3 import circuit, plasticity, protocol
 from trisim.quiet import quiet_stdout
 
 #: A presynaptic train and a drive that makes the pyramidal cell fire around it, so that
@@ -47,7 +48,30 @@ def readout(backend_name):
     return {"reads": reads, "post": spikes}
 
 
-SCENARIOS = {"readout": readout}
+def blocks_alive(backend_name, *overrides):
+    """The protocol run with config ``overrides``: at each block's set-up, how many
+    populations of the blocks before it are still alive."""
+    config = model.load("ca3").config(overrides=overrides)
+    sim = backends.load(backend_name)
+    built, alive = [], []
+    build_network, setup = circuit.build_network, protocol.setup
+
+    def counting_setup(*arguments):
+        alive.append(sum(ref() is not None for ref in built))
+        return setup(*arguments)
+
+    def recording_build(*arguments, **keywords):
+        network = build_network(*arguments, **keywords)
+        built.extend(weakref.ref(p) for p in network.populations.values())
+        return network
+
+    circuit.build_network, protocol.setup = recording_build, counting_setup
+    protocol.simulate(sim, config.parameters, config.simulation)
+    sim.end()
+    return {"alive": alive}
+
+
+SCENARIOS = {"readout": readout, "blocks_alive": blocks_alive}
 
 if __name__ == "__main__":
     name, backend_name, *arguments = sys.argv[1:]

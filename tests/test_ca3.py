@@ -321,8 +321,8 @@ def run_data(path):
 
 
 #: Backends the small protocol runs on in the default suite. Brian2 compiles one C++ extension
-#: per projection and block of the protocol (tens of minutes on a cold cache); its synapse
-#: read-out and firing are checked on the fixed spike pattern above.
+#: per code object of the circuit (tens of minutes on a cold cache); its synapse read-out and
+#: firing are checked on the fixed spike pattern above.
 SMALL_BACKENDS = ("nest", "neuron")
 
 
@@ -439,6 +439,16 @@ def test_the_backends_learn_the_same_weights_in_the_small_protocol(small_runs):
             np.testing.assert_allclose(weights[pathway][before], w[before], rtol=1e-9,
                                        atol=1e-15, err_msg=f"{backend} {pathway}")
             assert np.median(weights[pathway][-1]) == pytest.approx(np.median(w[-1]), rel=0.05)
+
+
+def test_a_block_is_freed_before_the_next_block_is_built():
+    """Every block builds the circuit anew; while a block's populations live, Brian2 names
+    the next block's objects differently and compiles all their code again. On NEST (the
+    lifetime of the block's objects is the protocol's, on any backend): the small circuit,
+    two training blocks and the offline block."""
+    overrides = [*SMALL, "seed=4", "duration=3166.7 ms"]
+    result = run_scenario("blocks_alive", "nest", *overrides)
+    assert result["alive"] == [0, 0, 0]
 
 
 @pytest.mark.slow

@@ -172,34 +172,10 @@ def simulate(sim, parameters, simulation, checkpoint=None, resume=False, progres
             sim.end()
             sim.release()
         setup(sim, simulation)
-        weights = _starting_weights(stage_p, done)
-        network = circuit.build_network(sim, stage_p, simulation, seed, weights,
-                                        t_offset=start, duration=stop - start)
+        _simulate_block(sim, simulation, seed, done, phase, stage_p, start, stop,
+                        None if progress is None else
+                        lambda t, offset=elapsed + start: progress(offset + t))
         built = True
-        if phase == "training" and not done.snapshots:
-            done.snapshots.append((0.0, 0, {pathway: network.weights0[pathway]
-                                            for pathway in plastic_pathways(stage_p)}))
-        for population in network.populations.values():
-            population.record("spikes")
-            if simulation.record_traces:
-                population[:min(simulation.record_traces, population.size)].record(
-                    TRACE, sampling_interval=TRACE_PERIOD)
-        report = None
-        if progress is not None and sim.num_processes() == 1:
-            from trisim.backends.common import progress_callback  # PyNN: not for listing
-            report = [progress_callback(stop - start,
-                                        lambda t, offset=elapsed + start: progress(offset + t))]
-        sim.run(stop - start, report)
-        # gathered on rank 0, then the same on every process: each completes the weights
-        spikes = _shared(sim, {name: _spikes(population, start)
-                               for name, population in network.populations.items()})
-        for name, population in network.populations.items():
-            done.spikes.setdefault((phase, name), []).append(spikes[name])
-            if simulation.record_traces:
-                done.traces.setdefault((phase, name), []).append(_trace(population))
-        if phase == "training" and plastic_pathways(stage_p):
-            weights = read_plastic_weights(network, stage_p, spikes, start, stop)
-            done.snapshots.append((stop, lap_at(stage_p, stop), weights))
         done.block = index + 1
         done.cpu += time.process_time() - started_cpu
         done.wall += time.perf_counter() - started
@@ -208,6 +184,41 @@ def simulate(sim, parameters, simulation, checkpoint=None, resume=False, progres
     if not built:  # resumed after the last block: the backend expects a set-up simulator
         setup(sim, simulation)
     return to_block(p, simulation, done)
+
+
+def _simulate_block(sim, simulation, seed, done, phase, p, start, stop, progress):
+    """Build and run one block from ``start`` to ``stop`` (ms), adding what it recorded and
+    the weights it read to ``done``.
+
+    A function of its own so that the block's network is gone before the next block is
+    built: Brian2 names a new object after the living ones, and a network named differently
+    is code that misses every module Brian2 compiled for the block before.
+    """
+    network = circuit.build_network(sim, p, simulation, seed, _starting_weights(p, done),
+                                    t_offset=start, duration=stop - start)
+    if phase == "training" and not done.snapshots:
+        done.snapshots.append((0.0, 0, {pathway: network.weights0[pathway]
+                                        for pathway in plastic_pathways(p)}))
+    for population in network.populations.values():
+        population.record("spikes")
+        if simulation.record_traces:
+            population[:min(simulation.record_traces, population.size)].record(
+                TRACE, sampling_interval=TRACE_PERIOD)
+    report = None
+    if progress is not None and sim.num_processes() == 1:
+        from trisim.backends.common import progress_callback  # PyNN: not for listing
+        report = [progress_callback(stop - start, progress)]
+    sim.run(stop - start, report)
+    # gathered on rank 0, then the same on every process: each completes the weights
+    spikes = _shared(sim, {name: _spikes(population, start)
+                           for name, population in network.populations.items()})
+    for name, population in network.populations.items():
+        done.spikes.setdefault((phase, name), []).append(spikes[name])
+        if simulation.record_traces:
+            done.traces.setdefault((phase, name), []).append(_trace(population))
+    if phase == "training" and plastic_pathways(p):
+        weights = read_plastic_weights(network, p, spikes, start, stop)
+        done.snapshots.append((stop, lap_at(p, stop), weights))
 
 
 def _with_offsets(phases):

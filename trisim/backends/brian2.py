@@ -640,7 +640,7 @@ class PopulationView(_StoredOnce, pyNN.brian2.PopulationView):
     __doc__ = pyNN.brian2.PopulationView.__doc__
 
 
-class Population(_StoredOnce, pyNN.brian2.Population):
+class Population(common.FreedWithTheNetwork, _StoredOnce, pyNN.brian2.Population):
     __doc__ = pyNN.brian2.Population.__doc__
     _recorder_class = Recorder
 

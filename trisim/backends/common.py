@@ -11,6 +11,7 @@ import gc
 import importlib
 import importlib.metadata
 import types
+import weakref
 from copy import deepcopy
 from pathlib import Path
 
@@ -59,6 +60,31 @@ class GlobalInitialValues:
 
     def _set_cell_initial_value(self, id, variable, value):
         self.initial_values[variable][self.id_to_index(id)] = value
+
+
+class FreedWithTheNetwork:
+    """Population mixin: the population goes with its network (:meth:`Backend.release`).
+
+    A population and its cells refer to each other through a numpy array of IDs, which
+    Python's garbage collector does not look into, so the pair would outlive its network. On
+    Brian2 its groups would keep their names, and the next network, named after the living
+    objects, would be code that misses every module compiled for the one before.
+    """
+
+    built = weakref.WeakSet()
+
+    def _create_cells(self):
+        super()._create_cells()
+        FreedWithTheNetwork.built.add(self)
+
+    @classmethod
+    def free(cls):
+        """Unlink every built population's cells from it (the link back the collector
+        cannot see)."""
+        for population in list(cls.built):
+            for cell in population.all_cells:
+                vars(cell).pop("parent", None)
+        cls.built.clear()
 
 
 class IndexConnector(FromListConnector):
@@ -433,6 +459,7 @@ class Backend(types.ModuleType):
         freed heap back to the system.
         """
         self.pynn.simulator.state.clear()
+        FreedWithTheNetwork.free()
         gc.collect()
         _return_free_memory()
 

@@ -205,7 +205,8 @@ def _grid_snapped(times, dt):
     return np.where(np.abs(times / dt - steps) < 1e-6, boundary, times)
 
 
-class Population(common.GlobalInitialValues, pyNN.nest.Population):
+class Population(common.FreedWithTheNetwork, common.GlobalInitialValues,
+                 pyNN.nest.Population):
     __doc__ = pyNN.nest.Population.__doc__
 
     def _create_cells(self):

@@ -479,7 +479,7 @@ class Recorder(pynn_recording.Recorder):
         return cells, (np.concatenate(trains) if trains else np.empty(0))
 
 
-class Population(pyNN.neuron.Population):
+class Population(common.FreedWithTheNetwork, pyNN.neuron.Population):
     __doc__ = pyNN.neuron.Population.__doc__
     _recorder_class = Recorder
 
