@@ -314,11 +314,12 @@ def cell_parameters(backend_name, mode, kind="built-in"):
 def compiled_code(backend_name, cache):
     """What Brian2's runtime device makes of a projection's spike delivery, and whether the
     modules it compiles carry debug information: a spike source projecting onto a cell
-    (run in Brian2's usual Cython cache), then one small code object compiled into the
-    empty directory ``cache``. Returns, for each pathway's code object that pushes spikes to
+    (run in Brian2's usual Cython cache), then a small group's code compiled into the empty
+    directory ``cache``. Returns, for each pathway's code object that pushes spikes to
     its queue, whether it is compiled and the code it runs at each step; whether the spike
-    reached the cell; and per module compiled into ``cache`` whether it has a .debug_info
-    section."""
+    reached the cell; per module compiled into ``cache`` whether it has a .debug_info
+    section; and for that group, which fires at every step, its count of the step's events at
+    each step and after the run, and which blocks of its threshold are compiled."""
     from pathlib import Path
 
     import brian2
@@ -337,11 +338,17 @@ def compiled_code(backend_name, cache):
                for code in (pathway._pushspikes_codeobj
                             for pathway in projection._brian2_synapses[0][0]._pathways)]
     brian2.prefs.codegen.runtime.cython.cache_dir = cache
-    counter = brian2.NeuronGroup(1, "n : 1")
+    counter = brian2.NeuronGroup(1, "n : 1", threshold="True")
     counter.run_regularly("n += 1")
-    brian2.Network(counter).run(brian2.defaultclock.dt)
+    events = counter.variables["_spikespace"].get_value()
+    during = []
+    seen = brian2.NetworkOperation(lambda: during.append(int(events[-1])), when="end")
+    brian2.Network(counter, seen).run(2 * brian2.defaultclock.dt)
+    threshold = counter.thresholder["spike"].codeobj.compiled_code
     modules = sorted(Path(cache).glob("*.so"))
     result = {"pushing": pushing, "transmitted": bool(np.max(conductance.magnitude) > 0),
+              "events": {"during": during, "after": int(events[-1]),
+                         "compiled": sorted(block for block, code in threshold.items() if code)},
               "debug_information": [b".debug_info" in module.read_bytes()
                                     for module in modules]}
     sim.end()

@@ -180,12 +180,14 @@ def test_brian2_nestml_cell_values_stored_once_become_per_cell_when_set_to_diffe
 
 def test_brian2_pushes_spikes_from_python_and_compiles_without_debug_information(tmp_path):
     # on the runtime device the code handing a pathway's spikes to its queue only calls
-    # Python methods: it is not compiled, and runs that call alone at each step; compiled
-    # modules carry no debug information (Python's build flags add -g; nothing reads it)
+    # Python methods: it is not compiled, and runs that call alone at each step; a
+    # threshold's end of run (emptying the step's events) is not compiled either, and still
+    # done; compiled modules carry no debug information (Python's build flags add -g)
     result = run_scenario("compiled_code", "brian2", str(tmp_path))
     assert result["transmitted"]
     assert result["pushing"] == [{"compiled": False, "run": "_owner.push_spikes()"}]
-    assert result["debug_information"] == [False]
+    assert result["events"] == {"during": [1, 1], "after": 0, "compiled": ["run"]}
+    assert result["debug_information"] == [False, False]
 
 
 def test_unknown_backend_lists_the_valid_ones():

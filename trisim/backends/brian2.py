@@ -46,9 +46,10 @@ import numpy as np  # noqa: E402
 import pyNN.brian2  # noqa: E402
 import pyNN.brian2.projections  # noqa: E402
 import pyNN.brian2.recording  # noqa: E402
+import brian2.groups.group  # noqa: E402
 import brian2.synapses.synapses  # noqa: E402
 from brian2.codegen.codeobject import create_runner_codeobj  # noqa: E402
-from brian2.codegen.runtime.cython_rt import extension_manager  # noqa: E402
+from brian2.codegen.runtime.cython_rt import CythonCodeObject, extension_manager  # noqa: E402
 from brian2.codegen.runtime.numpy_rt import NumpyCodeObject  # noqa: E402
 from brian2.devices.device import RuntimeDevice, all_devices  # noqa: E402
 from brian2.equations.equations import PARAMETER  # noqa: E402
@@ -146,22 +147,46 @@ class _MethodCalls(NumpyCodeObject):
                                                  templates_dir="brian2_templates")
 
 
-def _pushing_spikes_from_python(group, code, template_name, *args, **kwargs):
-    """Brian2's ``create_runner_codeobj`` for its synapses, with the code object that hands
-    a synaptic pathway's spikes to its queue a :class:`_MethodCalls` on the runtime device.
+class _EventsClearedFromPython(CythonCodeObject):
+    """Brian2's Cython threshold, with its ``after_run`` block (one line that sets the count
+    of the step's events to 0 at the end of a run) done from Python instead of compiled as a
+    Cython module of its own: one compiled module fewer per group on a first start (about
+    2 s CPU), for one assignment per run."""
 
-    There that code only calls two Python methods of the pathway (``initialise_queue``
-    before a run, ``push_spikes`` at each step), whatever the target: as Cython it was two
-    compiled modules per pathway calling the same methods (about 3.5 s CPU on a first
-    start, of a Wang-Buzsaki network's 35), and Brian2's numpy template runs two imports at
-    each call (1.9 us a call against 1.0 as Cython; 0.9 without them). The standalone
-    device writes its own C++."""
-    if template_name == "synapses_push_spikes" and not standalone():
-        kwargs["codeobj_class"] = _MethodCalls
-    return create_runner_codeobj(group, code, template_name, *args, **kwargs)
+    def compile_block(self, block):
+        return None if block == "after_run" else super().compile_block(block)
+
+    events = None  # the group's Brian2 variable of the step's events (``_spikespace``)
+
+    def after_run(self):
+        self.events.get_value()[-1] = 0  # the array's last element counts the events
 
 
-brian2.synapses.synapses.create_runner_codeobj = _pushing_spikes_from_python
+def _fewer_compiled_modules(group, code, template_name, *args, **kwargs):
+    """Brian2's ``create_runner_codeobj``, on the runtime device with Cython: the code object
+    that hands a synaptic pathway's spikes to its queue a :class:`_MethodCalls`, and a
+    group's threshold an :class:`_EventsClearedFromPython`.
+
+    The first only calls two Python methods of the pathway (``initialise_queue`` before a
+    run, ``push_spikes`` at each step), whatever the target: as Cython it was two compiled
+    modules per pathway calling the same methods (about 3.5 s CPU on a first start, of a
+    Wang-Buzsaki network's 35), and Brian2's numpy template runs two imports at each call
+    (1.9 us a call against 1.0 as Cython; 0.9 without them). The standalone device writes
+    its own C++."""
+    if not standalone() and brian2.get_device().code_object_class(
+            kwargs.get("codeobj_class")) is CythonCodeObject:
+        if template_name == "synapses_push_spikes":
+            kwargs["codeobj_class"] = _MethodCalls
+        elif template_name == "threshold":
+            kwargs["codeobj_class"] = _EventsClearedFromPython
+    codeobj = create_runner_codeobj(group, code, template_name, *args, **kwargs)
+    if isinstance(codeobj, _EventsClearedFromPython):
+        codeobj.events = kwargs["template_kwds"]["eventspace_variable"]
+    return codeobj
+
+
+brian2.synapses.synapses.create_runner_codeobj = _fewer_compiled_modules
+brian2.groups.group.create_runner_codeobj = _fewer_compiled_modules
 
 
 @contextlib.contextmanager
