@@ -150,8 +150,8 @@ class _MethodCalls(NumpyCodeObject):
 class _EventsClearedFromPython(CythonCodeObject):
     """Brian2's Cython threshold, with its ``after_run`` block (one line that sets the count
     of the step's events to 0 at the end of a run) done from Python instead of compiled as a
-    Cython module of its own: one compiled module fewer per group on a first start (about
-    2 s CPU), for one assignment per run."""
+    Cython module of its own: one compiled module fewer per group on a first start (3 to
+    4 s CPU measured), for one assignment per run."""
 
     def compile_block(self, block):
         return None if block == "after_run" else super().compile_block(block)
