@@ -140,7 +140,10 @@ def current_source(backend_name):
 
 def spike_source_trains(backend_name):
     """What spike sources given one train per source (one of them empty), and one train for
-    all, emit: the recorded spike times per source."""
+    all, emit: the recorded spike times per source (what they were given, on NEURON), and
+    the times the spikes of one source arrive at a cell 1 ms away. The train for all is
+    given new times after a first run (NEURON's sources must wake up to read them: see its
+    backend)."""
     from pyNN.parameters import Sequence
     sim = backends.load(backend_name)
     sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
@@ -148,13 +151,23 @@ def spike_source_trains(backend_name):
     each = sim.Population(len(trains), sim.SpikeSourceArray(
         spike_times=[Sequence(train) for train in trains]))
     shared = sim.Population(2, sim.SpikeSourceArray(spike_times=Sequence([4.0, 9.0])))
+    target = sim.Population(1, sim.IF_cond_exp(v_thresh=1000.0))
+    sim.Projection(shared, target, sim.IndexConnector([0], [0]),
+                   sim.StaticSynapse(weight=0.001, delay=1.0), receptor_type="excitatory")
+    target.record("gsyn_exc")
     for population in (each, shared):
         population.record("spikes")
     sim.run(12.0)
+    shared.set(spike_times=Sequence([14.0, 15.5]))
+    sim.run(8.0)
     emitted = [np.round(train.magnitude, 6).tolist() for population in (each, shared)
                for train in population.get_data().segments[0].spiketrains]
+    g = target.get_data().segments[0].filter(name="gsyn_exc")[0]
+    rises = np.flatnonzero(np.diff(np.asarray(g.magnitude)[:, 0]) > 0) + 1
+    arrivals = [float(t) for k, t in zip(rises, g.times.magnitude[rises])
+                if k - 1 not in rises]  # the first sample of each rise
     sim.end()
-    return emitted
+    return {"emitted": emitted, "arrivals": arrivals}
 
 
 def per_connection_values(backend_name):
