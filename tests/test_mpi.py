@@ -121,7 +121,7 @@ def test_spike_sources_across_processes_emit_the_trains_of_one(backend):
     for result in results:
         assert result.returncode == 0, result.stderr[-3000:]
     one, two = (json.loads(r.stdout.strip().splitlines()[-1]) for r in results)
-    assert two == one and len(one[0]) == 3
+    assert two == one and len(one["emitted"][0]) == 3
 
 
 def test_brian2_under_mpirun_refuses_with_one_line_and_writes_nothing(tmp_path):
