@@ -100,6 +100,7 @@ def test_spike_sources_emit_the_trains_they_are_given(backend):
         [1.0, 2.5, 7.3], [], [0.3, 0.6, 0.9, 1.2, 1.5], [4.0, 9.0, 14.0, 15.5],
         [4.0, 9.0, 14.0, 15.5]]
     # every spike arrives after the 1 ms delay, those given after the first run too
+    # (seen at the first recorded sample of each rise: up to one 0.1 ms sample after)
     np.testing.assert_allclose(result["arrivals"], [5.0, 10.0, 15.0, 16.5], atol=0.15)
 
 

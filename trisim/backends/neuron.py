@@ -483,11 +483,6 @@ class Population(common.FreedWithTheNetwork, pyNN.neuron.Population):
     __doc__ = pyNN.neuron.Population.__doc__
     _recorder_class = Recorder
 
-    def _create_cells(self):
-        super()._create_cells()
-        if isinstance(self.celltype, pyNN.neuron.SpikeSourceArray):
-            _spike_sources.append(self)
-
 
 # PyNN's spike sources (VecStim) each wake up every ``ping`` ms (1) to look for spike times
 # set while the simulation runs: 2850 sources of the CA3 circuit made 2.85 million events per
@@ -495,12 +490,11 @@ class Population(common.FreedWithTheNetwork, pyNN.neuron.Population):
 # sources' INITIAL reads their spike times) trisim turns the pings off; a source whose spike
 # times are set later (or made later) gets PyNN's ping back, started at once for one set later
 # (PyNN's looks at its next whole ms).
-_spike_sources = []  # SpikeSourceArray populations made since ``setup``
-
-
 def _source_cells():
-    """The local VecStims of every SpikeSourceArray population."""
-    for population in _spike_sources:
+    """The local VecStims of every SpikeSourceArray population built since ``setup``."""
+    for population in list(common.FreedWithTheNetwork.built):
+        if not isinstance(population.celltype, pyNN.neuron.SpikeSourceArray):
+            continue
         for cell in population.all_cells[population._mask_local].tolist():
             yield cell._cell
 
@@ -573,13 +567,11 @@ class NeuronBackend(common.Backend):
 def _free_projections():
     """Free the NetCons of every projection made since ``setup`` and let the projections go:
     pyNN.neuron keeps each Projection alive in a list of its module, which its ``setup`` does
-    not empty (a network built after a second ``setup`` would find the first's there); and
-    forget its spike sources."""
+    not empty (a network built after a second ``setup`` would find the first's there)."""
     for projection in pynn_projections._projections:
         if isinstance(projection, Projection):
             projection.free_netcons()
     pynn_projections._projections.clear()
-    _spike_sources.clear()
 
 
 def _deliver_by_source(projections):
