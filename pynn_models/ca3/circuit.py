@@ -112,7 +112,7 @@ class Parameters(Strict):
     gain_MEC_PYR: float = Field(1.0, ge=0)
     gain_LEC_PYR: float = Field(2.0, ge=0)
     gain_background_PYR: float = Field(0.3, ge=0)
-    gain_background_PYR_offline: float = Field(1.0, ge=0, description="the background's "
+    gain_background_PYR_offline: float = Field(0.33, ge=0, description="the background's "
                                                "gain in the offline phase")
     gain_PYR_PVBC: float = Field(0.6, ge=0)
     gain_PVBC_PVBC: float = Field(1.0, ge=0)
@@ -145,7 +145,7 @@ class Parameters(Strict):
     k_cap_MEC_PYR: float = Field(12.0, ge=1)
     k_cap_LEC_PYR: float = Field(20.0, ge=1)
     k_cap_PYR_PVBC: float = Field(20.0, ge=1)
-    learning_gain_PYR_PYR: float = Field(0.4, ge=0)
+    learning_gain_PYR_PYR: float = Field(0.15, ge=0)
     learning_gain_PVBC_PYR: float = Field(0.04, ge=0)
     learning_gain_MF_PYR: float = Field(0.04, ge=0)
     learning_gain_MEC_PYR: float = Field(0.04, ge=0)

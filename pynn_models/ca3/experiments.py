@@ -9,8 +9,9 @@ bins), its PVBC->PYR weights onto cue and place cells (medians, uS), its event r
 a summary per configuration and backend over seeds (mean r and its 95% confidence interval,
 the control's r minus the baseline's, seed by seed); and the figures.
 
-Protocols (``--option protocol=...``): ``published`` (30 training laps, weights at lap 20, 30
-offline laps) and ``quick`` (10 + 10, weights at lap 10).
+Protocols (``--option protocol=...``): ``published`` (the default and the targets': 30 training
+laps, weights at lap 20, 30 offline laps) and ``quick`` (10 + 10, weights at lap 10; the offline
+drive is calibrated on lap-20 weights, and from lap-10 weights the network may stay silent).
 """
 
 from dataclasses import replace
@@ -35,7 +36,7 @@ LEAD_IN_MS = 500.0
 class Options(Strict):
     """Options of the claim experiment."""
 
-    protocol: Literal["published", "quick"] = Field("quick", description="published: 30 "
+    protocol: Literal["published", "quick"] = Field("published", description="published: 30 "
                                                     "training laps (weights at lap 20), 30 "
                                                     "offline; quick: 10 + 10")
     configurations: Annotated[list[Literal[tuple(CONFIGURATIONS)]],
