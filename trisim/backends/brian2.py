@@ -5,6 +5,7 @@ import fcntl
 import itertools
 import logging
 import os
+import re
 import sys
 
 
@@ -49,6 +50,7 @@ import pyNN.brian2.recording  # noqa: E402
 import brian2.groups.group  # noqa: E402
 import brian2.synapses.synapses  # noqa: E402
 from brian2.codegen.codeobject import create_runner_codeobj  # noqa: E402
+from brian2.codegen.generators.cython_generator import CythonCodeGenerator  # noqa: E402
 from brian2.codegen.runtime.cython_rt import CythonCodeObject, extension_manager  # noqa: E402
 from brian2.codegen.runtime.numpy_rt import NumpyCodeObject  # noqa: E402
 from brian2.devices.device import RuntimeDevice, all_devices  # noqa: E402
@@ -147,8 +149,39 @@ class _MethodCalls(NumpyCodeObject):
                                                  templates_dir="brian2_templates")
 
 
-class _EventsClearedFromPython(CythonCodeObject):
-    """Brian2's Cython threshold, with its ``after_run`` block (one line that sets the count
+class _PointersNotBuffers(CythonCodeGenerator):
+    """Brian2's Cython code generator, each array of a code object taken as an untyped
+    ndarray whose data pointer the code uses, where Brian2 declares a typed numpy buffer
+    (``ndarray[double, ndim=1, mode='c']``) only to take the same pointer from it: for each
+    buffer Cython writes its acquisition, format check and release, a fifth to a third of
+    gcc's time per module on a first start (a NESTML step's 35 arrays: 2.5 against 3.9 s
+    CPU). Brian2's arrays are the contiguous arrays of the declared types that the buffers
+    checked."""
+
+    def determine_keywords(self):
+        keywords = super().determine_keywords()
+        keywords["load_namespace"] = _TYPED_BUFFER.sub(r"cdef _numpy.ndarray \1 =",
+                                                       keywords["load_namespace"])
+        return keywords
+
+
+#: Brian2's declaration of an array's typed buffer in a Cython code object
+_TYPED_BUFFER = re.compile(r"cdef _numpy\.ndarray\[[^]]*\] (_buf_\w+) =")
+
+
+class _ArraysThroughPointers(CythonCodeObject):
+    """Brian2's Cython target, its arrays reached through pointers
+    (:class:`_PointersNotBuffers`, and trisim's templates in ``brian2_templates`` where
+    Brian2's own template declares buffers or typed memoryviews of its own: Brian2's
+    templates for the rest)."""
+
+    templater = CythonCodeObject.templater.derive("trisim.backends",
+                                                  templates_dir="brian2_templates")
+    generator_class = _PointersNotBuffers
+
+
+class _EventsClearedFromPython(_ArraysThroughPointers):
+    """A group's threshold, with its ``after_run`` block (one line that sets the count
     of the step's events to 0 at the end of a run) done from Python instead of compiled as a
     Cython module of its own: one compiled module fewer per group on a first start (3 to
     4 s CPU measured), for one assignment per run."""
@@ -162,21 +195,13 @@ class _EventsClearedFromPython(CythonCodeObject):
         self.events.get_value()[-1] = 0  # the array's last element counts the events
 
 
-class _SpikesRecordedThroughPointers(CythonCodeObject):
-    """Brian2's Cython target with trisim's spike monitor template (``brian2_templates``):
-    the same step, writing through pointers where Brian2's writes through typed
-    memoryviews, for which Cython adds 20,000 lines of C++ (Wang-Buzsaki's monitor: 14,200
-    lines against 34,700, gcc 1.4-1.7 s against 4.0-4.6 s CPU on a first start)."""
-
-    templater = CythonCodeObject.templater.derive("trisim.backends",
-                                                  templates_dir="brian2_templates")
-
-
 def _fewer_compiled_modules(group, code, template_name, *args, **kwargs):
     """Brian2's ``create_runner_codeobj``, on the runtime device with Cython: the code object
     that hands a synaptic pathway's spikes to its queue a :class:`_MethodCalls`, a group's
-    threshold an :class:`_EventsClearedFromPython`, a spike monitor's step a
-    :class:`_SpikesRecordedThroughPointers`.
+    threshold an :class:`_EventsClearedFromPython`, any other an
+    :class:`_ArraysThroughPointers` (a spike monitor's step from trisim's template, which
+    writes through pointers where Brian2's writes through typed memoryviews, for which Cython
+    adds 20,000 lines of C++).
 
     The first only calls two Python methods of the pathway (``initialise_queue`` before a
     run, ``push_spikes`` at each step), whatever the target: as Cython it was two compiled
@@ -184,14 +209,12 @@ def _fewer_compiled_modules(group, code, template_name, *args, **kwargs):
     Wang-Buzsaki network's 35), and Brian2's numpy template runs two imports at each call
     (1.9 us a call against 1.0 as Cython; 0.9 without them). The standalone device writes
     its own C++."""
-    if not standalone() and brian2.get_device().code_object_class(
-            kwargs.get("codeobj_class")) is CythonCodeObject:
-        if template_name == "synapses_push_spikes":
-            kwargs["codeobj_class"] = _MethodCalls
-        elif template_name == "threshold":
-            kwargs["codeobj_class"] = _EventsClearedFromPython
-        elif template_name == "spikemonitor":
-            kwargs["codeobj_class"] = _SpikesRecordedThroughPointers
+    chosen = brian2.get_device().code_object_class(kwargs.get("codeobj_class")
+                                                   or group.codeobj_class)
+    if not standalone() and chosen is CythonCodeObject:
+        kwargs["codeobj_class"] = {"synapses_push_spikes": _MethodCalls,
+                                   "threshold": _EventsClearedFromPython}.get(
+                                       template_name, _ArraysThroughPointers)
     codeobj = create_runner_codeobj(group, code, template_name, *args, **kwargs)
     if isinstance(codeobj, _EventsClearedFromPython):
         codeobj.events = kwargs["template_kwds"]["eventspace_variable"]
