@@ -327,12 +327,14 @@ def cell_parameters(backend_name, mode, kind="built-in"):
 def compiled_code(backend_name, cache):
     """What Brian2's runtime device makes of a projection's spike delivery, and whether the
     modules it compiles carry debug information: a spike source projecting onto a cell
-    (run in Brian2's usual Cython cache), then a small group's code compiled into the empty
-    directory ``cache``. Returns, for each pathway's code object that pushes spikes to
-    its queue, whether it is compiled and the code it runs at each step; whether the spike
-    reached the cell; per module compiled into ``cache`` whether it has a .debug_info
-    section; and for that group, which fires at every step, its count of the step's events at
-    each step and after the run, and which blocks of its threshold are compiled."""
+    (run in Brian2's usual Cython cache), then a small group's code and a state monitor of
+    it compiled into the empty directory ``cache``. Returns, for each pathway's code object
+    that pushes spikes to its queue, whether it is compiled and the code it runs at each
+    step; whether the spike reached the cell; per module compiled into ``cache`` whether it
+    has a .debug_info section; for that group, which fires at every step, its count of the
+    step's events at each step and after the run, and which blocks of its threshold are
+    compiled; the values the monitor recorded; and the typed numpy buffers
+    (``ndarray[...]``) declared in the Cython code of the group's and the monitor's steps."""
     from pathlib import Path
 
     import brian2
@@ -356,14 +358,20 @@ def compiled_code(backend_name, cache):
     events = counter.variables["_spikespace"].get_value()
     during = []
     seen = brian2.NetworkOperation(lambda: during.append(int(events[-1])), when="end")
-    brian2.Network(counter, seen).run(2 * brian2.defaultclock.dt)
+    monitor = brian2.StateMonitor(counter, "n", record=True)
+    brian2.Network(counter, seen, monitor).run(2 * brian2.defaultclock.dt)
     threshold = counter.thresholder["spike"].codeobj.compiled_code
+    steps = [counter.thresholder["spike"].codeobj, counter.contained_objects[-1].codeobj,
+             monitor.codeobj]
     modules = sorted(Path(cache).glob("*.so"))
     result = {"pushing": pushing, "transmitted": bool(np.max(conductance.magnitude) > 0),
               "events": {"during": during, "after": int(events[-1]),
                          "compiled": sorted(block for block, code in threshold.items() if code)},
               "debug_information": [b".debug_info" in module.read_bytes()
-                                    for module in modules]}
+                                    for module in modules],
+              "recorded": monitor.n[0].tolist(),
+              "buffers": {code.template_name: code.code.run.count("ndarray[")
+                          for code in steps}}
     sim.end()
     return result
 
