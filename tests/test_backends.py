@@ -199,6 +199,18 @@ def test_brian2_pushes_spikes_from_python_and_compiles_without_debug_information
     assert result["recorded"] == [1, 2]  # run_regularly counts before the monitor records
 
 
+def test_brian2_is_imported_without_pyplot_and_pytest_which_import_afterwards():
+    # Brian2 imports both if it can (for `from brian2 import *` and its own test runner);
+    # trisim uses neither while it simulates
+    code = ("import sys; import trisim.backends.brian2; "
+            "print(sorted({'pytest', 'matplotlib.pyplot'} & set(sys.modules))); "
+            "import pytest, pylab; print('imported')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["[]", "imported"]
+
+
 def test_unknown_backend_lists_the_valid_ones():
     with pytest.raises(UnknownNameError, match="unknown backend 'nset'; valid: brian2, nest, neuron"):
         backends.load("nset")

@@ -24,24 +24,26 @@ logging.getLogger("brian2.brian2").addFilter(_NoCacheSizeNotice())
 
 
 @contextlib.contextmanager
-def _without_pylab():
-    """Brian2's import without pylab, unless something imported pylab before.
+def _without_optional_imports():
+    """Brian2's import without pylab and pytest, each unless something imported it before.
 
     Brian2 puts pylab's names (numpy's and matplotlib.pyplot's) into its namespace for
-    ``from brian2 import *``, and takes numpy's alone when pylab cannot be imported. trisim
-    plots nothing while it simulates, and importing pyplot was a sixth of Brian2's import
-    (0.3 s CPU of every run). pylab imports as usual afterwards."""
-    if "pylab" in sys.modules:
-        yield
-        return
-    sys.modules["pylab"] = None  # "import pylab" raises ImportError
+    ``from brian2 import *``, and takes numpy's alone when pylab cannot be imported; it
+    imports pytest for its own test runner (``brian2.test()``), and does without when pytest
+    is not installed. trisim plots nothing while it simulates and never runs Brian2's tests:
+    pyplot was a sixth of Brian2's import (0.3 s CPU of every run), pytest 0.2-0.3 s. Both
+    import as usual afterwards."""
+    skipped = [name for name in ("pylab", "pytest") if name not in sys.modules]
+    for name in skipped:
+        sys.modules[name] = None  # "import name" raises ImportError
     try:
         yield
     finally:
-        del sys.modules["pylab"]
+        for name in skipped:
+            del sys.modules[name]
 
 
-with _without_pylab():
+with _without_optional_imports():
     import brian2  # noqa: E402
 import numpy as np  # noqa: E402
 import pyNN.brian2  # noqa: E402
