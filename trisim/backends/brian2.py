@@ -155,10 +155,9 @@ class _PointersNotBuffers(CythonCodeGenerator):
     """Brian2's Cython code generator, each array of a code object taken as an untyped
     ndarray whose data pointer the code uses, where Brian2 declares a typed numpy buffer
     (``ndarray[double, ndim=1, mode='c']``) only to take the same pointer from it: for each
-    buffer Cython writes its acquisition, format check and release, a fifth to a third of
-    gcc's time per module on a first start (a NESTML step's 35 arrays: 2.5 against 3.9 s
-    CPU). Brian2's arrays are the contiguous arrays of the declared types that the buffers
-    checked."""
+    buffer Cython writes its acquisition, format check and release (Wang-Buzsaki's first
+    start, five modules: gcc 6.1 against 7.4 s CPU). Brian2's arrays are the contiguous
+    arrays of the declared types that the buffers checked."""
 
     def determine_keywords(self):
         keywords = super().determine_keywords()
