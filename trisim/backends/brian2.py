@@ -47,6 +47,7 @@ with _without_optional_imports():
     import brian2  # noqa: E402
 import numpy as np  # noqa: E402
 import pyNN.brian2  # noqa: E402
+import pyNN.errors  # noqa: E402
 import pyNN.brian2.projections  # noqa: E402
 import pyNN.brian2.recording  # noqa: E402
 import brian2.groups.group  # noqa: E402
@@ -60,6 +61,7 @@ from brian2.equations.equations import PARAMETER  # noqa: E402
 from brian2.codegen.runtime.cython_rt.extension_manager import (  # noqa: E402
     cython_extension_manager)
 from pyNN.brian2 import simulator  # noqa: E402
+from pyNN.brian2.cells import SpikeGeneratorGroup as PyNNSpikeGeneratorGroup  # noqa: E402
 from pyNN.brian2.standardmodels.electrodes import update_currents  # noqa: E402
 from pyNN.parameters import ParameterSpace  # noqa: E402
 
@@ -698,6 +700,41 @@ class _StoredOnce:
         return parameters
 
 
+class SpikeGeneratorGroup(PyNNSpikeGeneratorGroup):
+    """pyNN.brian2's group for ``SpikeSourceArray`` cells, handing Brian2 its spikes already
+    in Brian2's order (by time, then cell) and cells numbered as integers.
+
+    pyNN.brian2 gives them in cell order with float cell numbers and Brian2 sorts them on
+    both keys (``numpy.lexsort``): seed 001's 13,000 afferents fire ~6.5 million spikes per
+    simulated second, and concatenated cell by cell they are already in cell order within
+    each time, so one stable sort by time suffices."""
+
+    def __init__(self, n, equations, spike_time_sequences=None):
+        self._check_spike_times(spike_time_sequences)
+        indices, times = self._convert_sequences_to_arrays(spike_time_sequences)
+        brian2.SpikeGeneratorGroup.__init__(self, n, indices=indices, times=times, sorted=True)
+
+    def _convert_sequences_to_arrays(self, spike_time_sequences):
+        indices, times = _cell_by_cell(spike_time_sequences)
+        order = np.argsort(times, kind="stable")  # ties stay in cell order
+        return indices[order], times[order] * brian2.second
+
+    def _check_spike_times(self, spike_time_sequences):
+        indices, times = _cell_by_cell(spike_time_sequences)
+        if np.any((np.diff(times) < 0) & (np.diff(indices) == 0)):
+            raise pyNN.errors.InvalidParameterValueError(
+                "Spike times given to SpikeSourceArray must be in increasing order")
+
+
+def _cell_by_cell(spike_time_sequences):
+    """The spikes of one ``Sequence`` per cell as (cell numbers, times), cell after cell."""
+    trains = [np.asarray(train.value, dtype=float) for train in spike_time_sequences]
+    if not trains:
+        return np.empty(0, dtype=np.int32), np.empty(0)
+    return (np.repeat(np.arange(len(trains), dtype=np.int32), [t.size for t in trains]),
+            np.concatenate(trains))
+
+
 class PopulationView(_StoredOnce, pyNN.brian2.PopulationView):
     __doc__ = pyNN.brian2.PopulationView.__doc__
 
@@ -718,7 +755,9 @@ class Population(common.FreedWithTheNetwork, _StoredOnce, pyNN.brian2.Population
         model = self.celltype.brian2_model
 
         def group(n, equations, **parameters):
-            if equations is None:  # (spike sources)
+            if model is PyNNSpikeGeneratorGroup:
+                return SpikeGeneratorGroup(n, equations, **parameters)
+            if equations is None:  # (other spike sources)
                 return model(n, equations, **parameters)
             if isinstance(equations, str):  # (a NESTML cell's)
                 equations = brian2.Equations(equations)
