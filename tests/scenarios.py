@@ -170,6 +170,25 @@ def spike_source_trains(backend_name):
     return {"emitted": emitted, "arrivals": arrivals}
 
 
+def unordered_spike_times(backend_name):
+    """Which spike sources are refused: trains given out of order within one train (times
+    falling from one cell's train to the next are in order), by the name of the error."""
+    from pyNN.parameters import Sequence
+    sim = backends.load(backend_name)
+    sim.setup(timestep=0.1, min_delay=0.1, rng_seed=1)
+    refused = {}
+    for case, trains in {"across trains": [[5.0, 6.0], [1.0, 2.0], [], [0.5]],
+                         "within a train": [[1.0, 3.0], [2.0, 1.5]]}.items():
+        try:
+            sim.Population(len(trains), sim.SpikeSourceArray(
+                spike_times=[Sequence(train) for train in trains]))
+            refused[case] = None
+        except Exception as error:  # noqa: BLE001 (the test names the one expected)
+            refused[case] = type(error).__name__
+    sim.end()
+    return refused
+
+
 def per_connection_values(backend_name):
     """Connections made by the array hook with values that differ per connection (weights,
     delays and a NESTML synapse's U drawn at random): per synapse type, the (source, target,
@@ -464,6 +483,7 @@ def given_delays(backend_name, kind, round_trip=""):
 
 SCENARIOS = {"assembly_receptors": assembly_receptors, "compiled_code": compiled_code, "cell_parameters": cell_parameters, "recurrent_delays": recurrent_delays, "one_to_one": one_to_one, "stp_efficacies": stp_efficacies, "bounded_inhibitory": bounded_inhibitory_synapse, "current_source": current_source,
              "spike_source_trains": spike_source_trains,
+             "unordered_spike_times": unordered_spike_times,
              "spike_arrival": spike_arrival, "array_connect": array_connect,
              "per_connection_values": per_connection_values, "given_delays": given_delays,
              "array_connect_mpi": lambda backend: array_connect(backend, per_target=False)}

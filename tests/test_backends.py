@@ -104,6 +104,12 @@ def test_spike_sources_emit_the_trains_they_are_given(backend):
     np.testing.assert_allclose(result["arrivals"], [5.0, 10.0, 15.0, 16.5], atol=0.15)
 
 
+@pytest.mark.parametrize("backend", sorted(backends.BACKENDS))
+def test_spike_times_out_of_order_within_a_train_are_refused(backend):
+    assert run_scenario("unordered_spike_times", backend) == {
+        "within a train": "InvalidParameterValueError", "across trains": None}
+
+
 @pytest.mark.parametrize("kind", ["static", "nestml"])
 @pytest.mark.parametrize("backend", sorted(backends.BACKENDS))
 def test_delays_onto_nestml_cells_are_the_delays_given_on_every_path(backend, kind):
