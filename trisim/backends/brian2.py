@@ -707,23 +707,20 @@ class SpikeGeneratorGroup(PyNNSpikeGeneratorGroup):
     pyNN.brian2 gives them in cell order with float cell numbers and Brian2 sorts them on
     both keys (``numpy.lexsort``): seed 001's 13,000 afferents fire ~6.5 million spikes per
     simulated second, and concatenated cell by cell they are already in cell order within
-    each time, so one stable sort by time suffices."""
+    each time, so one stable sort by time suffices. The trains' order is checked on the
+    same arrays, made once."""
 
     def __init__(self, n, equations, spike_time_sequences=None):
-        self._check_spike_times(spike_time_sequences)
         indices, times = self._convert_sequences_to_arrays(spike_time_sequences)
         brian2.SpikeGeneratorGroup.__init__(self, n, indices=indices, times=times, sorted=True)
 
     def _convert_sequences_to_arrays(self, spike_time_sequences):
         indices, times = _cell_by_cell(spike_time_sequences)
-        order = np.argsort(times, kind="stable")  # ties stay in cell order
-        return indices[order], times[order] * brian2.second
-
-    def _check_spike_times(self, spike_time_sequences):
-        indices, times = _cell_by_cell(spike_time_sequences)
         if np.any((np.diff(times) < 0) & (np.diff(indices) == 0)):
             raise pyNN.errors.InvalidParameterValueError(
                 "Spike times given to SpikeSourceArray must be in increasing order")
+        order = np.argsort(times, kind="stable")  # ties stay in cell order
+        return indices[order], times[order] * brian2.second
 
 
 def _cell_by_cell(spike_time_sequences):
