@@ -14,7 +14,7 @@ Elephant has no replay analysis; this module provides the standard methods on it
   2009) of each event's posterior, and rank-order (Spearman) correlation of the cells' firing
   order with their field order, each with a p-value against shuffles (time-bin swap, column
   cycle, cell identity) drawn with a seeded :class:`numpy.random.Generator`, all shuffles of one
-  event at once.
+  event at once; :func:`significant_fractions` gives the fraction of events significant by each.
 - **Group modulation** (:func:`peri_event_histograms`, :func:`group_correlation`): z-scored
   peri-event histograms of groups of cells (e.g. place and cue cells) and the correlation of two
   groups' spike counts in fixed bins.
@@ -667,6 +667,30 @@ def _shuffled_posteriors(name, posterior, counts, active, decoder, bin_s, n_shuf
     # giving cell i the curve of cell p(i) is giving curve j the counts of p^-1(j)
     shuffled = counts[:, np.argsort(permutations, axis=1)].transpose(1, 0, 2)
     return decoder.posterior(shuffled, bin_s) * active[:, np.newaxis]
+
+
+def significant_fractions(scored, alpha=0.05):
+    """Fraction of the scored events significant by each score: p below ``alpha``.
+
+    Parameters
+    ----------
+    scored : neo.Epoch
+        From :func:`score_events`.
+    alpha : float, optional
+        Significance level; under the null the fraction is ``alpha`` (chance).
+
+    Returns
+    -------
+    dict
+        ``{score: fraction}`` for ``"weighted_correlation"``, ``"line_fit"`` and
+        ``"rank_order"``, over the events whose score is defined; None where none is.
+    """
+    fractions = {}
+    for score in DEFAULT_SHUFFLES:
+        p_values = np.asarray(scored.array_annotations[f"{score}_p"], dtype=float)
+        defined = p_values[np.isfinite(p_values)]
+        fractions[score] = float(np.mean(defined < alpha)) if defined.size else None
+    return fractions
 
 
 def _p_value(null, observed):

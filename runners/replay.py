@@ -187,8 +187,7 @@ def _report(nix_path, fields_path, signal, window, scored, curves, histograms, r
             alpha):
     """The JSON report: source, parameters, summary, place fields, group modulation, events."""
     rows = _event_rows(scored)
-    significant = {score: _fraction_below(scored.array_annotations[f"{score}_p"], alpha)
-                   for score in ("weighted_correlation", "line_fit", "rank_order")}
+    significant = methods.significant_fractions(scored, alpha)
     minutes = float((window[1] - window[0]).rescale(pq.s)) / 60
     correlation = (methods.group_correlation(rest[place], rest[cue]) if cue in rest else None)
     return {
@@ -251,13 +250,6 @@ def _write_csv(rows, path):
         writer.writeheader()
         writer.writerows({key: "" if row[key] is None else row[key] for key in EVENT_COLUMNS}
                          for row in rows)
-
-
-def _fraction_below(p_values, alpha):
-    """Fraction of the defined p-values below ``alpha``; None if there are none."""
-    p_values = np.asarray(p_values, dtype=float)
-    defined = p_values[np.isfinite(p_values)]
-    return float(np.mean(defined < alpha)) if defined.size else None
 
 
 def _nanmean_rows(values):

@@ -10,7 +10,7 @@ import weakref
 import numpy as np
 
 from trisim import backends, model, nestml
-from trisim.pynn_models.ca3 import circuit, plasticity, protocol
+from trisim.pynn_models.ca3 import circuit, plasticity, protocol, wiring
 from trisim.quiet import quiet_stdout
 
 #: A presynaptic train and a drive that makes the pyramidal cell fire around it, so that
@@ -71,7 +71,35 @@ def blocks_alive(backend_name, *overrides):
     return {"alive": alive}
 
 
-SCENARIOS = {"readout": readout, "blocks_alive": blocks_alive}
+def trained(p, seed):
+    """Made-up trained weights of every plastic pathway (pathway -> (weights, sources,
+    targets), as a training run's file gives them): each connection its own value, between
+    1 and 3 times its initial weight."""
+    connections, place, _, factors = wiring.draw(p, circuit.population_sizes(p), seed)
+    rng = np.random.default_rng(seed)
+    found = {}
+    for pathway in circuit.PLASTIC_PATHWAYS:
+        links = connections[pathway]
+        w0 = circuit.initial_weights(p, pathway, links, place, factors)
+        found[pathway] = (w0 * rng.uniform(1.0, 3.0, len(links)), links.sources, links.targets)
+    return found
+
+
+def offline_weights(backend_name, *overrides):
+    """The weights the synapses of an offline network hold, built with config ``overrides``
+    from :func:`trained` weights: pathway -> weight per connection (uS)."""
+    config = model.load("ca3").config(overrides=overrides)
+    p, seed = config.parameters, config.simulation.seed
+    sim = backends.load(backend_name)
+    protocol.setup(sim, config.simulation)
+    network = circuit.build_network(sim, p, config.simulation, seed, trained(p, seed))
+    read = {pathway: circuit.read_weights(network, pathway).tolist()
+            for pathway, made in network.projections.items() if made}
+    sim.end()
+    return read
+
+
+SCENARIOS = {"readout": readout, "blocks_alive": blocks_alive, "offline_weights": offline_weights}
 
 if __name__ == "__main__":
     name, backend_name, *arguments = sys.argv[1:]

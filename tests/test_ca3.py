@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from trisim import backends, config
+from trisim import backends, config, model
 from trisim.pynn_models.ca3 import circuit, plasticity, protocol, track, wiring
 
 SCENARIOS = Path(__file__).with_name("ca3_scenarios.py")
@@ -204,10 +204,14 @@ def test_the_claim_summary_pairs_seeds_and_gives_confidence_intervals():
         for configuration, r in (("baseline", base), ("ee_only", control)):
             rows.append({"backend": "nest", "configuration": configuration, "seed": seed,
                          "r": r, "p": 0.01, "w_cue": 2e-3, "w_place": 1e-3,
-                         "event_rate_hz": 0.2, "measures": {"offline": {}}})
+                         "event_rate_hz": 0.2, "measures": {"offline": {}},
+                         "significant_fraction": {"weighted_correlation": 0.1 * seed,
+                                                  "line_fit": None, "rank_order": r + 0.1}})
     summary = experiments.summarize(rows)
     base = summary["baseline"]["nest"]
     assert base["r_mean"] == pytest.approx(-0.08)
+    assert base["significant_fraction_mean"] == pytest.approx(
+        {"weighted_correlation": 0.2, "line_fit": None, "rank_order": 0.02})
     low, high = base["r_ci95"]
     assert low < -0.08 < high < 0
     difference = summary["ee_only_minus_baseline"]["nest"]
@@ -278,7 +282,6 @@ def test_each_pathway_learns_with_its_own_gain():
 
 
 def test_config_loads_and_defaults_are_the_published_values():
-    from trisim import model
     cfg = model.load("ca3").config()
     # the config lists the model's defaults (other settings give only what differs)
     expected = circuit.Parameters().model_copy(update={"phase": "protocol", "weights_lap": 20})
@@ -485,3 +488,91 @@ def test_a_run_killed_in_a_block_resumes_to_exactly_the_uninterrupted_run(small_
     assert spikes_resumed.keys() == spikes.keys()
     for key in spikes:
         np.testing.assert_array_equal(spikes_resumed[key], spikes[key])
+
+
+# --- the offline E->E shuffle on every backend -----------------------------------------------
+
+#: The small circuit's offline phase, built from made-up trained weights (ca3_scenarios.trained).
+SHUFFLED_OFFLINE = (*SMALL, "phase=offline", "shuffle_PYR_PYR_offline=true", "seed=4",
+                    "duration=100 ms")
+
+
+@pytest.fixture(scope="module")
+def offline_weights():
+    return {backend: run_scenario("offline_weights", backend, *SHUFFLED_OFFLINE)
+            for backend in sorted(backends.BACKENDS)}
+
+
+def by_pair(weights, links):
+    """Weights in the order of their (source, target) pairs, multapses of a pair in the order
+    of their values: multapses are interchangeable (one pair, port and delay), and NEST gives
+    those of a pair back in another order than they were made in."""
+    return np.asarray(weights)[np.lexsort((weights, links.targets, links.sources))]
+
+
+def test_the_shuffled_control_permutes_the_trained_e_to_e_weights_alone(offline_weights):
+    """Offline with shuffle_PYR_PYR_offline, the E->E synapses hold the trained E->E weights,
+    the same values on other connections, in the same order on every backend; every other
+    pathway holds its trained weights, or its initial ones where none were trained."""
+    config = model.load("ca3").config(overrides=SHUFFLED_OFFLINE)
+    p, seed = config.parameters, config.simulation.seed
+    given = ca3_scenarios.trained(p, seed)
+    connections, place, _, factors = wiring.draw(p, circuit.population_sizes(p), seed)
+    for backend, read in offline_weights.items():
+        assert set(read) >= {"PYR_PYR", "PVBC_PYR", "MF_PYR", "LEC_PYR", "background_PYR"}
+        for pathway, weights in read.items():
+            links = connections[pathway]
+            expected = (given[pathway][0] if pathway in given else circuit.initial_weights(
+                p, pathway, links, place, factors))
+            if pathway == "PYR_PYR":
+                np.testing.assert_allclose(np.sort(weights), np.sort(expected), rtol=1e-12)
+                moved = ~np.isclose(by_pair(weights, links), by_pair(expected, links),
+                                    rtol=1e-12)
+                assert moved.mean() > 0.9, backend
+            else:
+                np.testing.assert_allclose(by_pair(weights, links), by_pair(expected, links),
+                                           rtol=1e-12, err_msg=f"{backend} {pathway}")
+        np.testing.assert_allclose(read["PYR_PYR"], offline_weights["nest"]["PYR_PYR"],
+                                   rtol=1e-12, err_msg=backend)
+
+
+def test_the_shuffle_leaves_training_alone():
+    """The control's training is the baseline's: the switch acts on the offline phase only."""
+    overrides = (*SHUFFLED_OFFLINE, "phase=training")
+    config = model.load("ca3").config(overrides=overrides)
+    given = ca3_scenarios.trained(config.parameters, config.simulation.seed)
+    read = run_scenario("offline_weights", "nest", *overrides)
+    np.testing.assert_allclose(read["PYR_PYR"], given["PYR_PYR"][0], rtol=1e-12)
+
+
+# --- sequence scores of events ---------------------------------------------------------------
+
+def synthetic_rest(directions):
+    """Place cells' trains at rest with 30 planted events (synthetic.replay_block), their
+    tuning curves from the run before, and the events the claim finds at rest."""
+    import quantities as pq
+    from trisim.analysis import place_fields, synthetic
+    from trisim.pynn_models.ca3 import measures
+    block = synthetic.replay_block(seed=1, n_place=40, n_cue=5, n_laps=6,
+                                   rest_duration=80 * pq.s, n_events=30, directions=directions)
+    place = block.groups[0].spiketrains
+    position = block.segments[0].analogsignals[0]
+    rest = [train.time_slice(position.t_stop, train.t_stop) for train in place]
+    for train in rest:
+        train.t_start = position.t_stop
+    return rest, place_fields.tuning_curves(place, position), measures.offline_events(rest)
+
+
+@pytest.mark.parametrize("directions, low, high", [(("forward", "reverse"), 0.7, 1.0),
+                                                   (("shuffled",), 0.0, 0.15)])
+def test_sequence_scores_find_planted_sequences_and_chance_without_order(directions, low, high):
+    """Events replaying the track forward or in reverse are significant sequences by every
+    score; events whose cells fire in a random order are significant about as often as
+    chance (0.05)."""
+    from trisim.pynn_models.ca3 import measures
+    rest, curves, events = synthetic_rest(directions)
+    assert len(events) == 29  # the planted ones (the first dropped, as published)
+    found = measures.sequence_scores(rest, curves, events, seed=0, n_shuffles=200)
+    assert found["n_scored"] == dict.fromkeys(found["n_scored"], 29)
+    for score, fraction in found["significant_fraction"].items():
+        assert low <= fraction <= high, (score, fraction)

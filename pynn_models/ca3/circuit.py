@@ -18,7 +18,8 @@ the calibration (``docs/models/ca3.md`` says against what, and what it measured)
 
 Phases: ``training`` (inputs of the virtual track, plastic synapses as configured) and
 ``offline`` (the offline inputs, every synapse static at the weights of a training checkpoint,
-``weights``, or at its initial weight without one).
+``weights``, or at its initial weight without one; with ``shuffle_PYR_PYR_offline`` the
+PYR -> PYR weights permuted among its connections, :func:`shuffled`).
 """
 
 from pathlib import Path
@@ -55,6 +56,9 @@ class Parameters(Strict):
     weights_lap: int = Field(-1, description="offline and protocol: the training lap whose "
                              "weights are used (-1: the last read)")
     offline_laps: int = Field(30, ge=0, description="protocol: laps of the offline phase")
+    shuffle_PYR_PYR_offline: bool = Field(
+        False, description="offline and protocol: the offline phase's PYR -> PYR weights "
+        "permuted among the PYR -> PYR connections (drawn from the run's seed)")
     checkpoint_laps: int = Field(5, ge=1, description="training: laps between weight "
                                  "read-outs (and resume points)")
     record_inputs: bool = Field(True, description="save the input cells' spikes")
@@ -289,6 +293,8 @@ def build_network(sim, p, simulation, seed, weights=None, t_offset=0.0, duration
             continue
         w = w0 if weights is None or pathway not in weights else \
             _given_weights(weights[pathway], links, pathway)
+        if pathway == "PYR_PYR" and p.phase == "offline" and p.shuffle_PYR_PYR_offline:
+            w = shuffled(w, seed)
         ports = (np.asarray(wiring.BACKGROUND_PORTS)[layers] if pathway == "background_PYR"
                  else np.full(len(links), PORTS[pathway]))
         made = []
@@ -313,6 +319,17 @@ def build_network(sim, p, simulation, seed, weights=None, t_offset=0.0, duration
         projections[pathway] = made
     return Network(populations, inputs, projections, connections, place, layers, trains, cues,
                    weights0)
+
+
+def shuffled(w, seed):
+    """``w``, one weight per connection, permuted among the connections with the run's seed.
+
+    The control ``shuffle_PYR_PYR_offline``: the offline phase keeps the values of the trained
+    E->E weights and loses which connection holds which (every connection keeps its source,
+    target and delay; multapses are permuted as connections of their own). numpy draws it,
+    so every backend gets the same permutation.
+    """
+    return np.random.default_rng([seed, 13]).permutation(w)
 
 
 def _given_weights(given, links, pathway):

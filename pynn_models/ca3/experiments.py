@@ -5,9 +5,13 @@ LEC plastic) and the E->E-only control (``configs/ca3_ee_only.yaml``: PVBC->PYR 
 each backend and seed, one ``trisim run`` per configuration x backend x seed with
 ``phase=protocol`` (training, then the offline phase from the weights at ``weights_lap``), and
 writes ``claim.json``: every run's offline place-cue correlation (Pearson r and p, 150 ms
-bins), its PVBC->PYR weights onto cue and place cells (medians, uS), its event rate and more;
-a summary per configuration and backend over seeds (mean r and its 95% confidence interval,
-the control's r minus the baseline's, seed by seed); and the figures.
+bins), its PVBC->PYR weights onto cue and place cells (medians, uS), its event rate, the
+fraction of its events that are significant sequences and more; a summary per configuration
+and backend over seeds (mean r and its 95% confidence interval, the mean fraction of
+significant sequences, the control's r minus the baseline's, seed by seed); and the figures.
+Other configurations (``--option configurations=...``) include ``ee_shuffled``
+(``configs/ca3_ee_shuffled.yaml``): the baseline's training run again, then the offline phase
+with the trained E->E weights permuted among the E->E connections, the sequences' control.
 
 Protocols (``--option protocol=...``): ``published`` (the default and the targets': 30 training
 laps, weights at lap 20, 30 offline laps) and ``quick`` (10 + 10, weights at lap 10; the offline
@@ -26,7 +30,8 @@ from trisim.pynn_models.ca3 import measures, plots
 
 #: Configuration name in claim.json: the model setting (config) it runs.
 CONFIGURATIONS = {"baseline": "ca3", "ee_only": "ca3_ee_only", "ee_ei": "ca3_ee_ei",
-                  "ee_ie_ei": "ca3_ee_ie_ei", "mixed": "ca3_mixed"}
+                  "ee_ie_ei": "ca3_ee_ie_ei", "mixed": "ca3_mixed",
+                  "ee_shuffled": "ca3_ee_shuffled"}
 #: Protocol: (training laps, lap of the weights the offline phase starts from, offline laps).
 PROTOCOLS = {"published": (30, 20, 30), "quick": (10, 10, 10)}
 LAP_MS = 200.0 / 30.0 * 1000.0
@@ -66,13 +71,18 @@ def claim_runs(request):
 
 
 def measure(block):
-    """A protocol run's measures (JSON-ready): training, weights, offline."""
+    """A protocol run's measures (JSON-ready): training, weights, offline, and the offline
+    events' sequence scores, decoded with the place fields of the training laps up to the
+    weights the offline phase starts from (all laps for ``weights_lap`` -1 or 0)."""
     p = _parameters(block)
     trained = measures.weights(block, p["weights_lap"])
     laps = measures.laps(block, "training")[0].size
+    fields_laps = (0, int(p["weights_lap"]) if p["weights_lap"] > 0 else laps)
     out = {"training": measures.training(block),
            "training_last_lap": measures.training(block, (max(laps - 1, 0), laps)),
-           "weights": trained, "offline": measures.offline(block)}
+           "weights": trained, "offline": measures.offline(block),
+           "sequences": measures.sequences(block, measures.place_curves(block, fields_laps),
+                                           seed=int(block.annotations["seed"]))}
     pvbc = trained.get("PVBC_PYR", {})
     out["w_cue"] = pvbc.get("median_onto_cue")
     out["w_place"] = pvbc.get("median_onto_place")
@@ -132,7 +142,9 @@ def claim_report(request, results):
                      "configuration": configuration_of(result),
                      "seed": result.run.seed, "r": m["offline"]["r"], "p": m["offline"]["p"],
                      "w_cue": m["w_cue"], "w_place": m["w_place"],
-                     "event_rate_hz": m["offline"]["event_rate_hz"], "measures": m})
+                     "event_rate_hz": m["offline"]["event_rate_hz"],
+                     "significant_fraction": m.get("sequences", {}).get("significant_fraction"),
+                     "measures": m})
     table = {"experiment": "claim", "protocol": request.options.protocol,
              "protocol_laps": dict(zip(("training", "weights_lap", "offline"),
                                        PROTOCOLS[request.options.protocol])),
@@ -156,8 +168,9 @@ PUBLISHED = {"baseline": {"r": -0.0714, "p": 0.0104, "n_bins": 1288, "spearman_r
 
 def summarize(runs):
     """Per configuration and backend, over seeds: mean r with its 95% confidence interval
-    (t distribution), event rate, peri-event z at 0 of place and cue cells, weights; and per
-    backend the control's r minus the baseline's, seed by seed."""
+    (t distribution), event rate, the mean fraction of events that are significant sequences
+    by each score, peri-event z at 0 of place and cue cells, weights; and per backend the
+    control's r minus the baseline's, seed by seed."""
     summary = {}
     for configuration in sorted({run["configuration"] for run in runs}):
         for backend in sorted({run["backend"] for run in runs}):
@@ -168,6 +181,9 @@ def summarize(runs):
             r = np.array([row["r"] for row in rows], dtype=float)
             entry = {"n_seeds": len(rows), "r_mean": _mean(r), "r_ci95": _ci(r),
                      "event_rate_hz_mean": _mean([row["event_rate_hz"] for row in rows]),
+                     "significant_fraction_mean": {
+                         score: _mean([(row.get("significant_fraction") or {}).get(score)
+                                       for row in rows]) for score in SEQUENCE_SCORES},
                      "w_cue_mean": _mean([row["w_cue"] for row in rows]),
                      "w_place_mean": _mean([row["w_place"] for row in rows]),
                      "w_cue_over_place_mean": _mean(
@@ -192,6 +208,10 @@ def summarize(runs):
                 "r_difference_mean": _mean(paired), "r_difference_ci95": _ci(paired),
                 "n_seeds": int(paired.size)}
     return summary
+
+
+#: The sequence scores of the measures (short names in the printed lines).
+SEQUENCE_SCORES = {"weighted_correlation": "wc", "line_fit": "line", "rank_order": "rank"}
 
 
 def _number_or_nan(value):
@@ -268,7 +288,8 @@ def _ci(values):
 
 
 def claim_lines(files):
-    """What the command prints: r per configuration and backend, and the verdict."""
+    """What the command prints: r per configuration and backend (with the event rate and the
+    fraction of events that are significant sequences), and the verdict."""
     table = files["claim.json"]
     lines = [f"{backend}: {entry['verdict']} "
              f"({', '.join(f'{k} {v}' for k, v in entry['criteria'].items())})"
@@ -276,9 +297,14 @@ def claim_lines(files):
     for configuration, backends in table["summary"].items():
         for backend, entry in backends.items():
             if "r_mean" in entry:
+                fractions = entry.get("significant_fraction_mean", {})
                 lines.append(f"{configuration} {backend}: r = {_shown(entry['r_mean'])} "
                              f"(95% CI {entry['r_ci95']}, {entry['n_seeds']} seeds), "
-                             f"events {_shown(entry['event_rate_hz_mean'])} Hz")
+                             f"events {_shown(entry['event_rate_hz_mean'])} Hz, sequences "
+                             f"p<{measures.SEQUENCE_ALPHA} "
+                             + ", ".join(f"{short} {_shown(fractions.get(score))}"
+                                         for score, short in SEQUENCE_SCORES.items())
+                             + f" (chance {measures.SEQUENCE_ALPHA})")
             else:
                 lines.append(f"{configuration} {backend}: r difference "
                              f"{entry['r_difference_mean']} (95% CI "

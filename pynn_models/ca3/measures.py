@@ -19,6 +19,10 @@ PERI_EVENT_WINDOW = 2 * pq.s
 FIELD_TOLERANCE_CM = 15.0
 #: Around the lap's cue position, what counts as "at the cue".
 CUE_WINDOW_CM = 15.0
+#: Sequence scores: shuffles per event and score (cost: docs/models/ca3.md), and the p below
+#: which an event is a significant sequence (the fraction expected by chance).
+SEQUENCE_SHUFFLES = 1000
+SEQUENCE_ALPHA = 0.05
 
 
 def epoch(block, name):
@@ -203,20 +207,10 @@ def offline(block, first_lap=1):
     """The offline phase by the published analysis: from lap ``first_lap`` (the first lap
     has spatial input) to the end, the place-cue correlation of pooled counts in 150 ms bins
     (Pearson and Spearman), the place-PVBC correlation, population events of the place cells
-    (100 ms bins, z >= 1 extended to z >= 0; the first event dropped), their rate and
-    durations, and the place and cue cells' peri-event z-scores (+-2 s, 150 ms bins) at the
-    event centres."""
+    (:func:`offline_events`), their rate and durations, and the place and cue cells'
+    peri-event z-scores (+-2 s, 150 ms bins) at the event centres."""
     from trisim.analysis import replay
-    place, cue = by_class(block)
-    pvbc = cells(block, "PVBC")
-    starts, _, _ = laps(block, "offline")
-    t0 = (starts[first_lap] if first_lap < starts.size else starts[-1]) * pq.ms
-    t1 = phase_window(block, "offline")[1] * pq.ms
-    window = [[t.time_slice(t0, t1) for t in group] for group in (place, cue, pvbc)]
-    for group in window:
-        for train in group:
-            train.t_start = t0
-    place_w, cue_w, pvbc_w = window
+    (t0, t1), (place_w, cue_w, pvbc_w) = offline_window(block, first_lap)
     correlation = replay.group_correlation(place_w, cue_w, CORRELATION_BIN, t0, t1)
     with_pvbc = replay.group_correlation(place_w, pvbc_w, CORRELATION_BIN, t0, t1)
     seconds = float((t1 - t0).rescale(pq.s))
@@ -228,10 +222,7 @@ def offline(block, first_lap=1):
               "place_rate_hz": float(rate(place_w, float(t0), float(t1)).mean()),
               "cue_rate_hz": float(rate(cue_w, float(t0), float(t1)).mean()),
               "pvbc_rate_hz": float(rate(pvbc_w, float(t0), float(t1)).mean())}
-    try:
-        events = replay.population_events(place_w, "binned", bin_size=EVENT_BIN)[1:]
-    except ValueError:  # no spikes at all
-        events = None
+    events = offline_events(place_w)
     n = 0 if events is None else len(events)
     result.update(n_events=n, event_rate_hz=n / seconds)
     if n:
@@ -245,3 +236,81 @@ def offline(block, first_lap=1):
             result[f"peri_event_z0_{name}"] = float(mean[mean.size // 2])
         result["peri_event_t_s"] = [float(v) for v in z.times.rescale(pq.s).magnitude]
     return result
+
+
+def offline_window(block, first_lap=1):
+    """The offline phase analysed, from lap ``first_lap`` to its end: ``(t0, t1)`` (ms
+    quantities) and the place, cue and PVBC cells' trains cut to it."""
+    place, cue = by_class(block)
+    starts, _, _ = laps(block, "offline")
+    t0 = (starts[first_lap] if first_lap < starts.size else starts[-1]) * pq.ms
+    t1 = phase_window(block, "offline")[1] * pq.ms
+    window = [[t.time_slice(t0, t1) for t in group] for group in (place, cue,
+                                                                    cells(block, "PVBC"))]
+    for group in window:
+        for train in group:
+            train.t_start = t0
+    return (t0, t1), window
+
+
+def offline_events(place):
+    """Population events of the place cells, as published: 100 ms bins, z >= 1 extended to
+    z >= 0, the first event dropped; None without any spike."""
+    from trisim.analysis import replay
+    try:
+        return replay.population_events(place, "binned", bin_size=EVENT_BIN)[1:]
+    except ValueError:  # no spikes at all
+        return None
+
+
+def place_curves(block, window):
+    """Tuning curves of the place cells over the training laps ``window = (first, last)``,
+    as ``trisim replay`` makes them (4 cm bins smoothed over 4 cm, running time only)."""
+    from trisim.analysis import place_fields
+    place, _ = by_class(block)
+    t0, t1 = lap_window(block, "training", *window)
+    position = signal(block, "position").time_slice(t0 * pq.ms, t1 * pq.ms)
+    return place_fields.tuning_curves(place, position)
+
+
+def sequences(block, curves, seed=0, n_shuffles=SEQUENCE_SHUFFLES):
+    """Sequence scores of the offline events (those of :func:`offline`), decoded with the
+    place cells' tuning curves ``curves`` (:func:`place_curves`): see
+    :func:`sequence_scores`."""
+    _, (place, _, _) = offline_window(block)
+    return sequence_scores(place, curves, offline_events(place), seed, n_shuffles)
+
+
+def sequence_scores(place, curves, events, seed=0, n_shuffles=SEQUENCE_SHUFFLES):
+    """Each event's sequence scores against shuffles and the fraction of events significant
+    (p < :data:`SEQUENCE_ALPHA`, which is the fraction expected by chance) by each score.
+
+    The scores of :func:`trisim.analysis.replay.score_events` (``trisim replay``'s): Bayesian
+    decoding in 20 ms bins, then the weighted correlation of the posterior against time-bin
+    swaps, the best line (15 cm band) against column cycles, and the rank order of the
+    cells' firing against their field order against cell-identity shuffles; ``n_shuffles``
+    each, drawn from ``seed``.
+
+    Returns
+    -------
+    dict
+        ``n_events``; per score, ``significant_fraction`` (None without a scored event) and
+        ``n_scored`` (events with a defined score: enough active time bins or cells); per
+        event, ``weighted_correlation`` (its sign is the direction) and each score's p.
+    """
+    from trisim.analysis import replay
+    scores = tuple(replay.DEFAULT_SHUFFLES)
+    result = {"n_shuffles": n_shuffles, "alpha": SEQUENCE_ALPHA,
+              "n_events": 0 if events is None else len(events)}
+    if not result["n_events"]:
+        return {**result, "significant_fraction": dict.fromkeys(scores),
+                "n_scored": dict.fromkeys(scores, 0)}
+    scored = replay.score_events(place, curves, events, n_shuffles=n_shuffles, seed=seed)
+    p_values = {score: np.asarray(scored.array_annotations[f"{score}_p"], dtype=float)
+                for score in scores}
+    return {**result,
+            "significant_fraction": replay.significant_fractions(scored, SEQUENCE_ALPHA),
+            "n_scored": {score: int(np.isfinite(p).sum()) for score, p in p_values.items()},
+            "weighted_correlation": [float(v) for v in
+                                     scored.array_annotations["weighted_correlation"]],
+            "p": {score: [float(v) for v in p] for score, p in p_values.items()}}
