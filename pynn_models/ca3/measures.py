@@ -296,7 +296,12 @@ def sequence_scores(place, curves, events, seed=0, n_shuffles=SEQUENCE_SHUFFLES)
     dict
         ``n_events``; per score, ``significant_fraction`` (None without a scored event) and
         ``n_scored`` (events with a defined score: enough active time bins or cells); per
-        event, ``weighted_correlation`` (its sign is the direction) and each score's p.
+        event, ``weighted_correlation`` (its sign is the direction), the best line's
+        ``line_fit_slope_cm_per_s`` and each score's p (``p``).
+
+    The line fit against column cycles also finds a posterior that stays in one place (a
+    line of slope near 0) significant: it tests that the decoded position is coherent in
+    time, not that it moves; the other two test an order.
     """
     from trisim.analysis import replay
     scores = tuple(replay.DEFAULT_SHUFFLES)
@@ -311,6 +316,6 @@ def sequence_scores(place, curves, events, seed=0, n_shuffles=SEQUENCE_SHUFFLES)
     return {**result,
             "significant_fraction": replay.significant_fractions(scored, SEQUENCE_ALPHA),
             "n_scored": {score: int(np.isfinite(p).sum()) for score, p in p_values.items()},
-            "weighted_correlation": [float(v) for v in
-                                     scored.array_annotations["weighted_correlation"]],
+            **{key: [float(v) for v in scored.array_annotations[key]]
+               for key in ("weighted_correlation", "line_fit_slope_cm_per_s")},
             "p": {score: [float(v) for v in p] for score, p in p_values.items()}}
