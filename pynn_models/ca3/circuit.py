@@ -298,7 +298,10 @@ def build_network(sim, p, simulation, seed, weights=None, t_offset=0.0, duration
         ports = (np.asarray(wiring.BACKGROUND_PORTS)[layers] if pathway == "background_PYR"
                  else np.full(len(links), PORTS[pathway]))
         made = []
-        for port in dict.fromkeys(ports):
+        # one projection per port, in the ports' sorted order: in the order the draw first
+        # meets them, the seed decided which Brian2 Synapses group each port's code went to
+        # (their names number them), and a run of another seed compiled it again
+        for port in np.unique(ports):
             index = np.flatnonzero(ports == port)
             connector = sim.IndexConnector(links.sources[index], links.targets[index])
             if is_plastic(p, pathway):
