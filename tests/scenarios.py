@@ -395,6 +395,24 @@ def compiled_code(backend_name, cache):
     return result
 
 
+def recorded_sources(backend_name, cache):
+    """Four spike sources, each one's spikes recorded, run on Brian2's runtime device with
+    its compiled modules in the directory ``cache``. Returns each source's recorded spikes."""
+    import brian2
+    sim = backends.load(backend_name)
+    sim.setup(timestep=0.1, min_delay=0.1)
+    brian2.prefs.codegen.runtime.cython.cache_dir = cache
+    sources = [sim.Population(1, sim.SpikeSourceArray(spike_times=[1.0 + k]))
+               for k in range(4)]
+    for source in sources:
+        source.record("spikes")
+    sim.run(6.0)
+    spikes = [source.get_data().segments[0].spiketrains[0].magnitude.tolist()
+              for source in sources]
+    sim.end()
+    return spikes
+
+
 def assembly_receptors(backend_name):
     """A positive-weight projection onto an Assembly without a receptor_type: the receptor
     PyNN's convention means, and the conductance it moves, in each population."""
@@ -481,7 +499,7 @@ def given_delays(backend_name, kind, round_trip=""):
                                      for way, ways in read.items()}}
 
 
-SCENARIOS = {"assembly_receptors": assembly_receptors, "compiled_code": compiled_code, "cell_parameters": cell_parameters, "recurrent_delays": recurrent_delays, "one_to_one": one_to_one, "stp_efficacies": stp_efficacies, "bounded_inhibitory": bounded_inhibitory_synapse, "current_source": current_source,
+SCENARIOS = {"assembly_receptors": assembly_receptors, "compiled_code": compiled_code, "recorded_sources": recorded_sources, "cell_parameters": cell_parameters, "recurrent_delays": recurrent_delays, "one_to_one": one_to_one, "stp_efficacies": stp_efficacies, "bounded_inhibitory": bounded_inhibitory_synapse, "current_source": current_source,
              "spike_source_trains": spike_source_trains,
              "unordered_spike_times": unordered_spike_times,
              "spike_arrival": spike_arrival, "array_connect": array_connect,

@@ -205,6 +205,19 @@ def test_brian2_pushes_spikes_from_python_and_compiles_without_debug_information
     assert result["recorded"] == [1, 2]  # run_regularly counts before the monitor records
 
 
+def test_brian2_compiles_nothing_again_when_the_same_network_runs_again(tmp_path):
+    # each run a fresh process, with other hash seeds and memory addresses: pyNN.brian2 made
+    # the recorders' monitors in the order of a set, so their names and code differed
+    import os
+    modules = []
+    for seed in ("1", "2", "3"):
+        spikes = run_scenario("recorded_sources", "brian2", str(tmp_path),
+                              env={**os.environ, "PYTHONHASHSEED": seed})
+        assert spikes == [[1.0], [2.0], [3.0], [4.0]]
+        modules.append(sorted(path.name for path in tmp_path.glob("*.so")))
+    assert modules[0] and modules[1] == modules[0] and modules[2] == modules[0]
+
+
 def test_brian2_is_imported_without_pyplot_and_pytest_which_import_afterwards():
     # Brian2 imports both if it can (for `from brian2 import *` and its own test runner);
     # trisim uses neither while it simulates
