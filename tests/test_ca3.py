@@ -219,6 +219,33 @@ def test_the_claim_summary_pairs_seeds_and_gives_confidence_intervals():
     assert difference["n_seeds"] == 3
 
 
+def test_the_claim_verdict_waits_for_the_targets_seeds_before_failing_on_an_interval():
+    """An interval reaching 0 fails a criterion only over MIN_SEEDS seeds; one that excludes
+    0 decides it at any number of seeds."""
+    from trisim.pynn_models.ca3 import experiments
+
+    def verdict(base_r, control_r):
+        rows = [{"backend": "nest", "configuration": configuration, "seed": seed, "r": r,
+                 "p": 0.01, "w_cue": 3e-3, "w_place": 2e-3, "event_rate_hz": 0.2,
+                 "measures": {"offline": {"peri_event_z0_cue": -0.5,
+                                          "peri_event_z0_place": 2.0},
+                              "weights": {"PVBC_PYR": {"cue_vs_place_mannwhitney_p": 0.0}}}}
+                for configuration, values in (("baseline", base_r), ("ee_only", control_r))
+                for seed, r in enumerate(values, 1)]
+        return experiments.verdict(experiments.summarize(rows))["nest"]
+
+    few = verdict([-0.10, -0.16], [0.60, 0.70])  # baseline's interval holds 0 over 2 seeds
+    assert few["criteria"]["baseline_r_negative"] is None
+    assert few["criteria"]["control_r_not_negative"] is True  # above 0 at 2 seeds
+    assert few["verdict"] == "undecided"
+    assert verdict([-0.10, -0.16, -0.12], [0.6, 0.7, 0.65])["verdict"] == "reproduced"
+    many = [-0.2, 0.1, -0.15, 0.05, -0.1]
+    assert experiments.MIN_SEEDS == len(many)
+    assert verdict(many, [0.6] * 5)["criteria"]["baseline_r_negative"] is False
+    assert verdict([-0.2, -0.21, -0.19], [-0.3, -0.31, -0.29])["criteria"][
+        "control_r_not_negative"] is False  # below 0 at 3 seeds
+
+
 @pytest.fixture(scope="module")
 def readouts():
     return {backend: run_scenario("readout", backend) for backend in sorted(backends.BACKENDS)}
