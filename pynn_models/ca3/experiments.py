@@ -290,8 +290,10 @@ def _sign(entry):
     ci = entry["r_ci95"]
     if ci is None:
         return None
-    if ci[1] < 0 or ci[0] > 0:
-        return -1 if ci[1] < 0 else 1
+    if ci[1] < 0:
+        return -1
+    if ci[0] > 0:
+        return 1
     return 0 if entry["n_seeds"] >= MIN_SEEDS else None
 
 
